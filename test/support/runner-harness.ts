@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** What a test gives the harness: the action's inputs and its surroundings. */
+export interface ActionRun {
+  /** `dist/<name>/index.js` of this repository, or an explicit bundle path. */
+  action?: string
+  bundle?: string
+  inputs?: Record<string, string | number | boolean | undefined>
+  /** Written to a file and passed as GITHUB_EVENT_PATH. */
+  event?: unknown
+  eventName?: string
+  env?: Record<string, string | undefined>
+  cwd?: string
+  /** Kills the child after this many milliseconds (default 5 minutes). */
+  timeoutMs?: number
+}
+
+/** A GitHub workflow command found on stdout (`::error file=x::text`). */
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice' | 'debug'
+  message: string
+}
+
+export interface ActionResult {
+  exitCode: number
+  outputs: Record<string, string>
+  state: Record<string, string>
+  /** Variables the action exported through GITHUB_ENV. */
+  exportedEnv: Record<string, string>
+  summary: string
+  annotations: Annotation[]
+  stdout: string
+  stderr: string
+  durationMs: number
+}
+
+const repoRoot = resolve(new URL('../..', import.meta.url).pathname)
+
+/** Reads the `name=value` and `name<<DELIM … DELIM` forms the runner reads. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const result: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    if (!line) continue
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delimiter] = heredoc
+      const value: string[] = []
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) {
+        value.push(lines[i])
+      }
+      result[name] = value.join('\n')
+      continue
+    }
+    const eq = line.indexOf('=')
+    if (eq > 0) result[line.slice(0, eq)] = line.slice(eq + 1)
+  }
+  return result
+}
+
+function unescapeData(text: string): string {
+  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+
+/** Finds `::error::`, `::warning::`, `::notice::` and `::debug::` lines. */
+export function parseAnnotations(stdout: string): Annotation[] {
+  const found: Annotation[] = []
+  for (const line of stdout.split('\n')) {
+    const match = /^::(error|warning|notice|debug)(?: [^:]*)?::(.*)$/.exec(line)
+    if (match) {
+      found.push({
+        level: match[1] as Annotation['level'],
+        message: unescapeData(match[2])
+      })
+    }
+  }
+  return found
+}
+
+/**
+ * Runs a built action bundle as a child process, the way the runner does:
+ * inputs as `INPUT_<NAME>` (hyphens kept), file commands in temp files, and
+ * the event payload on disk. Asynchronous on purpose: the stand-in servers a
+ * test starts live in the test's own process and must keep answering.
+ */
+export async function runAction(run: ActionRun): Promise<ActionResult> {
+  const bundle =
+    run.bundle ?? join(repoRoot, 'dist', run.action ?? '', 'index.js')
+  const work = await mkdtemp(join(tmpdir(), 'ert-runner-'))
+  const files = {
+    output: join(work, 'output'),
+    state: join(work, 'state'),
+    env: join(work, 'env'),
+    path: join(work, 'path'),
+    summary: join(work, 'summary.md'),
+    event: join(work, 'event.json')
+  }
+  await Promise.all([
+    writeFile(files.output, ''),
+    writeFile(files.state, ''),
+    writeFile(files.env, ''),
+    writeFile(files.path, ''),
+    writeFile(files.summary, ''),
+    writeFile(files.event, JSON.stringify(run.event ?? {}))
+  ])
+  const runnerTemp = join(work, 'runner-temp')
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    // A test's own inputs must not leak into the child.
+    if (value !== undefined && !key.startsWith('INPUT_')) env[key] = value
+  }
+  Object.assign(env, {
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    GITHUB_ENV: files.env,
+    GITHUB_PATH: files.path,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_EVENT_NAME: run.eventName ?? 'push',
+    GITHUB_REPOSITORY: 'acme/monolith',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    GITHUB_RUN_ID: '1001',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_WORKFLOW: 'test',
+    GITHUB_JOB: 'test',
+    GITHUB_SHA: '0000000000000000000000000000000000000000',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_WORKSPACE: run.cwd ?? process.cwd(),
+    RUNNER_TEMP: runnerTemp,
+    RUNNER_OS: 'Linux'
+  })
+  for (const [name, value] of Object.entries(run.inputs ?? {})) {
+    if (value !== undefined) {
+      env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value)
+    }
+  }
+  for (const [key, value] of Object.entries(run.env ?? {})) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+
+  const started = Date.now()
+  const child = spawn(process.execPath, [bundle], {
+    cwd: run.cwd ?? process.cwd(),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const timer = setTimeout(
+    () => child.kill('SIGKILL'),
+    run.timeoutMs ?? 300_000
+  )
+  const exitCode = await new Promise<number>((resolveExit, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)))
+  })
+  clearTimeout(timer)
+
+  const result: ActionResult = {
+    exitCode,
+    outputs: parseFileCommands(await readFile(files.output, 'utf8')),
+    state: parseFileCommands(await readFile(files.state, 'utf8')),
+    exportedEnv: parseFileCommands(await readFile(files.env, 'utf8')),
+    summary: await readFile(files.summary, 'utf8'),
+    annotations: parseAnnotations(stdout),
+    stdout,
+    stderr,
+    durationMs: Date.now() - started
+  }
+  await rm(work, { recursive: true, force: true })
+  return result
+}
+
+/** The messages of one level, for compact assertions. */
+export function messages(
+  result: ActionResult,
+  level: Annotation['level']
+): string[] {
+  return result.annotations
+    .filter((a) => a.level === level)
+    .map((a) => a.message)
+}
