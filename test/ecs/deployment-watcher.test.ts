@@ -171,8 +171,7 @@ beforeEach(() => {
       tasks: (input.tasks as string[]).map((arn) => {
         const found = all.find((x) => x.taskArn === arn)
         if (!found) throw new Error(`unknown task ${arn}`)
-        const { at: _at, ...rest } = found
-        return rest
+        return { ...found, at: undefined }
       })
     }
   })
