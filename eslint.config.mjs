@@ -50,8 +50,8 @@ export default tseslint.config(
     }
   },
   {
-    files: ['test/**/*.ts'],
     ...jest.configs['flat/recommended'],
+    files: ['test/**/*.test.ts'],
     rules: {
       ...jest.configs['flat/recommended'].rules,
       'jest/no-conditional-expect': 'off',
