@@ -1,0 +1,125 @@
+import * as core from '@actions/core'
+import { ConfigurationError } from '../common/errors.js'
+import {
+  getBoolean,
+  getChoice,
+  getInteger,
+  getList,
+  getOptionalInput,
+  getRequiredInput
+} from '../common/inputs.js'
+import { branchGlobToRegExp } from '../git/release-branch.js'
+import { Identity } from '../git/partial-fetch.js'
+import { MergeCommitStrategy } from '../github/merge-method.js'
+import { validateTemplate } from './templates.js'
+
+/** The inputs of actions/cherry-pick-to-release/action.yml, typed. */
+export interface Inputs {
+  token: string
+  pushToken?: string
+  label: string
+  releaseBranchPattern: string
+  mode: 'push' | 'pull-request'
+  mergeCommitStrategy: MergeCommitStrategy
+  onConflict: 'comment' | 'draft-pr'
+  commentTrigger: boolean
+  repositoryUrl: string
+  pushAttempts: number
+  historyDepth: number
+  dispatchWorkflow?: string
+  prTitleTemplate: string
+  prBodyTemplate: string
+  prLabels: string[]
+  pickedLabel: string
+  conflictLabel: string
+  committer: Identity
+}
+
+/** Reads `Name <email>`. */
+export function parseIdentity(input: string, value: string): Identity {
+  const match = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)
+  if (!match) {
+    throw new ConfigurationError(
+      `Input "${input}" has "${value}", which is not of the form "Name <email>"`
+    )
+  }
+  return { name: match[1], email: match[2] }
+}
+
+function defaultRepositoryUrl(): string {
+  const server = process.env.GITHUB_SERVER_URL || 'https://github.com'
+  const repository = process.env.GITHUB_REPOSITORY ?? ''
+  return `${server}/${repository}.git`
+}
+
+/** Reads and checks every input before anything else happens. */
+export function getInputs(): Inputs {
+  const token = getRequiredInput('token')
+  const pushToken = getOptionalInput('push-token')
+  core.setSecret(token)
+  if (pushToken) core.setSecret(pushToken)
+
+  const label = getOptionalInput('label') ?? 'cherry-pick'
+  if (/\s/.test(label) || label.includes(':')) {
+    throw new ConfigurationError(
+      `Input "label" has "${label}"; a label name without spaces or ":" is expected (":<branch>" is added to name a target)`
+    )
+  }
+  const releaseBranchPattern =
+    getOptionalInput('release-branch-pattern') ?? 'release/*'
+  branchGlobToRegExp(releaseBranchPattern)
+
+  const repositoryUrl =
+    getOptionalInput('repository-url') ?? defaultRepositoryUrl()
+  if (!/^(https?|file|ssh):\/\/|^\//.test(repositoryUrl)) {
+    throw new ConfigurationError(
+      `Input "repository-url" has "${repositoryUrl}"; expected an https://, ssh://, file:// URL or an absolute path`
+    )
+  }
+  const dispatchWorkflow = getOptionalInput('dispatch-workflow')
+  if (dispatchWorkflow && !/^(\d+|[\w.-]+\.ya?ml)$/.test(dispatchWorkflow)) {
+    throw new ConfigurationError(
+      `Input "dispatch-workflow" has "${dispatchWorkflow}"; expected a workflow file name such as deploy-staging.yml or a workflow id`
+    )
+  }
+
+  return {
+    token,
+    pushToken,
+    label,
+    releaseBranchPattern,
+    mode: getChoice('mode', ['push', 'pull-request'] as const, 'push'),
+    mergeCommitStrategy: getChoice(
+      'merge-commit-strategy',
+      ['commits', 'mainline'] as const,
+      'commits'
+    ),
+    onConflict: getChoice(
+      'on-conflict',
+      ['comment', 'draft-pr'] as const,
+      'comment'
+    ),
+    commentTrigger: getBoolean('comment-trigger', true),
+    repositoryUrl,
+    pushAttempts: getInteger('push-attempts', 5, 1),
+    historyDepth: getInteger('history-depth', 200, 1),
+    dispatchWorkflow,
+    prTitleTemplate: validateTemplate(
+      'pr-title-template',
+      getOptionalInput('pr-title-template') ?? '[{target}] {title}'
+    ),
+    prBodyTemplate: validateTemplate(
+      'pr-body-template',
+      core.getInput('pr-body-template').trim() ||
+        'Cherry-pick of #{number} onto `{target}`, asked for by @{author}.\n\n{commits}'
+    ),
+    prLabels: getList('pr-labels'),
+    pickedLabel: getOptionalInput('picked-label') ?? 'cherry-picked',
+    conflictLabel: getOptionalInput('conflict-label') ?? 'cherry-pick-conflict',
+    committer: parseIdentity(
+      'committer',
+      getOptionalInput('committer') ??
+        'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>'
+    )
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  abortCherryPick,
+  cherryPick,
+  cherryPickedSources,
+  commitConflict,
+  isAlreadyPicked,
+  PickedCommit
+} from './cherry-pick.js'
+import { Git } from './git-runner.js'
+import { fetchBranch, recentMessages } from './partial-fetch.js'
+import { pushHead, PushFailure } from './push.js'
+
+/** What to land where. The commits must already be fetched. */
+export interface LandRequest {
+  /** Branch the picks are made on top of. */
+  target: string
+  /** Source commits in the order they are picked. */
+  shas: readonly string[]
+  mainline?: number
+  /** Commits of the target read for `-x` trailers (and fetched). */
+  historyDepth: number
+  /** Push tries; a lost race refetches the target and picks again. */
+  attempts: number
+  /** Where the result goes: the target itself, or a branch for a PR. */
+  pushTo: string
+  /** Force the push (a branch this action owns). */
+  force: boolean
+  /** `commit`: commit a conflict with its markers and push it anyway. */
+  onConflict: 'abort' | 'commit'
+  /** Where a committed conflict is pushed (force); defaults to `pushTo`. */
+  conflictBranch?: string
+  /** Message of a commit that keeps conflict markers. */
+  conflictMessage?: (failed: string, files: readonly string[]) => string
+}
+
+export type LandOutcome =
+  | { status: 'skipped'; alreadyPicked: string[] }
+  | {
+      status: 'pushed'
+      picked: PickedCommit[]
+      /** Sources left out: named by a trailer or empty once picked. */
+      alreadyPicked: string[]
+      targetSha: string
+      attempts: number
+    }
+  | {
+      status: 'conflict'
+      picked: PickedCommit[]
+      failed: string
+      remaining: string[]
+      files: string[]
+      /** Set when the conflict was committed and pushed to `pushTo`. */
+      conflictCommit?: string
+    }
+  | {
+      status: 'push-failed'
+      reason: PushFailure
+      message: string
+      attempts: number
+    }
+
+/**
+ * Picks onto a fresh fetch of the target and pushes; when the push loses a
+ * race it fetches again and repeats, so concurrent picks all land.
+ * Idempotent: sources already named by a `-x` trailer on the target are
+ * left out, and a change that turns out empty is skipped.
+ */
+export async function landCommits(
+  git: Git,
+  request: LandRequest,
+  sleep: (ms: number) => Promise<void>
+): Promise<LandOutcome> {
+  let lastFailure: { reason: PushFailure; message: string } | undefined
+  let made = 0
+  for (let attempt = 1; attempt <= request.attempts; attempt++) {
+    made = attempt
+    await fetchBranch(git, request.target, request.historyDepth)
+    const ref = `refs/remotes/origin/${request.target}`
+    const sources = cherryPickedSources(
+      await recentMessages(git, ref, request.historyDepth)
+    )
+    const already = request.shas.filter((sha) => isAlreadyPicked(sha, sources))
+    const todo = request.shas.filter((sha) => !already.includes(sha))
+    if (todo.length === 0) return { status: 'skipped', alreadyPicked: already }
+
+    await git.try(['cherry-pick', '--abort'])
+    await git.run(['checkout', '--quiet', '--force', '--detach', ref])
+    const outcome = await cherryPick(git, todo, { mainline: request.mainline })
+    if (outcome.status === 'conflict') {
+      if (request.onConflict === 'abort') {
+        await abortCherryPick(git)
+        return { ...outcome, status: 'conflict' }
+      }
+      const message =
+        request.conflictMessage?.(outcome.failed, outcome.files) ??
+        `Cherry-pick conflict in ${outcome.failed}`
+      const conflictCommit = await commitConflict(git, outcome.files, message)
+      const pushed = await pushHead(
+        git,
+        request.conflictBranch ?? request.pushTo,
+        { force: request.force || request.conflictBranch !== undefined }
+      )
+      if (pushed.status === 'failed') {
+        return {
+          status: 'push-failed',
+          reason: pushed.reason,
+          message: pushed.message,
+          attempts: attempt
+        }
+      }
+      return {
+        status: 'conflict',
+        picked: outcome.picked,
+        failed: outcome.failed,
+        remaining: outcome.remaining,
+        files: outcome.files,
+        conflictCommit
+      }
+    }
+    const alreadyPicked = [...already, ...outcome.empty]
+    if (outcome.picked.length === 0) {
+      return { status: 'skipped', alreadyPicked }
+    }
+    const pushed = await pushHead(git, request.pushTo, { force: request.force })
+    if (pushed.status === 'pushed') {
+      return {
+        status: 'pushed',
+        picked: outcome.picked,
+        alreadyPicked,
+        targetSha: (await git.run(['rev-parse', 'HEAD'])).trim(),
+        attempts: attempt
+      }
+    }
+    lastFailure = pushed
+    if (pushed.reason !== 'race') break
+    // Spread the retries so two racing picks do not collide again at once.
+    await sleep(250 * attempt + Math.floor(Math.random() * 250))
+  }
+  return {
+    status: 'push-failed',
+    reason: lastFailure?.reason ?? 'rejected',
+    message: lastFailure?.message ?? 'push did not happen',
+    attempts: made
+  }
+}

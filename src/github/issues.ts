@@ -1,0 +1,49 @@
+import { GitHubClient, httpStatus, RepoRef } from './client.js'
+
+/** Posts a comment on an issue or pull request; returns its address. */
+export async function addComment(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  body: string
+): Promise<string> {
+  const { data } = await client.rest.issues.createComment({
+    ...repo,
+    issue_number: number,
+    body
+  })
+  return data.html_url
+}
+
+/** Adds labels (GitHub creates missing ones). */
+export async function addLabels(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  labels: readonly string[]
+): Promise<void> {
+  if (labels.length === 0) return
+  await client.rest.issues.addLabels({
+    ...repo,
+    issue_number: number,
+    labels: [...labels]
+  })
+}
+
+/** Removes a label; a label that is not there is not an error. */
+export async function removeLabel(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  name: string
+): Promise<void> {
+  try {
+    await client.rest.issues.removeLabel({
+      ...repo,
+      issue_number: number,
+      name
+    })
+  } catch (error) {
+    if (httpStatus(error) !== 404) throw error
+  }
+}
