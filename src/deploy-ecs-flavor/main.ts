@@ -1,0 +1,143 @@
+import * as core from '@actions/core'
+import { runAction, setOutputs } from '../common/action.js'
+import { systemClock } from '../common/clock.js'
+import { createEcsClient } from '../ecs/client.js'
+import { watchDeployments } from '../ecs/deployment-watcher.js'
+import {
+  executeDeployments,
+  planDeployments,
+  type DeployReport
+} from '../ecs/flavor-deploy.js'
+import {
+  DEFAULT_HEALTH_POLICY,
+  loadManifest,
+  resolveFlavors,
+  type DeployFlavor
+} from '../ecs/flavor-manifest.js'
+import { formatChanges } from '../ecs/task-definition-diff.js'
+import { getInputs, type Inputs } from './inputs.js'
+import { releaseTags } from './release-tags.js'
+import { aftermath, renderSummary } from './summary.js'
+
+async function flavorsOf(inputs: Inputs): Promise<DeployFlavor[]> {
+  const source = inputs.source
+  let flavors: DeployFlavor[]
+  if (source.kind === 'manifest') {
+    const manifest = await loadManifest(source.path)
+    flavors = resolveFlavors(manifest, source.environment, source.selector)
+  } else {
+    flavors = [
+      {
+        name: source.service,
+        environment: source.environment ?? '',
+        cluster: source.cluster,
+        region:
+          source.region ??
+          process.env.AWS_REGION ??
+          process.env.AWS_DEFAULT_REGION ??
+          '',
+        service: source.service,
+        containers: source.containers,
+        wave: 1,
+        policy: DEFAULT_HEALTH_POLICY,
+        rollout: 'all-at-once'
+      }
+    ]
+  }
+  return flavors.map((f) => ({
+    ...f,
+    policy: { ...f.policy, ...inputs.health }
+  }))
+}
+
+function outputsOf(report: DeployReport): Record<string, unknown> {
+  const flavors = report.flavors.map((o) => ({
+    flavor: o.flavor,
+    service: o.service,
+    cluster: o.cluster,
+    taskDefinitionArn: o.taskDefinitionArn,
+    previousTaskDefinitionArn: o.previousTaskDefinitionArn,
+    deploymentId: o.deploymentId,
+    changed: o.changed,
+    result: o.result,
+    rolledBack: o.rolledBack,
+    ...(o.rollback && { rollback: o.rollback }),
+    consoleUrl: o.consoleUrl,
+    imageBefore: o.imageBefore,
+    imageAfter: o.imageAfter,
+    ...(o.error && { error: o.error })
+  }))
+  const single = report.flavors.length === 1 ? report.flavors[0] : undefined
+  return {
+    result: report.result,
+    changed: String(report.changed),
+    flavors,
+    'task-definition-arn': single?.taskDefinitionArn,
+    'previous-task-definition-arn': single?.previousTaskDefinitionArn,
+    'deployment-id': single?.deploymentId
+  }
+}
+
+/** Reads inputs, plans every flavor, deploys, reports. */
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    const inputs = getInputs()
+    const flavors = await flavorsOf(inputs)
+    const clients = new Map<string, ReturnType<typeof createEcsClient>>()
+    const ecsFor = (region: string): ReturnType<typeof createEcsClient> => {
+      let client = clients.get(region)
+      if (!client) {
+        client = createEcsClient(region)
+        clients.set(region, client)
+      }
+      return client
+    }
+    const log = (line: string): void => core.info(line)
+
+    const plans = await planDeployments(flavors, inputs.image, { ecsFor })
+    for (const plan of plans) {
+      core.info(
+        `${plan.flavor.name} (${plan.flavor.service}): ${plan.changes.length === 0 ? 'no change' : `${plan.changes.length} field(s) change`}`
+      )
+      if (inputs.dryRun && plan.changes.length > 0) {
+        core.info(formatChanges(plan.changes))
+      }
+    }
+    const interval = inputs.pollIntervalSeconds
+    const report = await executeDeployments(
+      plans,
+      {
+        image: inputs.image,
+        wait: inputs.wait,
+        rollbackOnFailure: inputs.rollbackOnFailure,
+        rollbackScope: inputs.rollbackScope,
+        dryRun: inputs.dryRun,
+        tags: releaseTags(process.env)
+      },
+      {
+        ecsFor,
+        clock: systemClock,
+        log,
+        watch: (targets, ecs) =>
+          watchDeployments(targets, {
+            ecs,
+            clock: systemClock,
+            log,
+            pollIntervalSeconds: { min: interval, max: interval * 2 }
+          })
+      }
+    )
+    setOutputs(outputsOf(report))
+    const environment =
+      inputs.source.kind === 'manifest' ? inputs.source.environment : undefined
+    await core.summary
+      .addRaw(renderSummary(report, inputs.image, environment))
+      .write()
+    for (const client of clients.values()) client.destroy()
+    if (report.result === 'failed') {
+      throw new Error(
+        `Deploy failed. ${aftermath(report).split('\n').join(' ')}`
+      )
+    }
+  })
+}

@@ -1,0 +1,23 @@
+import type { Tag } from '@aws-sdk/client-ecs'
+
+/** Tag values allow letters, digits, spaces and `_.:/=+-@`, up to 256. */
+function tagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{N} _.:/=+\-@]/gu, '_').slice(0, 256)
+}
+
+/** Tags that tie a revision to the commit and run that registered it. */
+export function releaseTags(env: NodeJS.ProcessEnv): Tag[] {
+  const tags: Tag[] = []
+  const add = (key: string, value: string | undefined): void => {
+    if (value) tags.push({ key, value: tagValue(value) })
+  }
+  add('release-train:commit', env.GITHUB_SHA)
+  add('release-train:ref', env.GITHUB_REF)
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
+    add(
+      'release-train:run',
+      `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+    )
+  }
+  return tags
+}

@@ -1,0 +1,534 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type ECSClient,
+  type Service,
+  type Tag,
+  type TaskDefinition
+} from '@aws-sdk/client-ecs'
+import type { Clock } from '../common/clock.js'
+import { ConfigurationError, errorMessage } from '../common/errors.js'
+import { serviceConsoleUrl } from './client.js'
+import type { DeployFlavor } from './flavor-manifest.js'
+import { RateLimiter } from './rate-limiter.js'
+import {
+  diffTaskDefinitions,
+  type FieldChange
+} from './task-definition-diff.js'
+import {
+  imageOf,
+  registrableTaskDefinition,
+  renderTaskDefinition,
+  type TaskDefinitionInput
+} from './task-definition-render.js'
+import type { WatchResult, WatchTarget } from './types.js'
+
+/** What deploy needs from outside; tests pass mocks and a manual clock. */
+export interface DeployDeps {
+  /** The ECS client of a Region. */
+  ecsFor: (region: string) => ECSClient
+  /** Follows deployments until healthy or failed (the deployment watcher). */
+  watch: (targets: WatchTarget[], ecs: ECSClient) => Promise<WatchResult[]>
+  clock: Clock
+  log: (line: string) => void
+  /** Paces RegisterTaskDefinition; default 1/s with a burst of 1. */
+  registrations?: RateLimiter
+}
+
+/** How one call deploys. */
+export interface DeployOptions {
+  image: string
+  wait: boolean
+  rollbackOnFailure: boolean
+  /** `changed`: every flavor this call changed; `failed`: only those that failed. */
+  rollbackScope: 'changed' | 'failed'
+  dryRun: boolean
+  /** Added to the new revision's tags (existing tags are kept). */
+  tags: Tag[]
+}
+
+/** Everything known about one flavor before any write. */
+export interface FlavorPlan {
+  flavor: DeployFlavor
+  service: Service
+  current: TaskDefinition
+  currentTags: Tag[]
+  rendered: TaskDefinitionInput
+  changes: FieldChange[]
+}
+
+export type FlavorResultKind =
+  | 'success'
+  | 'updated'
+  | 'no-op'
+  | 'failed'
+  | 'rolled-back'
+  | 'skipped'
+  | 'would-change'
+
+/** What happened to one flavor; the `flavors` output is a list of these. */
+export interface FlavorOutcome {
+  flavor: string
+  service: string
+  cluster: string
+  region: string
+  wave: number
+  taskDefinitionArn?: string
+  previousTaskDefinitionArn: string
+  revisionBefore?: number
+  revisionAfter?: number
+  deploymentId?: string
+  changed: boolean
+  result: FlavorResultKind
+  rolledBack: boolean
+  /** Who put the previous revision back, and whether it became stable. */
+  rollback?: {
+    by: 'action' | 'circuit-breaker'
+    deploymentId?: string
+    result: 'healthy' | 'failed' | 'timeout' | 'not-waited' | 'error'
+    reason?: string
+  }
+  consoleUrl: string
+  imageBefore?: string
+  imageAfter: string
+  error?: string
+  changes: FieldChange[]
+  watch?: WatchResult
+}
+
+export interface DeployReport {
+  result: 'success' | 'failed' | 'no-op' | 'dry-run' | 'updated'
+  changed: boolean
+  flavors: FlavorOutcome[]
+}
+
+const DESCRIBE_BATCH = 10
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const k = key(item)
+    groups.set(k, [...(groups.get(k) ?? []), item])
+  }
+  return groups
+}
+
+/**
+ * Reads every service and task definition and renders the new ones. All
+ * checks (missing or inactive service, container not in the task
+ * definition, unsupported controller) happen here, before any write, and
+ * are reported together.
+ */
+export async function planDeployments(
+  flavors: DeployFlavor[],
+  image: string,
+  deps: Pick<DeployDeps, 'ecsFor'>
+): Promise<FlavorPlan[]> {
+  const problems: string[] = []
+  const services = new Map<DeployFlavor, Service>()
+  const byCluster = groupBy(flavors, (f) => `${f.region}\u0000${f.cluster}`)
+  for (const group of byCluster.values()) {
+    const { region, cluster } = group[0]
+    const ecs = deps.ecsFor(region)
+    for (let i = 0; i < group.length; i += DESCRIBE_BATCH) {
+      const batch = group.slice(i, i + DESCRIBE_BATCH)
+      let found: Service[]
+      try {
+        const response = await ecs.send(
+          new DescribeServicesCommand({
+            cluster,
+            services: batch.map((f) => f.service)
+          })
+        )
+        found = response.services ?? []
+      } catch (error) {
+        if ((error as Error).name === 'ClusterNotFoundException') {
+          problems.push(
+            `Cluster "${cluster}" not found in ${region || 'the default region'} (flavors ${batch.map((f) => f.name).join(', ')})`
+          )
+          continue
+        }
+        throw error
+      }
+      for (const f of batch) {
+        const service = found.find(
+          (s) => s.serviceName === f.service || s.serviceArn === f.service
+        )
+        if (!service) {
+          problems.push(
+            `Flavor "${f.name}": service "${f.service}" not found in cluster "${cluster}"`
+          )
+        } else if (service.status !== 'ACTIVE') {
+          problems.push(
+            `Flavor "${f.name}": service "${f.service}" in cluster "${cluster}" is ${service.status}, not ACTIVE`
+          )
+        } else if (
+          service.deploymentController?.type &&
+          service.deploymentController.type !== 'ECS'
+        ) {
+          problems.push(
+            `Flavor "${f.name}": service "${f.service}" uses the ${service.deploymentController.type} deployment controller; only ECS rolling deployments are supported`
+          )
+        } else if (!service.taskDefinition) {
+          problems.push(
+            `Flavor "${f.name}": service "${f.service}" has no task definition`
+          )
+        } else services.set(f, service)
+      }
+    }
+  }
+
+  const plans: FlavorPlan[] = []
+  for (const f of flavors) {
+    const service = services.get(f)
+    if (!service) continue
+    const described = await deps.ecsFor(f.region).send(
+      new DescribeTaskDefinitionCommand({
+        taskDefinition: service.taskDefinition,
+        include: ['TAGS']
+      })
+    )
+    const current = described.taskDefinition
+    if (!current) {
+      problems.push(
+        `Flavor "${f.name}": task definition ${service.taskDefinition} could not be described`
+      )
+      continue
+    }
+    try {
+      const rendered = renderTaskDefinition(current, {
+        containers: f.containers,
+        image,
+        cpu: f.cpu,
+        memory: f.memory,
+        containerMemory: f.containerMemory,
+        environmentVariables: f.environmentVariables,
+        command: f.command
+      })
+      plans.push({
+        flavor: f,
+        service,
+        current,
+        currentTags: described.tags ?? [],
+        rendered,
+        changes: diffTaskDefinitions(
+          registrableTaskDefinition(current),
+          rendered
+        )
+      })
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error
+      problems.push(`Flavor "${f.name}": ${error.message}`)
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(
+      `Nothing was deployed; fix these first:\n${problems.map((p) => `- ${p}`).join('\n')}`
+    )
+  }
+  return plans
+}
+
+/** Our tags replace same-keyed old ones; every other tag is kept. */
+export function mergeTags(existing: Tag[], ours: Tag[]): Tag[] {
+  const keys = new Set(ours.map((t) => t.key))
+  return [...existing.filter((t) => !keys.has(t.key)), ...ours]
+}
+
+function outcomeOf(plan: FlavorPlan, image: string): FlavorOutcome {
+  const f = plan.flavor
+  return {
+    flavor: f.name,
+    service: f.service,
+    cluster: f.cluster,
+    region: f.region,
+    wave: f.wave,
+    taskDefinitionArn: plan.current.taskDefinitionArn,
+    previousTaskDefinitionArn: plan.service.taskDefinition ?? '',
+    revisionBefore: plan.current.revision,
+    revisionAfter: plan.current.revision,
+    changed: false,
+    result: 'no-op',
+    rolledBack: false,
+    consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
+    imageBefore: imageOf(plan.current, f.containers),
+    imageAfter: image,
+    changes: plan.changes
+  }
+}
+
+function primaryDeploymentId(service: Service | undefined): string | undefined {
+  return service?.deployments?.find((d) => d.status === 'PRIMARY')?.id
+}
+
+async function watchByRegion(
+  items: { outcome: FlavorOutcome; target: WatchTarget }[],
+  deps: DeployDeps
+): Promise<Map<FlavorOutcome, WatchResult | Error>> {
+  const results = new Map<FlavorOutcome, WatchResult | Error>()
+  const byRegion = groupBy(items, (i) => i.outcome.region)
+  await Promise.all(
+    [...byRegion.entries()].map(async ([region, group]) => {
+      try {
+        const watched = await deps.watch(
+          group.map((g) => g.target),
+          deps.ecsFor(region)
+        )
+        group.forEach((g, i) => results.set(g.outcome, watched[i]))
+      } catch (error) {
+        for (const g of group) results.set(g.outcome, error as Error)
+      }
+    })
+  )
+  return results
+}
+
+/**
+ * Registers, updates, waits and, on failure, rolls back. Flavors go wave
+ * by wave (or all together when the environment says `all-at-once`); a
+ * failed wave stops later ones, which are reported as skipped.
+ */
+export async function executeDeployments(
+  plans: FlavorPlan[],
+  options: DeployOptions,
+  deps: DeployDeps
+): Promise<DeployReport> {
+  const { log } = deps
+  const outcomes = plans.map((p) => outcomeOf(p, options.image))
+  if (options.dryRun) {
+    for (const o of outcomes)
+      if (o.changes.length > 0) o.result = 'would-change'
+    return {
+      result: 'dry-run',
+      changed: outcomes.some((o) => o.result === 'would-change'),
+      flavors: outcomes
+    }
+  }
+  const limiter = deps.registrations ?? new RateLimiter(deps.clock, 1, 1)
+  const together = plans.every((p) => p.flavor.rollout === 'all-at-once')
+  const waves = [
+    ...groupBy(
+      plans.map((plan, i) => ({ plan, outcome: outcomes[i] })),
+      (x) => (together ? 'all' : String(x.plan.flavor.wave))
+    ).entries()
+  ].sort(([a], [b]) => Number(a) - Number(b))
+
+  let failed = false
+  for (const [wave, members] of waves) {
+    if (failed) {
+      for (const m of members) {
+        if (m.plan.changes.length > 0) m.outcome.result = 'skipped'
+      }
+      continue
+    }
+    const toChange = members.filter((m) => m.plan.changes.length > 0)
+    for (const m of members) {
+      if (m.plan.changes.length === 0) {
+        log(`${m.outcome.flavor}: no change (${m.outcome.taskDefinitionArn})`)
+      }
+    }
+    if (toChange.length === 0) continue
+    if (!together)
+      log(`Wave ${wave}: ${toChange.map((m) => m.outcome.flavor).join(', ')}`)
+
+    // Register every revision of the wave first: a refused registration
+    // then stops the wave before any service has moved.
+    const registered: typeof toChange = []
+    for (const m of toChange) {
+      await limiter.take()
+      try {
+        const response = await deps.ecsFor(m.outcome.region).send(
+          new RegisterTaskDefinitionCommand({
+            ...m.plan.rendered,
+            tags: mergeTags(m.plan.currentTags, options.tags)
+          } as ConstructorParameters<typeof RegisterTaskDefinitionCommand>[0])
+        )
+        const td = response.taskDefinition
+        m.outcome.taskDefinitionArn = td?.taskDefinitionArn
+        m.outcome.revisionAfter = td?.revision
+        log(`${m.outcome.flavor}: registered ${td?.taskDefinitionArn}`)
+        registered.push(m)
+      } catch (error) {
+        failed = true
+        m.outcome.result = 'failed'
+        m.outcome.error = `RegisterTaskDefinition failed: ${errorMessage(error)}`
+        log(`${m.outcome.flavor}: ${m.outcome.error}`)
+      }
+    }
+    if (failed) {
+      for (const m of registered) {
+        m.outcome.result = 'skipped'
+        m.outcome.error =
+          'not deployed: another registration in its wave failed'
+      }
+      continue
+    }
+
+    await Promise.all(
+      registered.map(async (m) => {
+        const o = m.outcome
+        try {
+          const response = await deps.ecsFor(o.region).send(
+            new UpdateServiceCommand({
+              cluster: o.cluster,
+              service: o.service,
+              taskDefinition: o.taskDefinitionArn
+            })
+          )
+          o.changed = true
+          o.result = 'updated'
+          o.deploymentId = primaryDeploymentId(response.service)
+          log(
+            `${o.flavor}: service ${o.service} updated, deployment ${o.deploymentId ?? '?'}`
+          )
+        } catch (error) {
+          failed = true
+          o.result = 'failed'
+          o.error = `UpdateService failed: ${errorMessage(error)}`
+          log(`${o.flavor}: ${o.error}`)
+        }
+      })
+    )
+
+    const updated = registered.filter((m) => m.outcome.changed)
+    if (!options.wait || updated.length === 0) continue
+    const watched = await watchByRegion(
+      updated.map((m) => ({
+        outcome: m.outcome,
+        target: {
+          cluster: m.outcome.cluster,
+          service: m.outcome.service,
+          region: m.outcome.region,
+          ...(m.outcome.deploymentId
+            ? { deploymentId: m.outcome.deploymentId }
+            : { taskDefinitionArn: m.outcome.taskDefinitionArn }),
+          policy: m.plan.flavor.policy
+        }
+      })),
+      deps
+    )
+    for (const m of updated) {
+      const o = m.outcome
+      const w = watched.get(o)
+      if (w instanceof Error || !w) {
+        failed = true
+        o.result = 'failed'
+        o.error = `waiting failed: ${w ? errorMessage(w) : 'no result'}`
+      } else {
+        o.watch = w
+        if (w.result === 'healthy') o.result = 'success'
+        else {
+          failed = true
+          o.result = 'failed'
+          o.error = `${w.result}${w.failureCategory ? ` (${w.failureCategory})` : ''}${w.failureReason ? `: ${w.failureReason}` : ''}`
+          if (w.failureCategory === 'rolled-back') {
+            o.rolledBack = true
+            o.rollback = { by: 'circuit-breaker', result: 'not-waited' }
+          }
+        }
+      }
+      log(`${o.flavor}: ${o.result}${o.error ? ` (${o.error})` : ''}`)
+    }
+  }
+
+  if (failed && options.rollbackOnFailure) {
+    await rollBack(plans, outcomes, options, deps)
+  }
+  const changed = outcomes.some((o) => o.changed)
+  return {
+    result: failed
+      ? 'failed'
+      : !changed
+        ? 'no-op'
+        : options.wait
+          ? 'success'
+          : 'updated',
+    changed,
+    flavors: outcomes
+  }
+}
+
+/**
+ * Puts the previous task definition back on the flavors this call changed
+ * (or only the failed ones) and waits until that is stable. A deployment
+ * the circuit breaker already reverted is only waited on.
+ */
+async function rollBack(
+  plans: FlavorPlan[],
+  outcomes: FlavorOutcome[],
+  options: DeployOptions,
+  deps: DeployDeps
+): Promise<void> {
+  const chosen = outcomes
+    .map((o, i) => ({ outcome: o, plan: plans[i] }))
+    .filter(
+      ({ outcome: o }) =>
+        o.changed &&
+        (options.rollbackScope === 'changed' || o.result === 'failed')
+    )
+  if (chosen.length === 0) return
+  deps.log(
+    `Rolling back ${chosen.map((c) => c.outcome.flavor).join(', ')} to their previous task definitions`
+  )
+  await Promise.all(
+    chosen.map(async ({ outcome: o }) => {
+      if (o.rollback?.by === 'circuit-breaker') return
+      try {
+        const response = await deps.ecsFor(o.region).send(
+          new UpdateServiceCommand({
+            cluster: o.cluster,
+            service: o.service,
+            taskDefinition: o.previousTaskDefinitionArn
+          })
+        )
+        o.rolledBack = true
+        o.rollback = {
+          by: 'action',
+          deploymentId: primaryDeploymentId(response.service),
+          result: 'not-waited'
+        }
+        if (o.result !== 'failed') o.result = 'rolled-back'
+      } catch (error) {
+        o.rollback = {
+          by: 'action',
+          result: 'error',
+          reason: `UpdateService failed: ${errorMessage(error)}`
+        }
+      }
+    })
+  )
+  const toWatch = chosen.filter(
+    ({ outcome: o }) => o.rolledBack && o.rollback?.result === 'not-waited'
+  )
+  const watched = await watchByRegion(
+    toWatch.map(({ outcome: o, plan }) => ({
+      outcome: o,
+      target: {
+        cluster: o.cluster,
+        service: o.service,
+        region: o.region,
+        ...(o.rollback?.deploymentId
+          ? { deploymentId: o.rollback.deploymentId }
+          : { taskDefinitionArn: o.previousTaskDefinitionArn }),
+        policy: plan.flavor.policy
+      }
+    })),
+    deps
+  )
+  for (const { outcome: o } of toWatch) {
+    const w = watched.get(o)
+    if (!o.rollback) continue
+    if (w instanceof Error || !w) {
+      o.rollback.result = 'error'
+      o.rollback.reason = w ? errorMessage(w) : 'no result'
+    } else {
+      o.rollback.result = w.result
+      if (w.failureReason) o.rollback.reason = w.failureReason
+    }
+    deps.log(
+      `${o.flavor}: rollback ${o.rollback.result}${o.rollback.reason ? ` (${o.rollback.reason})` : ''}`
+    )
+  }
+}
