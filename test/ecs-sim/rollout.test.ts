@@ -1,91 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import {
-  DescribeServicesCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  ListTasksCommand,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-  type Service
-} from '@aws-sdk/client-ecs'
-import {
-  startEcsSimulator,
-  type EcsSimulator
-} from '../support/ecs-sim/index.js'
+import { startFixture, type Fixture } from './sim-fixture.js'
 
-let sim: EcsSimulator
-let ecs: ECSClient
-
-const TG =
-  'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef'
+let f: Fixture
 
 beforeEach(async () => {
-  sim = await startEcsSimulator({ startTime: Date.UTC(2026, 0, 1) })
-  ecs = new ECSClient({
-    endpoint: sim.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
-  })
-  sim.createCluster('staging')
-  sim.registerTaskDefinition({
-    family: 'web',
-    cpu: '256',
-    memory: '512',
-    containerDefinitions: [
-      { name: 'app', image: 'registry.example/web:v1', memory: 512 }
-    ]
-  })
-  sim.createService({
-    cluster: 'staging',
-    serviceName: 'web',
-    taskDefinition: 'web:1',
-    desiredCount: 2,
-    loadBalancers: [
-      { targetGroupArn: TG, containerName: 'app', containerPort: 8000 }
-    ],
-    deploymentConfiguration: {
-      deploymentCircuitBreaker: { enable: true, rollback: true }
-    },
-    steady: true
-  })
+  f = await startFixture()
 })
 
 afterEach(async () => {
-  ecs.destroy()
-  await sim.stop()
+  await f.stop()
 })
-
-async function describe1(): Promise<Service> {
-  const out = await ecs.send(
-    new DescribeServicesCommand({ cluster: 'staging', services: ['web'] })
-  )
-  const service = out.services?.[0]
-  if (!service) throw new Error('service not described')
-  return service
-}
-
-async function register(behavior: string, tag = 'v2'): Promise<string> {
-  const out = await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'web',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        {
-          name: 'app',
-          image: `registry.example/web:${tag}`,
-          memory: 512,
-          environment: [{ name: 'SIM_BEHAVIOR', value: behavior }]
-        }
-      ]
-    })
-  )
-  return out.taskDefinition?.taskDefinitionArn ?? ''
-}
 
 describe('healthy rolling deployment', () => {
   it('starts at steady state with one COMPLETED deployment', async () => {
-    const service = await describe1()
+    const service = await f.service()
     expect(service.runningCount).toBe(2)
     expect(service.deployments).toHaveLength(1)
     expect(service.deployments?.[0].rolloutState).toBe('COMPLETED')
@@ -95,43 +23,42 @@ describe('healthy rolling deployment', () => {
   })
 
   it('reaches COMPLETED, drains the old deployment and reports steady state', async () => {
-    const arn = await register('healthy:20s')
+    const arn = await f.register('healthy:20s')
     expect(arn).toBe('arn:aws:ecs:us-east-1:123456789012:task-definition/web:2')
-    const updated = await ecs.send(
-      new UpdateServiceCommand({
-        cluster: 'staging',
-        service: 'web',
-        taskDefinition: arn
-      })
-    )
-    const newId = updated.service?.deployments?.[0].id ?? ''
+    const newId = await f.deploy(arn)
     expect(newId).toMatch(/^ecs-svc\/\d{19}$/)
-    expect(updated.service?.deployments?.map((d) => d.status)).toEqual([
+    let service = await f.service()
+    expect(service.deployments?.map((d) => d.status)).toEqual([
       'PRIMARY',
       'ACTIVE'
     ])
 
     // Mid-rollout: both deployments exist, the new one IN_PROGRESS.
-    sim.advance(10_000)
-    let service = await describe1()
+    f.sim.advance(10_000)
+    service = await f.service()
     expect(service.deployments).toHaveLength(2)
     expect(service.deployments?.[0]).toMatchObject({
       id: newId,
       status: 'PRIMARY',
       rolloutState: 'IN_PROGRESS',
-      taskDefinition: arn
+      taskDefinition: arn,
+      runningCount: 2
     })
+    // maximumPercent 200: old tasks keep running while new ones start.
+    expect(service.deployments?.[1].runningCount).toBe(2)
+    expect(service.runningCount).toBe(4)
     expect(service.events?.[0].message).toMatch(
       /^\(service web\) has started 2 tasks: \(task [0-9a-f]{32}\) \(task [0-9a-f]{32}\)\.$/
     )
 
-    const took = await sim.runUntil(
-      async () => (await describe1()).deployments?.length === 1,
+    const took = await f.sim.runUntil(
+      async () => (await f.service()).deployments?.length === 1,
       { maxSimSeconds: 300 }
     )
-    // 2 s provisioning + 4 s pull + 20 s to healthy + drain.
+    // 2 s provisioning + 4 s pull + 20 s to healthy, counted from the update.
     expect(took).toBeGreaterThanOrEqual(15_000)
-    service = await describe1()
+    expect(took).toBeLessThan(60_000)
+    service = await f.service()
     expect(service.deployments?.[0]).toMatchObject({
       id: newId,
       rolloutState: 'COMPLETED',
@@ -139,9 +66,8 @@ describe('healthy rolling deployment', () => {
       pendingCount: 0,
       failedTasks: 0
     })
-    sim.advance(5_000)
-    service = await describe1()
-    const messages = service.events?.map((e) => e.message) ?? []
+    f.sim.advance(5_000)
+    const messages = await f.messages()
     expect(messages[0]).toBe('(service web) has reached a steady state.')
     expect(messages).toContain(
       `(service web) (deployment ${newId}) deployment completed.`
@@ -151,21 +77,9 @@ describe('healthy rolling deployment', () => {
     )
 
     // The old tasks were stopped by the scheduler and stay listed.
-    const stopped = await ecs.send(
-      new ListTasksCommand({
-        cluster: 'staging',
-        serviceName: 'web',
-        desiredStatus: 'STOPPED'
-      })
-    )
-    expect(stopped.taskArns).toHaveLength(2)
-    const described = await ecs.send(
-      new DescribeTasksCommand({
-        cluster: 'staging',
-        tasks: stopped.taskArns
-      })
-    )
-    for (const task of described.tasks ?? []) {
+    const stopped = await f.tasks({ desiredStatus: 'STOPPED' })
+    expect(stopped).toHaveLength(2)
+    for (const task of stopped) {
       expect(task.lastStatus).toBe('STOPPED')
       expect(task.stopCode).toBe('ServiceSchedulerInitiated')
       expect(task.stoppedReason).toBe(
@@ -174,9 +88,78 @@ describe('healthy rolling deployment', () => {
       expect(task.taskDefinitionArn).toMatch(/web:1$/)
       expect(task.group).toBe('service:web')
     }
-    const running = await ecs.send(
-      new ListTasksCommand({ cluster: 'staging', startedBy: newId })
+    const running = await f.tasks({ startedBy: newId })
+    expect(running).toHaveLength(2)
+    for (const task of running) {
+      expect(task.lastStatus).toBe('RUNNING')
+      expect(task.startedBy).toBe(newId)
+      expect(task.containers?.[0]).toMatchObject({
+        name: 'app',
+        image: 'registry.example/web:v2',
+        memory: '512'
+      })
+      expect(task.startedAt).toBeInstanceOf(Date)
+    }
+  })
+
+  it('keeps minimumHealthyPercent while replacing tasks one at a time', async () => {
+    await f.stop()
+    f = await startFixture({
+      desiredCount: 4,
+      minimumHealthyPercent: 75,
+      maximumPercent: 100
+    })
+    await f.deploy(await f.register('healthy:10s'))
+    let lowest = Infinity
+    let highest = 0
+    await f.sim.runUntil(
+      async () => {
+        const s = await f.service()
+        lowest = Math.min(lowest, s.runningCount ?? 0)
+        highest = Math.max(
+          highest,
+          (s.runningCount ?? 0) + (s.pendingCount ?? 0)
+        )
+        return s.deployments?.[0].rolloutState === 'COMPLETED'
+      },
+      { maxSimSeconds: 600 }
     )
-    expect(running.taskArns).toHaveLength(2)
+    // 75 % of 4: never fewer than 3 running, never more than 4 in all.
+    expect(lowest).toBe(3)
+    expect(highest).toBe(4)
+    expect((await f.service()).deployments).toHaveLength(1)
+  })
+
+  it('forceNewDeployment starts a new deployment of the same task definition', async () => {
+    const before = (await f.service()).deployments?.[0]
+    const { UpdateServiceCommand } = await import('@aws-sdk/client-ecs')
+    const out = await f.ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'staging',
+        service: 'web',
+        forceNewDeployment: true
+      })
+    )
+    const [primary, old] = out.service?.deployments ?? []
+    expect(primary.id).not.toBe(before?.id)
+    expect(primary.taskDefinition).toBe(before?.taskDefinition)
+    expect(old.status).toBe('ACTIVE')
+  })
+
+  it('changes desiredCount without a new deployment', async () => {
+    const { UpdateServiceCommand } = await import('@aws-sdk/client-ecs')
+    await f.ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'staging',
+        service: 'web',
+        desiredCount: 3
+      })
+    )
+    await f.sim.runUntil(async () => (await f.service()).runningCount === 3, {
+      maxSimSeconds: 60
+    })
+    const s = await f.service()
+    expect(s.deployments).toHaveLength(1)
+    expect(s.desiredCount).toBe(3)
   })
 })
