@@ -180,8 +180,14 @@ function scheduleService(world: World, service: Service): void {
     const gone = world
       .tasksOf(service)
       .every((t) => t.deploymentId !== d.id || t.lastStatus === 'STOPPED')
-    if (gone) d.status = 'INACTIVE'
-    return !gone
+    if (!gone) return true
+    // A failed deployment stays listed a while, so pollers can see it FAILED.
+    if (d.rolloutState === 'FAILED') {
+      d.drainedAt ??= now
+      if (now - d.drainedAt < TIMINGS.failedDeploymentLingerMs) return true
+    }
+    d.status = 'INACTIVE'
+    return false
   })
 
   const primaryTasks = liveOf(primary)

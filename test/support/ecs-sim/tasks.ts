@@ -16,6 +16,8 @@ export const TIMINGS = {
   /** An unhealthy task is noticed after this, or after the grace period if longer. */
   healthDetectMs: 30_000,
   placementRetryMs: 30_000,
+  /** How long a drained FAILED deployment stays in the list. */
+  failedDeploymentLingerMs: 60_000,
   stoppedRetentionMs: 3_600_000
 }
 

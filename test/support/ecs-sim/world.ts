@@ -50,6 +50,8 @@ export interface Deployment {
   rolloutStateReason: string
   /** The circuit breaker stops watching once one task has run healthy. */
   breakerWatching: boolean
+  /** When its last task stopped (FAILED deployments linger a while). */
+  drainedAt?: number
   /** No launch before this time (placement retry back-off). */
   nextLaunchAt: number
 }
