@@ -26,7 +26,7 @@ export interface FixtureOptions {
   minimumHealthyPercent?: number
   maximumPercent?: number
   sim?: EcsSimulatorOptions
-  client?: { maxAttempts?: number }
+  client?: { maxAttempts?: number; retryMode?: string }
 }
 
 /**
@@ -62,7 +62,8 @@ export async function startFixture(
     endpoint: sim.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: options.client?.maxAttempts
+    maxAttempts: options.client?.maxAttempts,
+    retryMode: options.client?.retryMode
   })
   sim.createCluster('staging')
   sim.registerTaskDefinition({
