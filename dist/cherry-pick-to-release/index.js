@@ -38314,7 +38314,9 @@ async function pickPullRequest(deps, inputs, request) {
         return fail(`\`${target}\` is the branch this pull request was merged into.`);
     }
     deps.log(`Target branch: ${target}`);
-    const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(deps.tempDir ?? (0,external_node_os_namespaceObject.tmpdir)(), 'cherry-pick-'));
+    const parent = deps.tempDir ?? (0,external_node_os_namespaceObject.tmpdir)();
+    await (0,promises_namespaceObject.mkdir)(parent, { recursive: true });
+    const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(parent, 'cherry-pick-'));
     try {
         return await pickInto(deps, inputs, pr, target, work);
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CommandRunner, Git } from '../git/git-runner.js'
@@ -145,7 +145,9 @@ export async function pickPullRequest(
   }
   deps.log(`Target branch: ${target}`)
 
-  const work = await mkdtemp(join(deps.tempDir ?? tmpdir(), 'cherry-pick-'))
+  const parent = deps.tempDir ?? tmpdir()
+  await mkdir(parent, { recursive: true })
+  const work = await mkdtemp(join(parent, 'cherry-pick-'))
   try {
     return await pickInto(deps, inputs, pr, target, work)
   } finally {

@@ -1,0 +1,604 @@
+import { execFile } from 'node:child_process'
+import {
+  createServer,
+  IncomingMessage,
+  Server,
+  ServerResponse
+} from 'node:http'
+import { AddressInfo } from 'node:net'
+import { promisify } from 'node:util'
+import { createRequire } from 'node:module'
+
+const run = promisify(execFile)
+const require = createRequire(import.meta.url)
+
+interface WebhookExample {
+  name: string
+  examples: { action?: string; pull_request?: Record<string, unknown> }[]
+}
+
+// Real payload shapes: every pull request starts as GitHub's own example and
+// only the fields this project reads are overwritten.
+const examples =
+  require('@octokit/webhooks-examples/api.github.com/index.json') as WebhookExample[]
+const closedExample = examples
+  .find((entry) => entry.name === 'pull_request')
+  ?.examples.find((example) => example.action === 'closed')
+if (!closedExample?.pull_request) {
+  throw new Error(
+    'no closed pull_request example in @octokit/webhooks-examples'
+  )
+}
+const PULL_TEMPLATE = closedExample.pull_request
+
+/** One logged API call. */
+export interface LoggedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  body: unknown
+  authorization?: string
+}
+
+/** A pull request as the stand-in keeps it. */
+export interface PullState {
+  number: number
+  title: string
+  body: string
+  author: string
+  state: 'open' | 'closed'
+  merged: boolean
+  mergeCommitSha: string | null
+  headRef: string
+  headSha: string
+  baseRef: string
+  /** Where the PR branch started; its commits are baseSha..headSha. */
+  baseSha: string
+  labels: string[]
+  assignees: string[]
+  draft: boolean
+}
+
+/** A comment on an issue or pull request. */
+export interface CommentState {
+  id: number
+  body: string
+  user: string
+}
+
+/** A workflow_dispatch the action asked for. */
+export interface DispatchState {
+  workflow: string
+  ref: string
+  inputs: Record<string, string>
+}
+
+interface RepoState {
+  owner: string
+  repo: string
+  bareDir: string
+  pulls: Map<number, PullState>
+  comments: Map<number, CommentState[]>
+  permissions: Map<string, string>
+  dispatches: DispatchState[]
+  nextNumber: number
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+async function git(dir: string, args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd: dir, maxBuffer: 64 << 20 })
+  return stdout
+}
+
+/**
+ * A GitHub REST stand-in on 127.0.0.1 (port 0), backed by real bare git
+ * repositories: refs, branches and pull request commits come from git, the
+ * rest (pull requests, comments, labels, permissions, dispatches) is kept in
+ * memory. Actions reach it through `GITHUB_API_URL`.
+ */
+export class GitHubStandIn {
+  readonly log: LoggedRequest[] = []
+  private readonly repos = new Map<string, RepoState>()
+  private nextCommentId = 1
+  private constructor(
+    private readonly server: Server,
+    readonly url: string
+  ) {}
+
+  /** Starts the server on a free loopback port. */
+  static async start(): Promise<GitHubStandIn> {
+    const holder: { standIn?: GitHubStandIn } = {}
+    const server = createServer((req, res) => {
+      void holder.standIn?.handle(req, res)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    holder.standIn = new GitHubStandIn(server, `http://127.0.0.1:${port}`)
+    return holder.standIn
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /** Serves `owner/repo` from a bare repository. */
+  addRepository(fullName: string, bareDir: string): void {
+    const [owner, repo] = fullName.split('/')
+    this.repos.set(fullName, {
+      owner,
+      repo,
+      bareDir,
+      pulls: new Map(),
+      comments: new Map(),
+      permissions: new Map(),
+      dispatches: [],
+      nextNumber: 1
+    })
+  }
+
+  /** Registers a pull request (usually already merged by the fixture). */
+  addPullRequest(
+    fullName: string,
+    pull: Omit<PullState, 'number' | 'assignees' | 'draft' | 'labels'> &
+      Partial<Pick<PullState, 'number' | 'labels'>>
+  ): PullState {
+    const state = this.repo(fullName)
+    const number = pull.number ?? state.nextNumber
+    state.nextNumber = Math.max(state.nextNumber, number + 1)
+    const stored: PullState = {
+      ...pull,
+      number,
+      labels: pull.labels ?? [],
+      assignees: [],
+      draft: false
+    }
+    state.pulls.set(number, stored)
+    return stored
+  }
+
+  /** Reserves the next issue/PR number. */
+  nextNumber(fullName: string): number {
+    return this.repo(fullName).nextNumber
+  }
+
+  setPermission(fullName: string, user: string, permission: string): void {
+    this.repo(fullName).permissions.set(user, permission)
+  }
+
+  pull(fullName: string, number: number): PullState {
+    const found = this.repo(fullName).pulls.get(number)
+    if (!found) throw new Error(`no pull request #${number}`)
+    return found
+  }
+
+  pulls(fullName: string): PullState[] {
+    return [...this.repo(fullName).pulls.values()]
+  }
+
+  comments(fullName: string, number: number): CommentState[] {
+    return this.repo(fullName).comments.get(number) ?? []
+  }
+
+  dispatches(fullName: string): DispatchState[] {
+    return this.repo(fullName).dispatches
+  }
+
+  /** The webhook payload GitHub would send for this pull request. */
+  async pullRequestEvent(
+    fullName: string,
+    number: number,
+    action: string,
+    extra: Record<string, unknown> = {}
+  ): Promise<Record<string, unknown>> {
+    const state = this.repo(fullName)
+    return {
+      action,
+      number,
+      pull_request: await this.pullPayload(state, this.pull(fullName, number)),
+      repository: this.repositoryPayload(state),
+      sender: { login: 'octocat', type: 'User' },
+      ...extra
+    }
+  }
+
+  /** The webhook payload of a new comment on a pull request. */
+  issueCommentEvent(
+    fullName: string,
+    number: number,
+    body: string,
+    user: string
+  ): Record<string, unknown> {
+    const state = this.repo(fullName)
+    return {
+      action: 'created',
+      issue: {
+        number,
+        title: this.pull(fullName, number).title,
+        pull_request: {
+          url: `${this.url}/repos/${fullName}/pulls/${number}`
+        }
+      },
+      comment: { id: 99, body, user: { login: user, type: 'User' } },
+      repository: this.repositoryPayload(state),
+      sender: { login: user, type: 'User' }
+    }
+  }
+
+  private repo(fullName: string): RepoState {
+    const state = this.repos.get(fullName)
+    if (!state) throw new HttpError(404, `Not Found: ${fullName}`)
+    return state
+  }
+
+  private repositoryPayload(state: RepoState): Record<string, unknown> {
+    return {
+      name: state.repo,
+      full_name: `${state.owner}/${state.repo}`,
+      owner: { login: state.owner },
+      default_branch: 'main'
+    }
+  }
+
+  private async pullPayload(
+    state: RepoState,
+    pull: PullState
+  ): Promise<Record<string, unknown>> {
+    const api = `${this.url}/repos/${state.owner}/${state.repo}`
+    const html = `https://github.com/${state.owner}/${state.repo}/pull/${pull.number}`
+    const commits = await this.pullCommits(state, pull)
+    const user = { login: pull.author, type: 'User' }
+    return {
+      ...structuredClone(PULL_TEMPLATE),
+      url: `${api}/pulls/${pull.number}`,
+      html_url: html,
+      number: pull.number,
+      state: pull.state,
+      title: pull.title,
+      body: pull.body,
+      user,
+      draft: pull.draft,
+      merged: pull.merged,
+      merged_at: pull.merged ? new Date().toISOString() : null,
+      merge_commit_sha: pull.mergeCommitSha,
+      labels: pull.labels.map((name, index) => ({ id: index + 1, name })),
+      assignees: pull.assignees.map((login) => ({ login })),
+      head: {
+        label: `${state.owner}:${pull.headRef}`,
+        ref: pull.headRef,
+        sha: pull.headSha,
+        user: { login: state.owner },
+        repo: this.repositoryPayload(state)
+      },
+      base: {
+        label: `${state.owner}:${pull.baseRef}`,
+        ref: pull.baseRef,
+        sha: pull.baseSha,
+        user: { login: state.owner },
+        repo: this.repositoryPayload(state)
+      },
+      commits: commits.length
+    }
+  }
+
+  private async commitPayload(
+    state: RepoState,
+    sha: string
+  ): Promise<Record<string, unknown>> {
+    const out = await git(state.bareDir, [
+      'show',
+      '-s',
+      '--format=%H%x00%P%x00%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
+      sha
+    ])
+    const [hash, parents, tree, an, ae, ad, cn, ce, cd, message] =
+      out.split('\x00')
+    return {
+      sha: hash,
+      url: `${this.url}/repos/${state.owner}/${state.repo}/commits/${hash}`,
+      commit: {
+        message: message.replace(/\n+$/, ''),
+        tree: { sha: tree },
+        author: { name: an, email: ae, date: ad },
+        committer: { name: cn, email: ce, date: cd }
+      },
+      parents: parents.trim()
+        ? parents
+            .trim()
+            .split(' ')
+            .map((parent) => ({ sha: parent }))
+        : []
+    }
+  }
+
+  private async pullCommits(
+    state: RepoState,
+    pull: PullState
+  ): Promise<string[]> {
+    const out = await git(state.bareDir, [
+      'rev-list',
+      '--reverse',
+      pull.headSha,
+      `^${pull.baseSha}`
+    ])
+    return out.split('\n').filter(Boolean)
+  }
+
+  private async branches(state: RepoState): Promise<Map<string, string>> {
+    const out = await git(state.bareDir, [
+      'for-each-ref',
+      '--format=%(refname) %(objectname)',
+      'refs/heads/'
+    ])
+    const found = new Map<string, string>()
+    for (const line of out.split('\n').filter(Boolean)) {
+      const [ref, sha] = line.split(' ')
+      found.set(ref.replace(/^refs\/heads\//, ''), sha)
+    }
+    return found
+  }
+
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse
+  ): Promise<void> {
+    const address = new URL(req.url ?? '/', this.url)
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const text = Buffer.concat(chunks).toString('utf8')
+    let body: unknown = undefined
+    try {
+      body = text ? JSON.parse(text) : undefined
+    } catch {
+      body = text
+    }
+    const entry: LoggedRequest = {
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(address.pathname),
+      query: Object.fromEntries(address.searchParams),
+      body,
+      authorization: req.headers.authorization
+    }
+    this.log.push(entry)
+    try {
+      const [status, payload] = await this.route(entry)
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(payload === undefined ? '' : JSON.stringify(payload))
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          message: error instanceof Error ? error.message : String(error),
+          documentation_url: 'https://docs.github.com/rest'
+        })
+      )
+    }
+  }
+
+  private async route(request: LoggedRequest): Promise<[number, unknown]> {
+    const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(request.path)
+    if (!match) throw new HttpError(404, 'Not Found')
+    const state = this.repo(`${match[1]}/${match[2]}`)
+    const rest = match[3] ?? ''
+    const input = (request.body ?? {}) as Record<string, unknown>
+    let m: RegExpExecArray | null
+
+    if ((m = /^\/pulls\/(\d+)$/.exec(rest)) && request.method === 'GET') {
+      return [200, await this.pullPayload(state, this.pullOf(state, m[1]))]
+    }
+    if ((m = /^\/pulls\/(\d+)\/commits$/.exec(rest))) {
+      const pull = this.pullOf(state, m[1])
+      const shas = await this.pullCommits(state, pull)
+      const page = Number(request.query.page ?? 1)
+      const perPage = Number(request.query.per_page ?? 30)
+      const slice = shas.slice((page - 1) * perPage, page * perPage)
+      return [
+        200,
+        await Promise.all(slice.map((sha) => this.commitPayload(state, sha)))
+      ]
+    }
+    if (rest === '/pulls' && request.method === 'GET') {
+      const head = request.query.head?.split(':').pop()
+      const wanted = request.query.state ?? 'open'
+      const found = [...state.pulls.values()].filter(
+        (pull) =>
+          (wanted === 'all' || pull.state === wanted) &&
+          (!head || pull.headRef === head)
+      )
+      return [
+        200,
+        await Promise.all(found.map((pull) => this.pullPayload(state, pull)))
+      ]
+    }
+    if (rest === '/pulls' && request.method === 'POST') {
+      return [201, await this.createPull(state, input)]
+    }
+    if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      const number = Number(m[1])
+      const list = state.comments.get(number) ?? []
+      if (request.method === 'POST') {
+        const comment: CommentState = {
+          id: this.nextCommentId++,
+          body: String(input.body ?? ''),
+          user: 'github-actions[bot]'
+        }
+        list.push(comment)
+        state.comments.set(number, list)
+        return [201, this.commentPayload(state, number, comment)]
+      }
+      return [200, list.map((c) => this.commentPayload(state, number, c))]
+    }
+    if (
+      (m = /^\/issues\/(\d+)\/labels$/.exec(rest)) &&
+      request.method === 'POST'
+    ) {
+      const pull = this.pullOf(state, m[1])
+      for (const name of (input.labels as string[]) ?? []) {
+        if (!pull.labels.includes(name)) pull.labels.push(name)
+      }
+      return [200, pull.labels.map((name, id) => ({ id, name }))]
+    }
+    if (
+      (m = /^\/issues\/(\d+)\/labels\/(.+)$/.exec(rest)) &&
+      request.method === 'DELETE'
+    ) {
+      const pull = this.pullOf(state, m[1])
+      if (!pull.labels.includes(m[2])) {
+        throw new HttpError(404, 'Label does not exist')
+      }
+      pull.labels = pull.labels.filter((name) => name !== m?.[2])
+      return [200, pull.labels.map((name, id) => ({ id, name }))]
+    }
+    if (
+      (m = /^\/issues\/(\d+)\/assignees$/.exec(rest)) &&
+      request.method === 'POST'
+    ) {
+      const pull = this.pullOf(state, m[1])
+      for (const login of (input.assignees as string[]) ?? []) {
+        if (!pull.assignees.includes(login)) pull.assignees.push(login)
+      }
+      return [201, await this.pullPayload(state, pull)]
+    }
+    if ((m = /^\/git\/matching-refs\/heads\/?(.*)$/.exec(rest))) {
+      const prefix = m[1]
+      const branches = await this.branches(state)
+      const refs = [...branches]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, sha]) => ({
+          ref: `refs/heads/${name}`,
+          node_id: `REF_${name}`,
+          url: `${this.url}/repos/${state.owner}/${state.repo}/git/refs/heads/${name}`,
+          object: { sha, type: 'commit', url: '' }
+        }))
+      const page = Number(request.query.page ?? 1)
+      const perPage = Number(request.query.per_page ?? 30)
+      return [200, refs.slice((page - 1) * perPage, page * perPage)]
+    }
+    if (rest === '/branches' && request.method === 'GET') {
+      const branches = await this.branches(state)
+      return [
+        200,
+        [...branches].map(([name, sha]) => ({
+          name,
+          commit: { sha },
+          protected: false
+        }))
+      ]
+    }
+    if ((m = /^\/branches\/(.+)$/.exec(rest))) {
+      const sha = (await this.branches(state)).get(m[1])
+      if (!sha) throw new HttpError(404, 'Branch not found')
+      return [
+        200,
+        {
+          name: m[1],
+          commit: await this.commitPayload(state, sha),
+          protected: false
+        }
+      ]
+    }
+    if ((m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest))) {
+      const permission = state.permissions.get(m[1]) ?? 'read'
+      return [
+        200,
+        {
+          permission: permission === 'maintain' ? 'write' : permission,
+          role_name: permission,
+          user: { login: m[1], type: 'User' }
+        }
+      ]
+    }
+    if (
+      (m = /^\/actions\/workflows\/([^/]+)\/dispatches$/.exec(rest)) &&
+      request.method === 'POST'
+    ) {
+      const ref = String(input.ref ?? '').replace(/^refs\/heads\//, '')
+      if (!(await this.branches(state)).has(ref)) {
+        throw new HttpError(422, `No ref found for: ${input.ref}`)
+      }
+      state.dispatches.push({
+        workflow: m[1],
+        ref,
+        inputs: (input.inputs as Record<string, string>) ?? {}
+      })
+      return [204, undefined]
+    }
+    throw new HttpError(404, `Not Found: ${request.method} ${request.path}`)
+  }
+
+  private pullOf(state: RepoState, number: string): PullState {
+    const pull = state.pulls.get(Number(number))
+    if (!pull) throw new HttpError(404, 'Not Found')
+    return pull
+  }
+
+  private commentPayload(
+    state: RepoState,
+    number: number,
+    comment: CommentState
+  ): Record<string, unknown> {
+    return {
+      id: comment.id,
+      body: comment.body,
+      user: { login: comment.user, type: 'Bot' },
+      html_url: `https://github.com/${state.owner}/${state.repo}/pull/${number}#issuecomment-${comment.id}`
+    }
+  }
+
+  private async createPull(
+    state: RepoState,
+    input: Record<string, unknown>
+  ): Promise<Record<string, unknown>> {
+    const head =
+      String(input.head ?? '')
+        .split(':')
+        .pop() ?? ''
+    const base = String(input.base ?? '')
+    const branches = await this.branches(state)
+    const headSha = branches.get(head)
+    const baseSha = branches.get(base)
+    if (!headSha || !baseSha) {
+      throw new HttpError(
+        422,
+        `Validation Failed: head ${head} or base ${base} missing`
+      )
+    }
+    if (
+      [...state.pulls.values()].some(
+        (p) => p.state === 'open' && p.headRef === head
+      )
+    ) {
+      throw new HttpError(
+        422,
+        `A pull request already exists for ${state.owner}:${head}.`
+      )
+    }
+    const pull: PullState = {
+      number: state.nextNumber++,
+      title: String(input.title ?? ''),
+      body: String(input.body ?? ''),
+      author: 'github-actions[bot]',
+      state: 'open',
+      merged: false,
+      mergeCommitSha: null,
+      headRef: head,
+      headSha,
+      baseRef: base,
+      baseSha,
+      labels: [],
+      assignees: [],
+      draft: input.draft === true
+    }
+    state.pulls.set(pull.number, pull)
+    return this.pullPayload(state, pull)
+  }
+}
