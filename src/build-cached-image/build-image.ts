@@ -1,0 +1,425 @@
+import * as core from '@actions/core'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { errorMessage } from '../common/errors.js'
+import {
+  buildxArgs,
+  cacheExportArgs,
+  type BuildRequest
+} from '../docker/buildx-args.js'
+import { buildFailureMessage, runBuildx } from '../docker/buildx-build.js'
+import { cacheExporters, detectBuilder } from '../docker/builder-info.js'
+import {
+  cacheMountKey,
+  existingFiles,
+  manifestCandidates
+} from '../docker/cache-key.js'
+import {
+  extractCacheMounts,
+  hasContent,
+  injectCacheMounts
+} from '../docker/cache-mount-sync.js'
+import { findCacheMounts, type CacheMount } from '../docker/cache-mounts.js'
+import { planCache, type CachePlan } from '../docker/cache-plan.js'
+import {
+  firstBaseImage,
+  parseDockerfile,
+  stageNames
+} from '../docker/dockerfile.js'
+import type { ExecRunner } from '../docker/exec-runner.js'
+import {
+  renderSummary,
+  type BuildSummary,
+  type MountCacheOutcome
+} from '../docker/build-summary.js'
+import {
+  diffPackages,
+  listImagePackages,
+  matchingChanges,
+  type PackageChange
+} from '../docker/packages.js'
+import { probeRegistry, type RegistryAccess } from '../docker/registry-probe.js'
+import type { StepReport } from '../docker/rawjson-progress.js'
+import type { Inputs } from './inputs.js'
+
+/** The slice of `@actions/cache` the action uses, injectable for tests. */
+export interface MountCacheStore {
+  restore(
+    paths: string[],
+    key: string,
+    restoreKeys: string[],
+    lookupOnly: boolean
+  ): Promise<string | undefined>
+  save(paths: string[], key: string): Promise<number>
+  available(): boolean
+}
+
+export interface BuildDeps {
+  exec: ExecRunner
+  store: MountCacheStore
+  now: () => number
+}
+
+/** What the build produced, for outputs. */
+export interface BuildOutcome {
+  image: string
+  digest?: string
+  tags: string[]
+  metadata: Record<string, unknown>
+  durationSeconds: number
+  report: StepReport
+  backend: string
+  packageChanges?: PackageChange[]
+  blockedChanges: PackageChange[]
+  summary: string
+}
+
+function ghaEnv(): { url: string; token: string } | undefined {
+  const url = process.env.ACTIONS_CACHE_URL
+  const token = process.env.ACTIONS_RUNTIME_TOKEN
+  return url && token ? { url, token } : undefined
+}
+
+interface MountState {
+  mounts: CacheMount[]
+  outcome: MountCacheOutcome
+  /** True when the restore found only an older set (or nothing). */
+  needsSave: boolean
+}
+
+/**
+ * Restores the cache mounts before the build. When the exact key exists the
+ * manifests did not change since it was saved, so the steps that use the
+ * mounts are layer-cache hits and restoring would only cost time; an older
+ * key (a changed lock file) is restored and injected so the reinstall
+ * downloads only what is new.
+ */
+async function restoreMounts(
+  inputs: Inputs,
+  deps: BuildDeps,
+  plan: CachePlan,
+  dockerfile: string,
+  workDir: string,
+  nonce: string
+): Promise<MountState | undefined> {
+  if (!inputs.cacheMounts) return undefined
+  const mounts = findCacheMounts(dockerfile)
+  if (mounts.length === 0) return undefined
+  const files = inputs.cacheKeyFiles.length
+    ? inputs.cacheKeyFiles
+    : await existingFiles(
+        inputs.context,
+        manifestCandidates(dockerfile, inputs.buildArgs)
+      )
+  const platform = (
+    inputs.platforms.join('+') || `linux-${process.arch}`
+  ).replace(/\//g, '-')
+  const key = await cacheMountKey({
+    prefix: `buildkit-mounts-${inputs.image.path.replace(/\//g, '-')}`,
+    platform,
+    mounts,
+    files,
+    workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
+  })
+  const outcome: MountCacheOutcome = {
+    ids: mounts.map((m) => m.id),
+    key: key.key,
+    files: key.files,
+    restore: 'miss',
+    save: 'skipped'
+  }
+  const state: MountState = { mounts, outcome, needsSave: true }
+  if (!deps.store.available()) {
+    outcome.restore = 'skipped: no Actions cache service (ACTIONS_CACHE_URL)'
+    outcome.save = outcome.restore
+    state.needsSave = false
+    return state
+  }
+  const layerCached = plan.backend !== 'none' && plan.backend !== 'inline'
+  const paths = [inputs.cacheMountsDir]
+  try {
+    if (layerCached) {
+      const exact = await deps.store.restore(paths, key.key, [], true)
+      if (exact) {
+        outcome.restore =
+          'skipped: manifests unchanged, the install steps come from the layer cache'
+        state.needsSave = false
+        return state
+      }
+    }
+    await rm(inputs.cacheMountsDir, { recursive: true, force: true })
+    const hit = await deps.store.restore(paths, key.key, key.restoreKeys, false)
+    if (!hit) return state
+    state.needsSave = hit !== key.key
+    if (!(await hasContent(inputs.cacheMountsDir))) {
+      outcome.restore = `restored ${hit} (empty)`
+      return state
+    }
+    const utilityImage = inputs.utilityImage ?? baseImage(inputs, dockerfile)
+    await injectCacheMounts({
+      exec: deps.exec,
+      mounts,
+      utilityImage,
+      dir: inputs.cacheMountsDir,
+      workDir,
+      builder: inputs.builder,
+      nonce
+    })
+    outcome.restore = `restored ${hit}`
+    core.info(`Cache mounts ${outcome.ids.join(', ')} restored from ${hit}`)
+  } catch (error) {
+    outcome.restore = `failed: ${errorMessage(error)}`
+    core.warning(
+      `Restoring the cache mounts failed, building without them: ${errorMessage(error)}`
+    )
+  }
+  return state
+}
+
+function baseImage(inputs: Inputs, dockerfile: string): string {
+  const image = firstBaseImage(parseDockerfile(dockerfile), inputs.buildArgs)
+  if (!image || image === 'scratch') {
+    throw new Error(
+      'no image with a shell to copy the cache mounts: set input "cache-mounts-utility-image"'
+    )
+  }
+  return image
+}
+
+async function saveMounts(
+  state: MountState,
+  inputs: Inputs,
+  deps: BuildDeps,
+  dockerfile: string,
+  report: StepReport,
+  workDir: string,
+  nonce: string
+): Promise<void> {
+  const { outcome } = state
+  if (!state.needsSave) {
+    if (outcome.save === 'skipped')
+      outcome.save = 'skipped: the cache already has this key'
+    return
+  }
+  const ran = report.steps.some(
+    (s) => !s.cached && /--mount=\S*type=cache/.test(s.name)
+  )
+  if (!ran) {
+    outcome.save = 'skipped: no step using them ran'
+    return
+  }
+  try {
+    await extractCacheMounts({
+      exec: deps.exec,
+      mounts: state.mounts,
+      utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
+      dir: inputs.cacheMountsDir,
+      workDir,
+      builder: inputs.builder,
+      nonce
+    })
+    const id = await deps.store.save([inputs.cacheMountsDir], outcome.key ?? '')
+    outcome.save = id > 0 ? 'saved' : 'failed: see the warning above'
+  } catch (error) {
+    outcome.save = `failed: ${errorMessage(error)}`
+    core.warning(`Saving the cache mounts failed: ${errorMessage(error)}`)
+  }
+}
+
+async function comparePackages(
+  inputs: Inputs,
+  deps: BuildDeps,
+  builtRef: string,
+  warnings: string[]
+): Promise<BuildSummary['packages']> {
+  if (!inputs.compareTo) return undefined
+  try {
+    const [before, after] = await Promise.all([
+      listImagePackages(deps.exec, inputs.compareTo),
+      listImagePackages(deps.exec, builtRef)
+    ])
+    const changes = diffPackages(before, after)
+    return {
+      compareTo: inputs.compareTo,
+      changes,
+      blocked: matchingChanges(changes, inputs.failOnPackageChange)
+    }
+  } catch (error) {
+    const message = `Package drift not checked: ${errorMessage(error)}`
+    warnings.push(message)
+    core.warning(message)
+    return undefined
+  }
+}
+
+/**
+ * The whole build: pick the layer cache, bring the cache mounts back, build,
+ * write the cache (in a pass of its own, so a cache failure stays a
+ * warning), keep the cache mounts, and compare packages.
+ */
+export async function buildImage(
+  inputs: Inputs,
+  deps: BuildDeps
+): Promise<BuildOutcome> {
+  const started = deps.now()
+  const warnings: string[] = []
+  const warn = (message: string): void => {
+    warnings.push(message)
+    core.warning(message)
+  }
+  const gha = ghaEnv()
+  if (gha) core.setSecret(gha.token)
+  const workDir = join(
+    process.env.RUNNER_TEMP ?? tmpdir(),
+    `build-cached-image-${started}`
+  )
+  await mkdir(workDir, { recursive: true })
+  const nonce = String(started)
+
+  const builder = await detectBuilder(deps.exec, inputs.builder)
+  core.info(
+    `Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`
+  )
+  if (
+    inputs.platforms.length > 1 &&
+    builder.driver === 'docker' &&
+    !builder.containerdStore
+  ) {
+    throw new Error(
+      `Input "platforms" asks for ${inputs.platforms.join(',')}, but the docker driver without the containerd image store builds one platform only`
+    )
+  }
+  let registry: RegistryAccess | undefined
+  if (
+    inputs.image.host &&
+    (inputs.cache === 'auto' || inputs.cache === 'registry')
+  ) {
+    const probe = await probeRegistry(inputs.image.host, inputs.image.path)
+    registry = probe.access
+    core.info(
+      `Registry ${inputs.image.host}: ${probe.access} (${probe.detail})`
+    )
+  }
+  const plan = planCache({
+    choice: inputs.cache,
+    image: inputs.image,
+    branch: inputs.branch,
+    fallbackBranches: inputs.cacheFromBranches,
+    exporters: cacheExporters(builder),
+    registry,
+    gha,
+    localDir: inputs.localCacheDir
+  })
+  plan.warnings.forEach(warn)
+  plan.notes.forEach((note) => core.info(`Cache: ${note}`))
+  core.info(`Layer cache: ${plan.backend}`)
+
+  const dockerfile = await readFile(inputs.file, 'utf8')
+  const mounts = await restoreMounts(
+    inputs,
+    deps,
+    plan,
+    dockerfile,
+    workDir,
+    nonce
+  )
+
+  const secrets = [...inputs.secrets]
+  for (const [id, value] of Object.entries(inputs.inlineSecrets)) {
+    const path = join(workDir, `secret-${id}`)
+    await writeFile(path, value, { mode: 0o600 })
+    secrets.push(`id=${id},src=${path}`)
+  }
+  const metadataFile = join(workDir, 'metadata.json')
+  const inline = plan.backend === 'inline'
+  const request: BuildRequest = {
+    context: inputs.context,
+    file: inputs.file,
+    target: inputs.target,
+    tags: inputs.tags,
+    buildArgs: Object.entries(inputs.buildArgs).map(([k, v]) => `${k}=${v}`),
+    secrets,
+    platforms: inputs.platforms,
+    push: inputs.push,
+    load: inputs.load,
+    labels: inputs.labels,
+    network: inputs.network,
+    builder: inputs.builder,
+    metadataFile,
+    cacheFrom: plan.cacheFrom,
+    cacheTo: inline ? plan.cacheTo : []
+  }
+  const builderInfo = builder
+  const stages = stageNames(parseDockerfile(dockerfile))
+  const build = await runBuildx(deps.exec, buildxArgs(request, builderInfo), {
+    print: (line) => core.info(line),
+    stages
+  })
+  if (build.exitCode !== 0) {
+    await rm(workDir, { recursive: true, force: true })
+    throw new Error(buildFailureMessage(build))
+  }
+  const { report } = build
+
+  let cacheExport = plan.cacheTo.length ? 'written' : 'none'
+  if (!inline && plan.cacheTo.length) {
+    if (!report.firstMiss && report.totalSteps > 0) {
+      cacheExport = 'skipped: every step was cached'
+    } else {
+      core.startGroup('Exporting the layer cache')
+      const exported = await runBuildx(
+        deps.exec,
+        cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
+        { print: (line) => core.info(line) }
+      )
+      core.endGroup()
+      if (exported.exitCode !== 0) {
+        const reason = buildFailureMessage(exported).split('\n')[0]
+        cacheExport = 'failed'
+        warn(
+          `The image is built, but exporting the ${plan.backend} cache failed: ${reason}`
+        )
+      }
+    }
+  }
+  if (mounts)
+    await saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce)
+
+  const metadata = JSON.parse(
+    await readFile(metadataFile, 'utf8').catch(() => '{}')
+  ) as Record<string, unknown>
+  const digest = metadata['containerimage.digest'] as string | undefined
+  const image = digest ? `${inputs.image.repository}@${digest}` : inputs.tags[0]
+  const durationSeconds = (deps.now() - started) / 1000
+
+  const builtRef = inputs.push && digest ? image : inputs.tags[0]
+  const packages = await comparePackages(inputs, deps, builtRef, warnings)
+  await rm(workDir, { recursive: true, force: true })
+
+  const summary = renderSummary({
+    image,
+    digest,
+    tags: inputs.tags,
+    durationSeconds,
+    backend: plan.backend,
+    cacheFrom: plan.cacheFrom,
+    cacheExport,
+    report,
+    mounts: mounts?.outcome,
+    packages,
+    warnings
+  })
+  return {
+    image,
+    digest,
+    tags: inputs.tags,
+    metadata,
+    durationSeconds,
+    report,
+    backend: plan.backend,
+    packageChanges: packages?.changes,
+    blockedChanges: packages?.blocked ?? [],
+    summary
+  }
+}

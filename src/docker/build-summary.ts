@@ -1,0 +1,129 @@
+import { formatDuration } from '../common/duration.js'
+import { codeBlock, details, markdownTable } from '../common/summary.js'
+import type { CacheBackend } from './cache-plan.js'
+import type { PackageChange } from './packages.js'
+import type { StepReport } from './rawjson-progress.js'
+
+/** What happened to the cache mounts around the build. */
+export interface MountCacheOutcome {
+  ids: string[]
+  key?: string
+  files: string[]
+  /** `restored <key>`, `skipped: ...`, `miss`, `failed: ...`. */
+  restore: string
+  /** `saved`, `skipped: ...`, `failed: ...`. */
+  save: string
+}
+
+/** Everything the job summary shows. */
+export interface BuildSummary {
+  image: string
+  digest?: string
+  tags: string[]
+  durationSeconds: number
+  backend: CacheBackend
+  cacheFrom: string[]
+  /** `written`, `skipped: ...`, `failed: ...` or `none`. */
+  cacheExport: string
+  report: StepReport
+  mounts?: MountCacheOutcome
+  packages?: {
+    compareTo: string
+    changes: PackageChange[]
+    blocked: PackageChange[]
+  }
+  warnings: string[]
+}
+
+/** Hides credentials that cache specs carry (`token=...`). */
+export function redactCacheSpec(spec: string): string {
+  return spec.replace(/(token|secret|password)=[^,]*/gi, '$1=***')
+}
+
+function version(value?: string): string {
+  return value ?? '—'
+}
+
+/** The job summary, as Markdown. */
+export function renderSummary(summary: BuildSummary): string {
+  const { report } = summary
+  const parts: string[] = ['## build-cached-image']
+  parts.push(
+    markdownTable(
+      ['Image', 'Digest', 'Duration', 'Cached steps', 'Layer cache'],
+      [
+        [
+          summary.image,
+          summary.digest ?? '—',
+          formatDuration(summary.durationSeconds),
+          `${report.cachedSteps}/${report.totalSteps} (${Math.round(report.hitRatio * 100)}%)`,
+          `${summary.backend}, export ${summary.cacheExport}`
+        ]
+      ]
+    )
+  )
+  parts.push(
+    report.firstMiss
+      ? `First step that missed the cache: \`${report.firstMiss.name}\``
+      : report.totalSteps
+        ? 'Every step was cached.'
+        : 'No Dockerfile steps were reported.'
+  )
+  if (summary.warnings.length) {
+    parts.push(summary.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'))
+  }
+  parts.push(
+    '### Steps',
+    markdownTable(
+      ['#', 'Step', 'Cache', 'Duration'],
+      report.steps.map((step, i) => [
+        i + 1,
+        step.name,
+        step.error ? 'FAILED' : step.cached ? 'CACHED' : 'ran',
+        step.cached || step.durationSeconds === undefined
+          ? ''
+          : `${step.durationSeconds.toFixed(1)}s`
+      ])
+    )
+  )
+  if (summary.mounts) {
+    const m = summary.mounts
+    parts.push(
+      '### Cache mounts',
+      markdownTable(
+        ['Mounts', 'Key', 'Restore', 'Save'],
+        [[m.ids.join(', '), m.key ?? '—', m.restore, m.save]]
+      ),
+      m.files.length
+        ? `Key derived from: ${m.files.map((f) => `\`${f}\``).join(', ')}`
+        : ''
+    )
+  }
+  if (summary.packages) {
+    const { changes, blocked, compareTo } = summary.packages
+    const blockedSet = new Set(blocked)
+    parts.push(`### Package changes since \`${compareTo}\``)
+    parts.push(
+      changes.length
+        ? markdownTable(
+            ['Kind', 'Package', 'Change', 'Before', 'After', 'Blocked'],
+            changes.map((c) => [
+              c.kind,
+              c.name,
+              c.change,
+              version(c.before),
+              version(c.after),
+              blockedSet.has(c) ? 'yes' : ''
+            ])
+          )
+        : 'No package was added, removed or changed.'
+    )
+  }
+  parts.push(
+    details(
+      'Cache sources',
+      codeBlock(summary.cacheFrom.map(redactCacheSpec).join('\n') || '(none)')
+    )
+  )
+  return parts.filter((p) => p !== '').join('\n\n') + '\n'
+}

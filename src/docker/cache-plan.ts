@@ -1,0 +1,217 @@
+import type { CacheExporter } from './builder-info.js'
+import { branchSlug, type ImageName } from './image-ref.js'
+import type { RegistryAccess } from './registry-probe.js'
+
+/** The `cache` input. */
+export type CacheChoice = 'auto' | 'registry' | 'gha' | 'local' | 'none'
+export const CACHE_CHOICES: readonly CacheChoice[] = [
+  'auto',
+  'registry',
+  'gha',
+  'local',
+  'none'
+]
+
+/** The backend a build ends up using, after checks and fallbacks. */
+export type CacheBackend = 'registry' | 'gha' | 'local' | 'inline' | 'none'
+
+export interface CachePlanInput {
+  choice: CacheChoice
+  image: ImageName
+  /** The branch being built (its cache is written). */
+  branch: string
+  /** Branches whose caches are read after this branch's, in order. */
+  fallbackBranches: string[]
+  exporters: Set<CacheExporter>
+  /** Undefined when the image names no registry host. */
+  registry?: RegistryAccess
+  gha?: { url: string; token: string }
+  localDir: string
+}
+
+export interface CachePlan {
+  backend: CacheBackend
+  cacheFrom: string[]
+  cacheTo: string[]
+  /** Why the plan differs from what was asked; shown as warnings. */
+  warnings: string[]
+  /** Why `auto` passed over a backend; informational. */
+  notes: string[]
+}
+
+const MAX_OPTIONS = 'mode=max'
+// image-manifest keeps the cache a plain image manifest, which ECR accepts.
+const REGISTRY_OPTIONS = `${MAX_OPTIONS},image-manifest=true,oci-mediatypes=true`
+
+/** The registry cache reference of a branch, next to the image. */
+export function registryCacheRef(image: ImageName, branch: string): string {
+  return `${image.repository}:buildcache-${branchSlug(branch)}`
+}
+
+/** The gha scope of a branch; the image path keeps images of one repo apart. */
+export function ghaScope(image: ImageName, branch: string): string {
+  return `${image.path.replace(/\//g, '-')}-${branchSlug(branch)}`
+}
+
+function chain(branch: string, fallbacks: string[]): string[] {
+  const seen = new Set<string>()
+  const result: string[] = []
+  for (const name of [branch, ...fallbacks]) {
+    const slug = branchSlug(name)
+    if (!seen.has(slug)) {
+      seen.add(slug)
+      result.push(name)
+    }
+  }
+  return result
+}
+
+function registryPlan(input: CachePlanInput, writable: boolean): CachePlan {
+  const branches = chain(input.branch, input.fallbackBranches)
+  return {
+    backend: 'registry',
+    cacheFrom: branches.map(
+      (b) => `type=registry,ref=${registryCacheRef(input.image, b)}`
+    ),
+    cacheTo: writable
+      ? [
+          `type=registry,ref=${registryCacheRef(input.image, input.branch)},${REGISTRY_OPTIONS}`
+        ]
+      : [],
+    warnings: [],
+    notes: []
+  }
+}
+
+function ghaPlan(input: CachePlanInput): CachePlan {
+  const gha = input.gha as { url: string; token: string }
+  const base = `type=gha,url=${gha.url},token=${gha.token}`
+  return {
+    backend: 'gha',
+    cacheFrom: chain(input.branch, input.fallbackBranches).map(
+      (b) => `${base},scope=${ghaScope(input.image, b)}`
+    ),
+    cacheTo: [
+      `${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`
+    ],
+    warnings: [],
+    notes: []
+  }
+}
+
+function localPlan(input: CachePlanInput): CachePlan {
+  return {
+    backend: 'local',
+    cacheFrom: [`type=local,src=${input.localDir}`],
+    cacheTo: [`type=local,dest=${input.localDir},${MAX_OPTIONS}`],
+    warnings: [],
+    notes: []
+  }
+}
+
+function inlinePlan(input: CachePlanInput): CachePlan {
+  // Inline cache travels inside the pushed image, so read the branch tags.
+  return {
+    backend: 'inline',
+    cacheFrom: chain(input.branch, input.fallbackBranches).map(
+      (b) => `type=registry,ref=${input.image.repository}:${branchSlug(b)}`
+    ),
+    cacheTo: ['type=inline'],
+    warnings: [],
+    notes: []
+  }
+}
+
+/**
+ * Picks the layer cache: the one asked for when the builder and the
+ * surroundings allow it, else the next one that works, with a warning that
+ * says why. Never returns an exporter the builder lacks.
+ */
+export function planCache(input: CachePlanInput): CachePlan {
+  const reasons: string[] = []
+  const warnings: string[] = []
+  const has = (e: CacheExporter): boolean => input.exporters.has(e)
+  // Under auto, passing over a backend is normal and only noted; when the
+  // user named one, not getting it deserves a warning.
+  const withWarnings = (plan: CachePlan): CachePlan => {
+    const named = input.choice !== 'auto' && plan.backend !== input.choice
+    return {
+      ...plan,
+      warnings: [...warnings, ...(named ? reasons : [])],
+      notes: named ? [] : reasons
+    }
+  }
+  if (input.choice === 'none') {
+    return {
+      backend: 'none',
+      cacheFrom: [],
+      cacheTo: [],
+      warnings: [],
+      notes: []
+    }
+  }
+
+  const registryUsable = (): boolean => {
+    if (!has('registry')) {
+      reasons.push(
+        'the builder cannot export a registry cache (docker driver without the containerd image store)'
+      )
+      return false
+    }
+    if (!input.image.host) {
+      reasons.push(`"${input.image.repository}" names no registry host`)
+      return false
+    }
+    if (input.registry === 'unreachable') {
+      warnings.push(
+        `registry ${input.image.host} is unreachable; building without its cache`
+      )
+      return false
+    }
+    return true
+  }
+  const ghaUsable = (): boolean => {
+    if (!has('gha')) {
+      reasons.push('the builder cannot export a gha cache')
+      return false
+    }
+    if (!input.gha?.url || !input.gha.token) {
+      reasons.push(
+        'ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set, so the Actions cache is out of reach'
+      )
+      return false
+    }
+    return true
+  }
+
+  if (input.choice === 'registry' || input.choice === 'auto') {
+    if (registryUsable()) {
+      if (input.registry === 'writable') {
+        return withWarnings(registryPlan(input, true))
+      }
+      if (input.choice === 'registry') {
+        warnings.push(
+          `registry ${input.image.host} refuses pushes; reading its cache without writing it`
+        )
+        return withWarnings(registryPlan(input, false))
+      }
+    }
+  }
+  if (
+    input.choice === 'gha' ||
+    input.choice === 'auto' ||
+    input.choice === 'registry'
+  ) {
+    if (ghaUsable()) return withWarnings(ghaPlan(input))
+  }
+  if (has('local')) {
+    return withWarnings(localPlan(input))
+  }
+  // Only the classic docker driver gets here; inline is all it has.
+  if (input.image.host && input.registry !== 'unreachable') {
+    return withWarnings(inlinePlan(input))
+  }
+  warnings.push(...reasons)
+  warnings.push('no cache backend is usable; building without a layer cache')
+  return { backend: 'none', cacheFrom: [], cacheTo: [], warnings, notes: [] }
+}

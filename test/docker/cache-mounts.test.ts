@@ -1,0 +1,184 @@
+import { describe, expect, it } from '@jest/globals'
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import {
+  cacheMountKey,
+  existingFiles,
+  manifestCandidates
+} from '../../src/docker/cache-key.js'
+import { findCacheMounts } from '../../src/docker/cache-mounts.js'
+import {
+  extractDockerfile,
+  injectDockerfile
+} from '../../src/docker/cache-mount-sync.js'
+import {
+  firstBaseImage,
+  parseDockerfile,
+  stageNames
+} from '../../src/docker/dockerfile.js'
+
+const monolith = readFileSync(
+  new URL('../fixtures/monolith/Dockerfile', import.meta.url),
+  'utf8'
+)
+
+describe('findCacheMounts', () => {
+  it('finds every cache mount of the fixture once, across continuation lines', () => {
+    expect(findCacheMounts(monolith)).toEqual([
+      {
+        id: 'apt-archives',
+        target: '/var/cache/apt',
+        sharing: 'locked',
+        uid: undefined,
+        gid: undefined,
+        mode: undefined
+      },
+      {
+        id: 'apt-lists',
+        target: '/var/lib/apt',
+        sharing: 'locked',
+        uid: undefined,
+        gid: undefined,
+        mode: undefined
+      },
+      {
+        id: 'npm',
+        target: '/root/.npm',
+        sharing: undefined,
+        uid: undefined,
+        gid: undefined,
+        mode: undefined
+      }
+    ])
+  })
+
+  it('defaults the id to the target and skips secrets, binds and from= mounts', () => {
+    const mounts = findCacheMounts(
+      [
+        'FROM x',
+        '# RUN --mount=type=cache,target=/commented',
+        'RUN --mount=type=secret,id=ca --mount=type=cache,target=/root/.cache/pip,uid=1000 pip install',
+        'RUN --mount=type=cache,from=builder,target=/src --mount=type=bind,target=/b true'
+      ].join('\n')
+    )
+    expect(mounts.map((m) => [m.id, m.target, m.uid])).toEqual([
+      ['/root/.cache/pip', '/root/.cache/pip', '1000']
+    ])
+  })
+})
+
+describe('manifestCandidates', () => {
+  it('takes the files copied before the last cache-mount RUN, with ARGs resolved', () => {
+    expect(manifestCandidates(monolith, { PROFILE: 'light' })).toEqual([
+      'deploy/system-packages.light.txt',
+      'requirements.apt',
+      'frontend/package.json',
+      'frontend/package-lock.json'
+    ])
+    // ARG default when no build-arg is given
+    expect(manifestCandidates(monolith, {})[0]).toBe(
+      'deploy/system-packages.full.txt'
+    )
+  })
+
+  it('ignores COPY --from, globs and the JSON form destination', () => {
+    const dockerfile = [
+      'FROM x',
+      'COPY --from=deps /a /b',
+      'COPY ["poetry.lock", "pyproject.toml", "/app/"]',
+      'COPY *.txt /tmp/',
+      'RUN --mount=type=cache,target=/root/.cache pip install',
+      'COPY late.lock /x'
+    ].join('\n')
+    expect(manifestCandidates(dockerfile, {})).toEqual([
+      'poetry.lock',
+      'pyproject.toml'
+    ])
+  })
+})
+
+describe('cacheMountKey', () => {
+  it('changes with manifest content, keeps the restore prefix, ignores directories', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'key-'))
+    await writeFile(join(dir, 'requirements.txt'), 'django==4.2\n')
+    await mkdir(join(dir, 'app'))
+    const files = await existingFiles(dir, [
+      'requirements.txt',
+      'app',
+      'missing.lock'
+    ])
+    expect(files).toEqual([join(dir, 'requirements.txt')])
+    const mounts = [{ id: 'pip', target: '/root/.cache/pip' }]
+    const first = await cacheMountKey({
+      prefix: 'm',
+      platform: 'linux-x64',
+      mounts,
+      files,
+      workspace: dir
+    })
+    await writeFile(join(dir, 'requirements.txt'), 'django==4.2.1\n')
+    const second = await cacheMountKey({
+      prefix: 'm',
+      platform: 'linux-x64',
+      mounts,
+      files,
+      workspace: dir
+    })
+    expect(first.key).not.toBe(second.key)
+    expect(first.restoreKeys).toEqual(second.restoreKeys)
+    expect(second.key.startsWith(second.restoreKeys[0])).toBe(true)
+    expect(first.files).toEqual(['requirements.txt'])
+    const otherMounts = await cacheMountKey({
+      prefix: 'm',
+      platform: 'linux-x64',
+      mounts: [{ id: 'npm', target: '/root/.npm' }],
+      files,
+      workspace: dir
+    })
+    expect(otherMounts.restoreKeys).not.toEqual(second.restoreKeys)
+  })
+})
+
+describe('helper Dockerfiles', () => {
+  const mounts = [
+    { id: 'apt-archives', target: '/var/cache/apt', sharing: 'locked' },
+    { id: 'npm', target: '/root/.npm', uid: '1000' }
+  ]
+  it('extract mounts the same ids and copies them out, cache-busted by a nonce', () => {
+    const text = extractDockerfile(mounts, 'debian:bookworm')
+    expect(text).toContain(
+      '--mount=type=cache,id=apt-archives,target=/cache/0,sharing=locked'
+    )
+    expect(text).toContain(
+      '--mount=type=cache,id=npm,target=/cache/1,sharing=locked,uid=1000'
+    )
+    expect(text).toContain('cp -a /cache/1/. /out/1/')
+    expect(text).toContain('$CACHE_MOUNT_NONCE')
+    expect(text).toContain('FROM scratch')
+  })
+  it('inject copies the context folders into the mounts', () => {
+    const text = injectDockerfile(mounts, 'debian:bookworm')
+    expect(text).toContain('--mount=type=bind,source=.,target=/restore')
+    expect(text).toContain('cp -a /restore/0/. /cache/0/')
+  })
+})
+
+describe('dockerfile helpers', () => {
+  it('resolves the first base image and lists stages', () => {
+    const instructions = parseDockerfile(monolith)
+    expect(firstBaseImage(instructions, {})).toBe(
+      'localhost:5000/debian:bookworm'
+    )
+    expect(firstBaseImage(instructions, { BASE_IMAGE: 'reg/x:1' })).toBe(
+      'reg/x:1'
+    )
+    expect(stageNames(instructions)).toEqual([
+      'system',
+      'python-deps',
+      'frontend',
+      'app'
+    ])
+  })
+})
