@@ -24,7 +24,8 @@ function taskList(tasks: Task[]): string {
  * every service launches, drains, completes or rolls back deployments.
  */
 export function stepWorld(world: World): void {
-  for (const task of [...world.tasks.values()]) {
+  world.purgeStopped(TIMINGS.stoppedRetentionMs)
+  for (const task of [...world.live]) {
     const service = world.services.get(
       `${task.clusterName}/${task.serviceName}`
     )
@@ -38,6 +39,7 @@ export function stepWorld(world: World): void {
     if (outcome.kind === 'ready') {
       // resetOnHealthyTask: one healthy task ends the breaker's watch.
       deployment.failedTasks = 0
+      deployment.consecutiveFailures = 0
       deployment.breakerWatching = false
     } else {
       recordFailure(world, service, deployment)
@@ -54,7 +56,22 @@ function recordFailure(
   deployment: Deployment
 ): void {
   deployment.failedTasks++
+  deployment.consecutiveFailures++
   deployment.updatedAt = world.time
+  // Like ECS's launch throttle: each fully failed batch doubles the wait.
+  const batches = Math.floor(
+    deployment.consecutiveFailures / Math.max(1, service.desiredCount)
+  )
+  if (batches >= 1) {
+    const wait = Math.min(
+      TIMINGS.maxLaunchBackoffMs,
+      TIMINGS.launchBackoffMs * 2 ** (batches - 1)
+    )
+    deployment.nextLaunchAt = Math.max(
+      deployment.nextLaunchAt,
+      world.time + wait
+    )
+  }
   if (
     deployment.status !== 'PRIMARY' ||
     deployment.rolloutState !== 'IN_PROGRESS'
@@ -97,7 +114,7 @@ function recordFailure(
 function scheduleService(world: World, service: Service): void {
   if (service.status === 'INACTIVE') return
   const now = world.time
-  const tasks = world.tasksOf(service)
+  const tasks = world.unstoppedTasksOf(service)
   const live = tasks.filter(isLive)
   const liveOf = (d: Deployment): Task[] =>
     live.filter((t) => t.deploymentId === d.id && isLive(t))
@@ -118,7 +135,7 @@ function scheduleService(world: World, service: Service): void {
 
   if (service.status === 'DRAINING') {
     live.forEach(drain)
-    if (tasks.every((t) => t.lastStatus === 'STOPPED')) {
+    if (world.unstoppedTasksOf(service).length === 0) {
       service.status = 'INACTIVE'
       for (const d of service.deployments) d.status = 'INACTIVE'
     }
@@ -175,11 +192,10 @@ function scheduleService(world: World, service: Service): void {
   reportStopped(world, service, stopped)
 
   // A drained deployment leaves the list once its last task has stopped.
+  const unstopped = world.unstoppedTasksOf(service)
   service.deployments = service.deployments.filter((d, i) => {
     if (i === 0) return true
-    const gone = world
-      .tasksOf(service)
-      .every((t) => t.deploymentId !== d.id || t.lastStatus === 'STOPPED')
+    const gone = unstopped.every((t) => t.deploymentId !== d.id)
     if (!gone) return true
     // A failed deployment stays listed a while, so pollers can see it FAILED.
     if (d.rolloutState === 'FAILED') {
@@ -237,7 +253,7 @@ function launchFor(
   if (!td) return
   const plan = planTask(td.containerDefinitions, world.behaviorRules)
   const cluster = world.clusters.get(service.clusterName)
-  const inCluster = [...world.tasks.values()].filter(
+  const inCluster = [...world.live].filter(
     (t) => t.clusterName === service.clusterName && isLive(t)
   ).length
   const capacity =

@@ -39,7 +39,7 @@ export function clusterShape(
   cluster: Cluster,
   withTags: boolean
 ): Json {
-  const tasks = [...world.tasks.values()].filter(
+  const tasks = [...world.live].filter(
     (t) => t.clusterName === cluster.name && t.desiredStatus === 'RUNNING'
   )
   return {

@@ -16,6 +16,9 @@ export const TIMINGS = {
   /** An unhealthy task is noticed after this, or after the grace period if longer. */
   healthDetectMs: 30_000,
   placementRetryMs: 30_000,
+  /** Launch back-off after a whole batch failed, doubling up to the max. */
+  launchBackoffMs: 10_000,
+  maxLaunchBackoffMs: 900_000,
   /** How long a drained FAILED deployment stays in the list. */
   failedDeploymentLingerMs: 60_000,
   stoppedRetentionMs: 3_600_000
@@ -77,7 +80,7 @@ export function launchTask(
     plan: planTask(td.containerDefinitions, world.behaviorRules),
     tags: service.propagateTags === 'SERVICE' ? [...service.tags] : []
   }
-  world.tasks.set(arn, task)
+  world.addTask(task)
   return task
 }
 
@@ -141,6 +144,7 @@ function finishStop(world: World, task: Task): void {
   task.lastStatus = 'STOPPED'
   task.stoppedAt = world.time
   task.version++
+  world.markStopped(task)
   for (const c of task.containers) {
     if (c.lastStatus === 'RUNNING' && c.exitCode === undefined) {
       // Containers stopped by the agent after SIGTERM.
@@ -166,12 +170,7 @@ export function stepTask(
   service: Service | undefined
 ): TaskOutcome | undefined {
   const now = world.time
-  if (task.lastStatus === 'STOPPED') {
-    if (now - (task.stoppedAt ?? now) >= TIMINGS.stoppedRetentionMs) {
-      world.tasks.delete(task.arn)
-    }
-    return undefined
-  }
+  if (task.lastStatus === 'STOPPED') return undefined
   if (task.desiredStatus === 'STOPPED') {
     if (task.lastStatus === 'DEACTIVATING') {
       if (now - (task.stoppingAt ?? now) >= TIMINGS.stoppingMs / 2) {

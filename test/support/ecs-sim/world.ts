@@ -44,6 +44,8 @@ export interface Deployment {
   taskDefinitionArn: string
   desiredCount: number
   failedTasks: number
+  /** Failures since the last healthy task; drives the launch back-off. */
+  consecutiveFailures: number
   createdAt: number
   updatedAt: number
   rolloutState: RolloutState
@@ -164,7 +166,13 @@ export class World {
   readonly taskDefinitions = new Map<string, TaskDefinitionRecord[]>()
   /** Keyed `cluster/service`. */
   readonly services = new Map<string, Service>()
+  /** Every task still listed, by ARN. */
   readonly tasks = new Map<string, Task>()
+  /** Tasks not yet STOPPED: the only ones the scheduler steps. */
+  readonly live = new Set<Task>()
+  private readonly byService = new Map<string, Set<Task>>()
+  /** STOPPED tasks in the order they stopped, for retention. */
+  private readonly stoppedOrder: Task[] = []
   readonly behaviorRules: BehaviorRule[] = []
   readonly ids: SeededRandom
 
@@ -217,10 +225,45 @@ export class World {
   }
 
   tasksOf(service: Service): Task[] {
-    return [...this.tasks.values()].filter(
+    return [
+      ...(this.byService.get(`${service.clusterName}/${service.name}`) ?? [])
+    ]
+  }
+
+  /** Tasks of a service that have not reached STOPPED yet. */
+  unstoppedTasksOf(service: Service): Task[] {
+    return [...this.live].filter(
       (t) =>
         t.clusterName === service.clusterName && t.serviceName === service.name
     )
+  }
+
+  addTask(task: Task): void {
+    this.tasks.set(task.arn, task)
+    this.live.add(task)
+    const key = `${task.clusterName}/${task.serviceName}`
+    const set = this.byService.get(key) ?? new Set<Task>()
+    set.add(task)
+    this.byService.set(key, set)
+  }
+
+  markStopped(task: Task): void {
+    this.live.delete(task)
+    this.stoppedOrder.push(task)
+  }
+
+  /** Forgets tasks stopped longer ago than `retentionMs`. */
+  purgeStopped(retentionMs: number): void {
+    while (
+      this.stoppedOrder.length > 0 &&
+      this.time - (this.stoppedOrder[0].stoppedAt ?? this.time) >= retentionMs
+    ) {
+      const task = this.stoppedOrder.shift() as Task
+      this.tasks.delete(task.arn)
+      this.byService
+        .get(`${task.clusterName}/${task.serviceName}`)
+        ?.delete(task)
+    }
   }
 
   addEvent(service: Service, message: string): void {
@@ -241,6 +284,7 @@ export class World {
       taskDefinitionArn,
       desiredCount: service.desiredCount,
       failedTasks: 0,
+      consecutiveFailures: 0,
       createdAt: this.time,
       updatedAt: this.time,
       rolloutState: 'IN_PROGRESS',
