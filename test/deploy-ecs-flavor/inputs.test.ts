@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { getInputs } from '../../src/deploy-ecs-flavor/inputs.js'
+import { releaseTags } from '../../src/deploy-ecs-flavor/release-tags.js'
+
+const IMAGE = 'registry.local/monolith:1.0'
+
+function setInputs(inputs: Record<string, string>): void {
+  for (const [name, value] of Object.entries(inputs)) {
+    process.env[`INPUT_${name.toUpperCase()}`] = value
+  }
+}
+
+const workspace = process.env.GITHUB_WORKSPACE
+
+afterEach(() => {
+  if (workspace === undefined) delete process.env.GITHUB_WORKSPACE
+  else process.env.GITHUB_WORKSPACE = workspace
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith('INPUT_')) delete process.env[key]
+  }
+})
+
+describe('getInputs', () => {
+  it('defaults to the manifest in the workspace, all flavors, wait and rollback', () => {
+    setInputs({ image: IMAGE, environment: 'staging' })
+    process.env.GITHUB_WORKSPACE = '/repo'
+    expect(getInputs()).toEqual({
+      image: IMAGE,
+      source: {
+        kind: 'manifest',
+        path: '/repo/.github/ecs-flavors.yml',
+        environment: 'staging',
+        selector: 'all'
+      },
+      wait: true,
+      rollbackOnFailure: true,
+      rollbackScope: 'changed',
+      dryRun: false,
+      health: {},
+      pollIntervalSeconds: 5
+    })
+  })
+
+  it('names one service without a manifest, with health overrides', () => {
+    setInputs({
+      image: IMAGE,
+      cluster: 'prod',
+      service: 'web',
+      container: 'app, sidecar',
+      region: 'eu-west-1',
+      'startup-grace': '2m',
+      'failure-budget': '1',
+      timeout: '10m'
+    })
+    expect(getInputs()).toMatchObject({
+      source: {
+        kind: 'service',
+        cluster: 'prod',
+        service: 'web',
+        containers: ['app', 'sidecar'],
+        region: 'eu-west-1'
+      },
+      health: {
+        startupGraceSeconds: 120,
+        failureBudget: 1,
+        timeoutSeconds: 600
+      }
+    })
+  })
+
+  it.each([
+    [{ image: 'monolith', environment: 's' }, /Input "image" has "monolith"/],
+    [{ image: IMAGE }, /Input "environment" is required with a manifest/],
+    [
+      { image: IMAGE, service: 'web', container: 'app' },
+      /Input "cluster" is required when "service" is set/
+    ],
+    [
+      { image: IMAGE, service: 'web', cluster: 'c' },
+      /Input "container" is required/
+    ],
+    [
+      {
+        image: IMAGE,
+        service: 'web',
+        cluster: 'c',
+        container: 'app',
+        flavors: 'api'
+      },
+      /Input "flavors" has "api", but "service" is set/
+    ],
+    [
+      { image: IMAGE, environment: 's', cluster: 'c' },
+      /Input "cluster" is only used with "service"/
+    ],
+    [{ image: IMAGE, environment: 's', wait: 'yes' }, /Input "wait" has "yes"/],
+    [
+      { image: IMAGE, environment: 's', 'rollback-scope': 'all' },
+      /Input "rollback-scope" has "all"; expected one of: changed, failed/
+    ],
+    [
+      { image: IMAGE, environment: 's', 'stable-for': 'soon' },
+      /Input "stable-for" has "soon"/
+    ],
+    [
+      { image: IMAGE, environment: 's', 'poll-interval': '0' },
+      /Input "poll-interval" has "0"/
+    ]
+  ])('refuses %j', (inputs, message) => {
+    setInputs(inputs)
+    expect(() => getInputs()).toThrow(message)
+  })
+})
+
+describe('releaseTags', () => {
+  it('tags the commit, ref and run, within ECS tag value rules', () => {
+    expect(
+      releaseTags({
+        GITHUB_SHA: 'abc123',
+        GITHUB_REF: 'refs/heads/release/2026.1',
+        GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_REPOSITORY: 'acme/monolith',
+        GITHUB_RUN_ID: '42'
+      })
+    ).toEqual([
+      { key: 'release-train:commit', value: 'abc123' },
+      { key: 'release-train:ref', value: 'refs/heads/release/2026.1' },
+      {
+        key: 'release-train:run',
+        value: 'https://github.com/acme/monolith/actions/runs/42'
+      }
+    ])
+    expect(releaseTags({ GITHUB_REF: 'refs/heads/a#b' })).toEqual([
+      { key: 'release-train:ref', value: 'refs/heads/a_b' }
+    ])
+  })
+})
