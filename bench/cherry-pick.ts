@@ -1,0 +1,254 @@
+/**
+ * npm run bench:cherry-pick — the action's partial-fetch pick against a full
+ * clone followed by the same cherry-pick, on a generated large repository.
+ *
+ * Env: BENCH_COMMITS (default 100000), BENCH_FILES (30000), BENCH_RUNS (3),
+ * BENCH_CACHE (/var/tmp/ert-cherry-pick-bench). The generated bare repository
+ * is cached per size, so reruns skip the generation.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile, readdir, stat } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { runAction } from '../test/support/runner-harness.js'
+import { GitHubStandIn } from '../test/support/github-stand-in/server.js'
+
+const exec = promisify(execFile)
+const root = new URL('..', import.meta.url).pathname
+const COMMITS = Number(process.env.BENCH_COMMITS ?? 100_000)
+const FILES = Number(process.env.BENCH_FILES ?? 30_000)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const CACHE = process.env.BENCH_CACHE ?? '/var/tmp/ert-cherry-pick-bench'
+const RELEASE = 'release/2026.07'
+const FULL_NAME = 'acme/monolith'
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com'
+}
+
+async function git(dir: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('git', args, {
+    cwd: dir,
+    env: { ...process.env, ...IDENTITY },
+    maxBuffer: 256 << 20
+  })
+  return stdout.trim()
+}
+
+/** A file path spread over two directory levels, like a large Django tree. */
+function path(index: number): string {
+  return `src/app${index % 40}/module${Math.floor(index / 40) % 30}/file${index}.py`
+}
+
+function content(index: number, version: number): string {
+  return `# file ${index}\nVERSION = ${version}\n\ndef handler_${index}(request):\n    return ${version}\n`
+}
+
+/**
+ * Streams the history into `git fast-import`: one commit with every file,
+ * then small commits touching two files each; `release/2026.07` is cut
+ * 1,000 commits before the tip, and the tip is the fix to pick.
+ */
+async function generate(bare: string): Promise<number> {
+  const started = Date.now()
+  await mkdir(bare, { recursive: true })
+  await git(bare, 'init', '--quiet', '--bare', '--initial-branch=main')
+  const child = spawn('git', ['fast-import', '--quiet', '--done'], {
+    cwd: bare,
+    stdio: ['pipe', 'inherit', 'inherit']
+  })
+  const closed = new Promise<number>((resolve) =>
+    child.on('close', (code) => resolve(code ?? 1))
+  )
+  let buffer = ''
+  const flush = async (force = false): Promise<void> => {
+    if (!force && buffer.length < 1 << 20) return
+    const chunk = buffer
+    buffer = ''
+    if (!child.stdin.write(chunk)) {
+      await new Promise((resolve) => child.stdin.once('drain', resolve))
+    }
+  }
+  const data = (text: string): string =>
+    `data ${Buffer.byteLength(text)}\n${text}\n`
+  let time = 1_700_000_000
+  const commitHeader = (message: string): string =>
+    `commit refs/heads/main\ncommitter Bench <bench@example.com> ${time++} +0000\n${data(message)}`
+  buffer += commitHeader('Initial import of the monolith')
+  for (let i = 0; i < FILES; i++) {
+    buffer += `M 100644 inline ${path(i)}\n${data(content(i, 0))}`
+    await flush()
+  }
+  buffer += `M 100644 inline src/hotfix.py\n${data('RETRIES = 1\n')}\n`
+  const versions = new Map<number, number>()
+  for (let n = 1; n < COMMITS - 1; n++) {
+    buffer += commitHeader(`Change ${n}\n`)
+    for (let k = 0; k < 2; k++) {
+      const file = (n * 7919 + k * 104729) % FILES
+      const version = (versions.get(file) ?? 0) + 1
+      versions.set(file, version)
+      buffer += `M 100644 inline ${path(file)}\n${data(content(file, version))}`
+    }
+    buffer += '\n'
+    if (n === COMMITS - 1000) {
+      buffer += `reset refs/heads/${RELEASE}\nfrom refs/heads/main\n\n`
+    }
+    await flush()
+  }
+  buffer += commitHeader('Retry twice on timeouts\n')
+  buffer += `M 100644 inline src/hotfix.py\n${data('RETRIES = 2\n')}\n`
+  buffer += 'done\n'
+  await flush(true)
+  child.stdin.end()
+  if ((await closed) !== 0) throw new Error('git fast-import failed')
+  if (!(await git(bare, 'branch', '--list', RELEASE))) {
+    await git(bare, 'branch', RELEASE, 'main~1')
+  }
+  // One well-packed pack, as a server would hold it.
+  await git(bare, 'repack', '-a', '-d', '--quiet')
+  await git(bare, 'config', 'uploadpack.allowFilter', 'true')
+  await git(bare, 'config', 'uploadpack.allowAnySHA1InWant', 'true')
+  await writeFile(join(bare, 'bench-complete'), new Date().toISOString())
+  return (Date.now() - started) / 1000
+}
+
+async function sizeOf(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, {
+    withFileTypes: true,
+    recursive: true
+  })) {
+    if (entry.isFile()) {
+      total += (await stat(join(entry.parentPath, entry.name))).size
+    }
+  }
+  return total
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+async function main(): Promise<void> {
+  const bundle = join(root, 'dist/cherry-pick-to-release/index.js')
+  if (!existsSync(bundle)) {
+    throw new Error(
+      'build first: node scripts/build.mjs cherry-pick-to-release'
+    )
+  }
+  const bare = join(CACHE, `repo-${COMMITS}-${FILES}.git`)
+  let generationSeconds: number | null = null
+  if (!existsSync(join(bare, 'bench-complete'))) {
+    await rm(bare, { recursive: true, force: true })
+    console.log(`Generating ${COMMITS} commits over ${FILES} files in ${bare}`)
+    generationSeconds = await generate(bare)
+    console.log(`Generated in ${generationSeconds.toFixed(1)} s`)
+  } else {
+    console.log(`Using the cached repository ${bare}`)
+  }
+  const fix = await git(bare, 'rev-parse', 'refs/heads/main')
+  const releaseTip = await git(bare, 'rev-parse', `refs/heads/${RELEASE}`)
+  const commitCount = Number(await git(bare, 'rev-list', '--count', 'main'))
+  const fileCount = (await git(bare, 'ls-tree', '-r', '--name-only', 'main'))
+    .split('\n')
+    .filter(Boolean).length
+  const restore = (): Promise<string> =>
+    git(bare, 'update-ref', `refs/heads/${RELEASE}`, releaseTip)
+
+  const standIn = await GitHubStandIn.start()
+  standIn.addRepository(FULL_NAME, bare)
+  const pr = standIn.addPullRequest(FULL_NAME, {
+    title: 'Retry twice on timeouts',
+    body: '',
+    author: 'dev',
+    state: 'closed',
+    merged: true,
+    mergeCommitSha: fix,
+    headRef: 'fix/retries',
+    headSha: fix,
+    baseRef: 'main',
+    baseSha: `${fix}~1`,
+    labels: ['cherry-pick']
+  })
+  const event = await standIn.pullRequestEvent(FULL_NAME, pr.number, 'closed')
+
+  const actionMs: number[] = []
+  const fullMs: number[] = []
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      const result = await runAction({
+        bundle,
+        eventName: 'pull_request_target',
+        event,
+        inputs: { token: 'ghs_bench', 'repository-url': `file://${bare}` },
+        env: { GITHUB_API_URL: standIn.url, GITHUB_REPOSITORY: FULL_NAME },
+        timeoutMs: 600_000
+      })
+      if (result.outputs.result !== 'picked') {
+        throw new Error(`the action did not pick:\n${result.stdout}`)
+      }
+      actionMs.push(result.durationMs)
+      console.log(`action pick #${run + 1}: ${result.durationMs} ms`)
+      await restore()
+
+      const work = await mkdtemp(join(tmpdir(), 'ert-full-clone-'))
+      const started = Date.now()
+      await git(
+        work,
+        'clone',
+        '--quiet',
+        '--branch',
+        RELEASE,
+        `file://${bare}`,
+        'repo'
+      )
+      const repo = join(work, 'repo')
+      await git(repo, 'cherry-pick', '-x', fix)
+      await git(repo, 'push', '--quiet', 'origin', `HEAD:refs/heads/${RELEASE}`)
+      fullMs.push(Date.now() - started)
+      console.log(`full clone + pick #${run + 1}: ${fullMs.at(-1)} ms`)
+      await rm(work, { recursive: true, force: true })
+      await restore()
+    }
+  } finally {
+    await restore()
+    await standIn.close()
+  }
+
+  const ratio = median(actionMs) / median(fullMs)
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, git: await git(root, '--version') },
+    repository: {
+      commits: commitCount,
+      files: fileCount,
+      bytesOnDisk: await sizeOf(bare),
+      generationSeconds,
+      requested: { commits: COMMITS, files: FILES }
+    },
+    runs: RUNS,
+    actionPickMs: actionMs,
+    fullClonePickMs: fullMs,
+    medianActionPickMs: median(actionMs),
+    medianFullClonePickMs: median(fullMs),
+    ratio: Number(ratio.toFixed(4)),
+    target: 0.05,
+    met: ratio <= 0.05,
+    note: 'Action = built bundle through the runner harness (node start, API calls to the loopback stand-in, partial fetch, pick, push). Full clone = git clone --branch of the release over file://, cherry-pick -x, push.'
+  }
+  await mkdir(join(root, 'bench/results'), { recursive: true })
+  await writeFile(
+    join(root, 'bench/results/cherry-pick.json'),
+    `${JSON.stringify(report, null, 2)}\n`
+  )
+  console.log(
+    `median action ${report.medianActionPickMs} ms vs full clone ${report.medianFullClonePickMs} ms: ratio ${report.ratio} (1/${(1 / ratio).toFixed(1)}), target ≤ 0.05 ${report.met ? 'met' : 'NOT met'}`
+  )
+}
+
+await main()

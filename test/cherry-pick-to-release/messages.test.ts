@@ -1,0 +1,110 @@
+import { describe, expect, it } from '@jest/globals'
+import { ConfigurationError } from '../../src/common/errors.js'
+import {
+  COMMENT_MARKER,
+  conflictComment,
+  localCommands,
+  pickedComment,
+  waitComment,
+  workflowPermissionComment
+} from '../../src/cherry-pick-to-release/messages.js'
+import {
+  renderTemplate,
+  validateTemplate
+} from '../../src/cherry-pick-to-release/templates.js'
+
+const A = 'a'.repeat(40)
+const B = 'b'.repeat(40)
+
+const conflict = {
+  target: 'release/1.2',
+  pullNumber: 42,
+  author: 'alice',
+  files: ['app/settings.py'],
+  shas: [A, B],
+  failed: B,
+  branch: 'cherry-pick/42-to-release/1.2',
+  mode: 'push' as const
+}
+
+describe('comment text', () => {
+  it('names the target and every new SHA with its source', () => {
+    const text = pickedComment({
+      target: 'release/1.2',
+      commits: [{ source: A, sha: B }],
+      mode: 'push',
+      dispatched: 'deploy-staging.yml'
+    })
+    expect(text.startsWith(COMMENT_MARKER)).toBe(true)
+    expect(text).toContain('`release/1.2`')
+    expect(text).toContain(`- ${B} (from ${A.slice(0, 12)})`)
+    expect(text).toContain('Started `deploy-staging.yml`')
+  })
+
+  it('gives the exact commands to redo a conflicting pick', () => {
+    expect(localCommands(conflict).split('\n')).toEqual([
+      `git fetch origin release/1.2 ${A} ${B}`,
+      'git switch --create cherry-pick/42-to-release/1.2 origin/release/1.2',
+      `git cherry-pick -x ${A} ${B}`,
+      '# fix the conflicts, then for each stop:',
+      'git add <files> && git cherry-pick --continue',
+      'git push origin HEAD:release/1.2'
+    ])
+    expect(
+      localCommands({
+        ...conflict,
+        mainline: 1,
+        shas: [A],
+        mode: 'pull-request'
+      })
+    ).toContain(`git cherry-pick -x -m 1 ${A}`)
+  })
+
+  it('mentions the author, the files and that nothing was pushed', () => {
+    const text = conflictComment(conflict)
+    expect(text).toContain('@alice')
+    expect(text).toContain('- `app/settings.py`')
+    expect(text).toContain('Nothing was pushed')
+    expect(text).toContain('```sh')
+    expect(
+      conflictComment({ ...conflict, draftUrl: 'https://x/pull/43' })
+    ).toContain('https://x/pull/43')
+  })
+
+  it('has distinct texts for waiting and for the workflows permission', () => {
+    expect(waitComment(undefined)).toContain(
+      'the current release branch when it is merged'
+    )
+    expect(waitComment('release/1.2')).toContain('`release/1.2`')
+    expect(workflowPermissionComment('release/1.2')).toContain(
+      '`workflows` permission'
+    )
+  })
+})
+
+describe('templates', () => {
+  const values = {
+    number: '42',
+    title: 'Fix {title}',
+    body: '',
+    author: 'alice',
+    target: 'release/1.2',
+    commits: '- a'
+  }
+
+  it('fills placeholders once, without re-expanding inserted text', () => {
+    expect(renderTemplate('[{target}] {title} (#{number})', values)).toBe(
+      '[release/1.2] Fix {title} (#42)'
+    )
+  })
+
+  it('rejects an unknown placeholder naming the input', () => {
+    expect(() =>
+      validateTemplate('pr-title-template', '[{branch}] {title}')
+    ).toThrow(ConfigurationError)
+    expect(() =>
+      validateTemplate('pr-title-template', '[{branch}] {title}')
+    ).toThrow('Input "pr-title-template" has "[{branch}] {title}"')
+    expect(validateTemplate('pr-title-template', '{title}')).toBe('{title}')
+  })
+})
