@@ -68331,10 +68331,21 @@ function chunks(items, size) {
  */
 class EcsReader {
     ecs;
+    callTimeoutMs;
     calls = {};
     memoryCache = new Map();
-    constructor(ecs) {
+    /**
+     * `callTimeoutMs` bounds one call, SDK retries included: a poll that
+     * stalls in the SDK's backoff gives way to the watcher's own backoff.
+     */
+    constructor(ecs, callTimeoutMs) {
         this.ecs = ecs;
+        this.callTimeoutMs = callTimeoutMs;
+    }
+    options() {
+        return this.callTimeoutMs
+            ? { abortSignal: AbortSignal.timeout(this.callTimeoutMs) }
+            : {};
     }
     count(operation) {
         this.calls[operation] = (this.calls[operation] ?? 0) + 1;
@@ -68345,7 +68356,7 @@ class EcsReader {
         const failures = [];
         for (const batch of chunks(services, DESCRIBE_SERVICES_BATCH)) {
             this.count('DescribeServices');
-            const out = await this.ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: batch }));
+            const out = await this.ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: batch }), this.options());
             found.push(...(out.services ?? []));
             failures.push(...(out.failures ?? []));
         }
@@ -68363,7 +68374,7 @@ class EcsReader {
             serviceName: service,
             desiredStatus: 'STOPPED',
             maxResults: 100
-        }));
+        }), this.options());
         return out.taskArns ?? [];
     }
     /** DescribeTasks, 100 ARNs per call. */
@@ -68371,7 +68382,7 @@ class EcsReader {
         const tasks = [];
         for (const batch of chunks(arns, DESCRIBE_TASKS_BATCH)) {
             this.count('DescribeTasks');
-            const out = await this.ecs.send(new dist_cjs/* DescribeTasksCommand */.z8X({ cluster, tasks: batch }));
+            const out = await this.ecs.send(new dist_cjs/* DescribeTasksCommand */.z8X({ cluster, tasks: batch }), this.options());
             tasks.push(...(out.tasks ?? []));
         }
         return tasks;
@@ -68385,7 +68396,7 @@ class EcsReader {
         if (cached)
             return cached;
         this.count('DescribeTaskDefinition');
-        const out = await this.ecs.send(new dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({ taskDefinition }));
+        const out = await this.ecs.send(new dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({ taskDefinition }), this.options());
         const limits = new Map();
         const definition = out.taskDefinition;
         for (const c of definition?.containerDefinitions ?? []) {
@@ -68535,7 +68546,7 @@ function classifyServiceEvent(message) {
 /**
  * How long the watcher sleeps between polls: `min` while something changes,
  * growing towards `max` while nothing does, and doubling past `max` (up to
- * `throttledMax`) while ECS answers ThrottlingException.
+ * `throttledMax`, six times `max` by default) while ECS answers ThrottlingException.
  */
 class PollSchedule {
     minSeconds;
@@ -68543,7 +68554,7 @@ class PollSchedule {
     throttledMaxSeconds;
     current;
     throttledStreak = 0;
-    constructor(minSeconds, maxSeconds, throttledMaxSeconds = Math.max(60, maxSeconds * 4)) {
+    constructor(minSeconds, maxSeconds, throttledMaxSeconds = maxSeconds * 6) {
         this.minSeconds = minSeconds;
         this.maxSeconds = maxSeconds;
         this.throttledMaxSeconds = throttledMaxSeconds;
@@ -68614,8 +68625,7 @@ class ServiceWatch {
 }
 function isThrottling(error) {
     const e = error;
-    return (/throttl|toomanyrequests|requestlimitexceeded/i.test(e?.name ?? '') ||
-        e?.$metadata?.httpStatusCode === 429);
+    return (/throttl|toomanyrequests|requestlimitexceeded|abort|timeout/i.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429);
 }
 function isTransient(error) {
     const status = error
@@ -68677,7 +68687,7 @@ async function watchDeployments(targets, deps) {
     const log = deps.log ?? (() => undefined);
     const interval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL;
     const schedule = new PollSchedule(interval.min, interval.max);
-    const reader = new EcsReader(deps.ecs);
+    const reader = new EcsReader(deps.ecs, deps.callTimeoutSeconds ? deps.callTimeoutSeconds * 1000 : undefined);
     deps.onReader?.(reader);
     const start = clock.now();
     const watches = targets.map((t) => new ServiceWatch(t, start));
@@ -68932,7 +68942,15 @@ async function watchDeployments(targets, deps) {
         }
         const desired = deployment.desiredCount ?? 0;
         const running = deployment.runningCount ?? 0;
-        const allRunning = running >= desired && !unhealthyNow;
+        const others = (service.deployments ?? []).filter((d) => d.id !== deployment.id);
+        // Counts alone say RUNNING, not healthy. ECS drains the old deployment
+        // only as new tasks pass their health checks, and completes the rollout
+        // once all do, so either one is the sign that the new tasks are healthy.
+        const allRunning = running >= desired &&
+            !unhealthyNow &&
+            (deployment.rolloutState === undefined ||
+                deployment.rolloutState === 'COMPLETED' ||
+                others.every((d) => (d.runningCount ?? 0) === 0));
         if (w.phase === 'startup') {
             const graceOver = elapsed(now) >= p.startupGraceSeconds;
             if (graceOver || allRunning) {
@@ -68945,7 +68963,6 @@ async function watchDeployments(targets, deps) {
                 note(w, now, `${why}; strict failure budget ${p.failureBudget}`);
             }
         }
-        const others = (service.deployments ?? []).filter((d) => d.id !== deployment.id);
         const steady = allRunning &&
             (deployment.pendingCount ?? 0) === 0 &&
             running === desired &&
@@ -69788,7 +69805,8 @@ async function run() {
                 ecs,
                 clock: systemClock,
                 log: (line) => info(line),
-                pollIntervalSeconds: inputs.pollInterval
+                pollIntervalSeconds: inputs.pollInterval,
+                callTimeoutSeconds: Math.max(10, inputs.pollInterval.max * 3)
             });
             const verdict = overallVerdict(results);
             setOutputs({

@@ -25,6 +25,11 @@ export interface WatchDeps {
   log?: (line: string) => void
   /** Seconds between polls: `min` while things change, up to `max` idle. */
   pollIntervalSeconds?: { min: number; max: number }
+  /**
+   * Real seconds one ECS call may take, SDK retries included, before the
+   * poll counts as throttled. Only for real clocks; unset in tests.
+   */
+  callTimeoutSeconds?: number
   /** Receives the reader, so callers can count API calls. */
   onReader?: (reader: EcsReader) => void
 }
@@ -73,8 +78,9 @@ class ServiceWatch {
 function isThrottling(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } }
   return (
-    /throttl|toomanyrequests|requestlimitexceeded/i.test(e?.name ?? '') ||
-    e?.$metadata?.httpStatusCode === 429
+    /throttl|toomanyrequests|requestlimitexceeded|abort|timeout/i.test(
+      e?.name ?? ''
+    ) || e?.$metadata?.httpStatusCode === 429
   )
 }
 
@@ -153,7 +159,10 @@ export async function watchDeployments(
   const log = deps.log ?? (() => undefined)
   const interval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL
   const schedule = new PollSchedule(interval.min, interval.max)
-  const reader = new EcsReader(deps.ecs)
+  const reader = new EcsReader(
+    deps.ecs,
+    deps.callTimeoutSeconds ? deps.callTimeoutSeconds * 1000 : undefined
+  )
   deps.onReader?.(reader)
   const start = clock.now()
   const watches = targets.map((t) => new ServiceWatch(t, start))
@@ -498,7 +507,18 @@ export async function watchDeployments(
 
     const desired = deployment.desiredCount ?? 0
     const running = deployment.runningCount ?? 0
-    const allRunning = running >= desired && !unhealthyNow
+    const others = (service.deployments ?? []).filter(
+      (d) => d.id !== deployment.id
+    )
+    // Counts alone say RUNNING, not healthy. ECS drains the old deployment
+    // only as new tasks pass their health checks, and completes the rollout
+    // once all do, so either one is the sign that the new tasks are healthy.
+    const allRunning =
+      running >= desired &&
+      !unhealthyNow &&
+      (deployment.rolloutState === undefined ||
+        deployment.rolloutState === 'COMPLETED' ||
+        others.every((d) => (d.runningCount ?? 0) === 0))
     if (w.phase === 'startup') {
       const graceOver = elapsed(now) >= p.startupGraceSeconds
       if (graceOver || allRunning) {
@@ -514,9 +534,6 @@ export async function watchDeployments(
       }
     }
 
-    const others = (service.deployments ?? []).filter(
-      (d) => d.id !== deployment.id
-    )
     const steady =
       allRunning &&
       (deployment.pendingCount ?? 0) === 0 &&

@@ -32,7 +32,20 @@ export class EcsReader {
   readonly calls: CallCounter = {}
   private readonly memoryCache = new Map<string, Map<string, number>>()
 
-  constructor(private readonly ecs: ECSClient) {}
+  /**
+   * `callTimeoutMs` bounds one call, SDK retries included: a poll that
+   * stalls in the SDK's backoff gives way to the watcher's own backoff.
+   */
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly callTimeoutMs?: number
+  ) {}
+
+  private options(): { abortSignal?: AbortSignal } {
+    return this.callTimeoutMs
+      ? { abortSignal: AbortSignal.timeout(this.callTimeoutMs) }
+      : {}
+  }
 
   private count(operation: string): void {
     this.calls[operation] = (this.calls[operation] ?? 0) + 1
@@ -48,7 +61,8 @@ export class EcsReader {
     for (const batch of chunks(services, DESCRIBE_SERVICES_BATCH)) {
       this.count('DescribeServices')
       const out = await this.ecs.send(
-        new DescribeServicesCommand({ cluster, services: batch })
+        new DescribeServicesCommand({ cluster, services: batch }),
+        this.options()
       )
       found.push(...(out.services ?? []))
       failures.push(...(out.failures ?? []))
@@ -69,7 +83,8 @@ export class EcsReader {
         serviceName: service,
         desiredStatus: 'STOPPED',
         maxResults: 100
-      })
+      }),
+      this.options()
     )
     return out.taskArns ?? []
   }
@@ -83,7 +98,8 @@ export class EcsReader {
     for (const batch of chunks(arns, DESCRIBE_TASKS_BATCH)) {
       this.count('DescribeTasks')
       const out = await this.ecs.send(
-        new DescribeTasksCommand({ cluster, tasks: batch })
+        new DescribeTasksCommand({ cluster, tasks: batch }),
+        this.options()
       )
       tasks.push(...(out.tasks ?? []))
     }
@@ -99,7 +115,8 @@ export class EcsReader {
     if (cached) return cached
     this.count('DescribeTaskDefinition')
     const out = await this.ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition })
+      new DescribeTaskDefinitionCommand({ taskDefinition }),
+      this.options()
     )
     const limits = new Map<string, number>()
     const definition = out.taskDefinition

@@ -1,7 +1,7 @@
 /**
  * How long the watcher sleeps between polls: `min` while something changes,
  * growing towards `max` while nothing does, and doubling past `max` (up to
- * `throttledMax`) while ECS answers ThrottlingException.
+ * `throttledMax`, six times `max` by default) while ECS answers ThrottlingException.
  */
 export class PollSchedule {
   private current: number
@@ -10,7 +10,7 @@ export class PollSchedule {
   constructor(
     readonly minSeconds: number,
     readonly maxSeconds: number,
-    readonly throttledMaxSeconds = Math.max(60, maxSeconds * 4)
+    readonly throttledMaxSeconds = maxSeconds * 6
   ) {
     if (!(minSeconds > 0) || maxSeconds < minSeconds) {
       throw new RangeError(

@@ -35,7 +35,8 @@ export async function run(): Promise<void> {
         ecs,
         clock: systemClock,
         log: (line) => core.info(line),
-        pollIntervalSeconds: inputs.pollInterval
+        pollIntervalSeconds: inputs.pollInterval,
+        callTimeoutSeconds: Math.max(10, inputs.pollInterval.max * 3)
       })
       const verdict = overallVerdict(results)
       setOutputs({
