@@ -69289,6 +69289,8 @@ function imageOf(definition, containers) {
 
 
 const DESCRIBE_BATCH = 10;
+/** The tag that ties a revision to the commit it was built from. */
+const COMMIT_TAG = 'release-train:commit';
 function groupBy(items, key) {
     const groups = new Map();
     for (const item of items) {
@@ -69414,6 +69416,7 @@ function outcomeOf(plan, image) {
         consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
         imageBefore: imageOf(plan.current, f.containers),
         imageAfter: image,
+        commitBefore: plan.currentTags.find((t) => t.key === COMMIT_TAG)?.value,
         changes: plan.changes
     };
 }
@@ -70260,6 +70263,7 @@ function getInputs() {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/release-tags.ts
+
 /** Tag values allow letters, digits, spaces and `_.:/=+-@`, up to 256. */
 function tagValue(value) {
     return value.replace(/[^\p{L}\p{N} _.:/=+\-@]/gu, '_').slice(0, 256);
@@ -70271,7 +70275,7 @@ function releaseTags(env) {
         if (value)
             tags.push({ key, value: tagValue(value) });
     };
-    add('release-train:commit', env.GITHUB_SHA);
+    add(COMMIT_TAG, env.GITHUB_SHA);
     add('release-train:ref', env.GITHUB_REF);
     if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
         add('release-train:run', `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`);
@@ -70436,6 +70440,12 @@ async function flavorsOf(inputs) {
         policy: { ...f.policy, ...inputs.health }
     }));
 }
+/** The value every flavor agrees on; empty when they differ or lack it. */
+function common(values) {
+    const distinct = new Set(values);
+    const [only] = distinct;
+    return distinct.size === 1 && only ? only : '';
+}
 function outputsOf(report) {
     const flavors = report.flavors.map((o) => ({
         flavor: o.flavor,
@@ -70460,7 +70470,9 @@ function outputsOf(report) {
         flavors,
         'task-definition-arn': single?.taskDefinitionArn,
         'previous-task-definition-arn': single?.previousTaskDefinitionArn,
-        'deployment-id': single?.deploymentId
+        'deployment-id': single?.deploymentId,
+        'previous-image': common(report.flavors.map((o) => o.imageBefore)),
+        'previous-commit': common(report.flavors.map((o) => o.commitBefore))
     };
 }
 /** Reads inputs, plans every flavor, deploys, reports. */

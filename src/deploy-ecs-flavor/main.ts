@@ -50,6 +50,13 @@ async function flavorsOf(inputs: Inputs): Promise<DeployFlavor[]> {
   }))
 }
 
+/** The value every flavor agrees on; empty when they differ or lack it. */
+function common(values: (string | undefined)[]): string {
+  const distinct = new Set(values)
+  const [only] = distinct
+  return distinct.size === 1 && only ? only : ''
+}
+
 function outputsOf(report: DeployReport): Record<string, unknown> {
   const flavors = report.flavors.map((o) => ({
     flavor: o.flavor,
@@ -74,7 +81,9 @@ function outputsOf(report: DeployReport): Record<string, unknown> {
     flavors,
     'task-definition-arn': single?.taskDefinitionArn,
     'previous-task-definition-arn': single?.previousTaskDefinitionArn,
-    'deployment-id': single?.deploymentId
+    'deployment-id': single?.deploymentId,
+    'previous-image': common(report.flavors.map((o) => o.imageBefore)),
+    'previous-commit': common(report.flavors.map((o) => o.commitBefore))
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Tag } from '@aws-sdk/client-ecs'
+import { COMMIT_TAG } from '../ecs/flavor-deploy.js'
 
 /** Tag values allow letters, digits, spaces and `_.:/=+-@`, up to 256. */
 function tagValue(value: string): string {
@@ -11,7 +12,7 @@ export function releaseTags(env: NodeJS.ProcessEnv): Tag[] {
   const add = (key: string, value: string | undefined): void => {
     if (value) tags.push({ key, value: tagValue(value) })
   }
-  add('release-train:commit', env.GITHUB_SHA)
+  add(COMMIT_TAG, env.GITHUB_SHA)
   add('release-train:ref', env.GITHUB_REF)
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
     add(

@@ -93,6 +93,8 @@ export interface FlavorOutcome {
   consoleUrl: string
   imageBefore?: string
   imageAfter: string
+  /** The `release-train:commit` tag of the revision running before. */
+  commitBefore?: string
   error?: string
   changes: FieldChange[]
   watch?: WatchResult
@@ -105,6 +107,9 @@ export interface DeployReport {
 }
 
 const DESCRIBE_BATCH = 10
+
+/** The tag that ties a revision to the commit it was built from. */
+export const COMMIT_TAG = 'release-train:commit'
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>()
@@ -255,6 +260,7 @@ function outcomeOf(plan: FlavorPlan, image: string): FlavorOutcome {
     consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
     imageBefore: imageOf(plan.current, f.containers),
     imageAfter: image,
+    commitBefore: plan.currentTags.find((t) => t.key === COMMIT_TAG)?.value,
     changes: plan.changes
   }
 }

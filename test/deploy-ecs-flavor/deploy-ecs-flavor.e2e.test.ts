@@ -154,6 +154,8 @@ describe('deploy-ecs-flavor end to end', () => {
     expect(first.exitCode).toBe(0)
     expect(first.outputs.result).toBe('success')
     expect(first.outputs.changed).toBe('true')
+    expect(first.outputs['previous-image']).toBe(V1)
+    expect(first.outputs['previous-commit']).toBe('')
     const out = flavorsOf(first)
     expect(out.map((f) => [f.flavor, f.result, f.changed])).toEqual([
       ['web', 'success', true],
@@ -185,6 +187,9 @@ describe('deploy-ecs-flavor end to end', () => {
     expect(again.exitCode).toBe(0)
     expect(again.outputs.result).toBe('no-op')
     expect(again.outputs.changed).toBe('false')
+    // The revisions registered by the first run carry its commit.
+    expect(again.outputs['previous-image']).toBe(V2)
+    expect(again.outputs['previous-commit']).toBe('0'.repeat(40))
     expect(flavorsOf(again).map((f) => f.result)).toEqual([
       'no-op',
       'no-op',
