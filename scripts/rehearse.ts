@@ -1,0 +1,339 @@
+/**
+ * `npm run rehearse`: the staging pipeline on this machine, with no cloud
+ * account. The loopback registry and a local Actions cache stand in for ECR
+ * and GitHub's cache, the ECS simulator for Amazon ECS; the actions are the
+ * committed dist/ bundles, run the way the runner runs them.
+ *
+ *   push 1 (cold)  build-cached-image -> deploy-ecs-flavor (waits healthy)
+ *   push 2 (warm)  one line of app code changed, runner wiped, same again
+ *   --fail         push 3: the taskworker flavor runs out of memory; the
+ *                  deploy halts and rolls back what it changed
+ *
+ * Options: --profile light|full (fixture weight, default full), --speed N
+ * (simulated seconds per real second, default 1), --fail, --json FILE.
+ */
+import { execFile } from 'node:child_process'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs, promisify } from 'node:util'
+import { stringify } from 'yaml'
+import { startCacheServer } from '../test/support/cache-server.js'
+import {
+  BASE_IMAGE,
+  REGISTRY,
+  dockerUnavailableReason
+} from '../test/support/docker-env.js'
+import { startEcsSimulator } from '../test/support/ecs-sim/index.js'
+import { runAction, type ActionResult } from '../test/support/runner-harness.js'
+
+const run = promisify(execFile)
+const root = new URL('..', import.meta.url).pathname
+
+const { values: options } = parseArgs({
+  options: {
+    profile: { type: 'string', default: 'full' },
+    speed: { type: 'string', default: '1' },
+    fail: { type: 'boolean', default: false },
+    json: { type: 'string' }
+  }
+})
+
+const CLUSTER = 'monolith-staging'
+const IMAGE = `${REGISTRY}/rehearsal/monolith`
+const FLAVORS = [
+  { name: 'taskworker', wave: 1, memory: 1024 },
+  { name: 'api', wave: 2, memory: 2048 },
+  { name: 'web', wave: 3, memory: 2048 }
+]
+
+interface FlavorReport {
+  flavor: string
+  result: string
+  changed: boolean
+  rolledBack: boolean
+  imageAfter?: string
+  error?: string
+}
+
+interface PushReport {
+  push: string
+  buildSeconds: number
+  deploySeconds: number
+  totalSeconds: number
+  cachedSteps: number
+  totalSteps: number
+  cacheHitRatio: string
+  firstMissedStep: string
+  image: string
+  deployResult: string
+  flavors: FlavorReport[]
+  failure?: string
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10
+}
+
+/** The manifest the rehearsal deploys with, as a user would write it. */
+function manifest(oomFlavor?: string): string {
+  return stringify({
+    defaults: {
+      health: {
+        'startup-grace': '2m',
+        'startup-failure-budget': 2,
+        'failure-budget': 0,
+        'stable-for': '10s',
+        timeout: '10m'
+      }
+    },
+    environments: {
+      staging: {
+        cluster: CLUSTER,
+        region: 'us-east-1',
+        'service-name': 'monolith-{flavor}-staging'
+      }
+    },
+    flavors: FLAVORS.map((f) => ({
+      name: f.name,
+      containers: ['app'],
+      wave: f.wave,
+      // The simulator's stand-in for a worker that outgrows its memory limit.
+      ...(f.name === oomFlavor
+        ? { environment: { SIM_BEHAVIOR: 'oom:20s' } }
+        : {})
+    }))
+  })
+}
+
+/** Wipes what an ephemeral runner would not have: images and build cache. */
+async function wipeRunner(cacheMountsDir: string): Promise<void> {
+  await run('docker', ['buildx', 'prune', '-af'])
+  await run('docker', ['image', 'prune', '-af'])
+  await rm(cacheMountsDir, { recursive: true, force: true })
+}
+
+function fail(action: string, result: ActionResult): never {
+  const errors = result.annotations.filter((a) => a.level === 'error')
+  throw new Error(
+    `${action} failed (exit ${result.exitCode}): ${errors.map((e) => e.message).join('; ') || result.stderr.slice(-2000)}`
+  )
+}
+
+async function main(): Promise<number> {
+  const reason = dockerUnavailableReason()
+  if (reason) {
+    console.error(
+      `The rehearsal builds a real image and needs Docker: ${reason}`
+    )
+    return 2
+  }
+  const speed = Number(options.speed)
+  if (!Number.isFinite(speed) || speed <= 0) {
+    console.error(`--speed has "${options.speed}"; expected a positive number`)
+    return 2
+  }
+  if (!['light', 'full'].includes(options.profile ?? '')) {
+    console.error(`--profile has "${options.profile}"; expected light or full`)
+    return 2
+  }
+
+  const work = await mkdtemp(join(tmpdir(), 'ert-rehearsal-'))
+  const repo = join(work, 'monolith')
+  const cacheMountsDir = join(work, 'cache-mounts')
+  await cp(join(root, 'test/fixtures/monolith'), repo, { recursive: true })
+  await mkdir(join(repo, '.github'), { recursive: true })
+  await writeFile(join(repo, '.github/ecs-flavors.yml'), manifest())
+
+  const cache = await startCacheServer()
+  const sim = await startEcsSimulator({ speed })
+  const reports: PushReport[] = []
+  try {
+    sim.createCluster(CLUSTER)
+    for (const flavor of FLAVORS) {
+      const family = `monolith-${flavor.name}-staging`
+      sim.registerTaskDefinition({
+        family,
+        cpu: '512',
+        memory: String(flavor.memory),
+        containerDefinitions: [
+          {
+            name: 'app',
+            image: `${IMAGE}:previous-release`,
+            memory: flavor.memory,
+            essential: true,
+            environment: [{ name: 'DJANGO_MODE', value: flavor.name }]
+          }
+        ]
+      })
+      sim.createService({
+        cluster: CLUSTER,
+        serviceName: family,
+        taskDefinition: family,
+        desiredCount: 2,
+        healthCheckGracePeriodSeconds: 30,
+        deploymentConfiguration: {
+          minimumHealthyPercent: 100,
+          maximumPercent: 200,
+          deploymentCircuitBreaker: { enable: true, rollback: true }
+        },
+        steady: true
+      })
+    }
+
+    const env = {
+      ...cache.env(),
+      ...sim.env,
+      GITHUB_REF: 'refs/heads/release/rehearsal',
+      GITHUB_REF_NAME: 'release/rehearsal',
+      GITHUB_REPOSITORY: 'acme/monolith'
+    }
+
+    const push = async (label: string, commit: string): Promise<PushReport> => {
+      console.log(`\n=== ${label}`)
+      const started = Date.now()
+      const build = await runAction({
+        action: 'build-cached-image',
+        cwd: repo,
+        env: { ...env, GITHUB_SHA: commit },
+        inputs: {
+          image: IMAGE,
+          context: '.',
+          'build-args': `BASE_IMAGE=${BASE_IMAGE}\nPROFILE=${options.profile}`,
+          secrets: 'id=ca,src=/etc/ssl/certs/ca-certificates.crt',
+          push: true,
+          cache: 'registry',
+          'cache-mounts-dir': cacheMountsDir
+        }
+      })
+      if (build.exitCode !== 0) fail('build-cached-image', build)
+      const built = Date.now()
+      const image = build.outputs.image
+      console.log(
+        `built ${image} in ${seconds(built - started)} s: ${build.outputs['cached-steps']}/${build.outputs['total-steps']} steps cached`
+      )
+
+      const deploy = await runAction({
+        action: 'deploy-ecs-flavor',
+        cwd: repo,
+        env: { ...env, GITHUB_SHA: commit },
+        inputs: { image, environment: 'staging', flavors: 'all', wait: true }
+      })
+      const done = Date.now()
+      const flavors = JSON.parse(
+        deploy.outputs.flavors ?? '[]'
+      ) as FlavorReport[]
+      const report: PushReport = {
+        push: label,
+        buildSeconds: seconds(built - started),
+        deploySeconds: seconds(done - built),
+        totalSeconds: seconds(done - started),
+        cachedSteps: Number(build.outputs['cached-steps']),
+        totalSteps: Number(build.outputs['total-steps']),
+        cacheHitRatio: build.outputs['cache-hit-ratio'],
+        firstMissedStep: build.outputs['first-missed-step'] ?? '',
+        image,
+        deployResult: deploy.outputs.result ?? `exit ${deploy.exitCode}`,
+        flavors: flavors.map((f) => ({
+          flavor: f.flavor,
+          result: f.result,
+          changed: f.changed,
+          rolledBack: f.rolledBack,
+          imageAfter: f.imageAfter,
+          error: f.error
+        })),
+        failure: deploy.annotations.find((a) => a.level === 'error')?.message
+      }
+      console.log(
+        `deploy ${report.deployResult} in ${report.deploySeconds} s: ` +
+          report.flavors
+            .map(
+              (f) =>
+                `${f.flavor}=${f.result}${f.rolledBack ? ' (rolled back)' : ''}`
+            )
+            .join(', ')
+      )
+      if (report.failure) console.log(`deploy said: ${report.failure}`)
+      return report
+    }
+
+    const appFile = join(repo, 'app/monolith/settings.py')
+    reports.push(await push('push 1: cold', 'a'.repeat(40)))
+
+    await wipeRunner(cacheMountsDir)
+    await writeFile(
+      appFile,
+      `${await readFile(appFile, 'utf8')}\nRELEASE_NOTE = "warm push"\n`
+    )
+    reports.push(
+      await push('push 2: one line of app code, fresh runner', 'b'.repeat(40))
+    )
+
+    if (options.fail) {
+      await wipeRunner(cacheMountsDir)
+      await writeFile(
+        appFile,
+        `${await readFile(appFile, 'utf8')}\nRELEASE_NOTE = "oom push"\n`
+      )
+      await writeFile(
+        join(repo, '.github/ecs-flavors.yml'),
+        manifest('taskworker')
+      )
+      reports.push(
+        await push('push 3: taskworker runs out of memory', 'c'.repeat(40))
+      )
+    }
+  } finally {
+    await sim.stop()
+    await cache.close()
+    await rm(work, { recursive: true, force: true })
+  }
+
+  printReport(reports)
+  if (options.json)
+    await writeFile(
+      options.json,
+      JSON.stringify(
+        { speed, profile: options.profile, pushes: reports },
+        null,
+        2
+      )
+    )
+
+  const healthy = reports.filter((r) => !r.push.includes('out of memory'))
+  const ok = healthy.every((r) => r.deployResult === 'success')
+  const failing = reports.find((r) => r.push.includes('out of memory'))
+  const halted =
+    !failing ||
+    (failing.deployResult === 'failed' &&
+      failing.flavors.some(
+        (f) => f.flavor === 'taskworker' && f.result !== 'success'
+      ))
+  return ok && halted ? 0 : 1
+}
+
+function printReport(reports: PushReport[]): void {
+  console.log('\n## Release report\n')
+  console.log(
+    '| push | build s | deploy+wait s | push to verdict s | steps cached | result | flavors |'
+  )
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  for (const r of reports) {
+    const flavors = r.flavors
+      .map(
+        (f) => `${f.flavor}: ${f.result}${f.rolledBack ? ', rolled back' : ''}`
+      )
+      .join('; ')
+    console.log(
+      `| ${r.push} | ${r.buildSeconds} | ${r.deploySeconds} | ${r.totalSeconds} | ${r.cachedSteps}/${r.totalSteps} | ${r.deployResult} | ${flavors} |`
+    )
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exit(1)
+  }
+)
