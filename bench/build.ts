@@ -1,0 +1,208 @@
+/**
+ * Benchmark of build-cached-image on the heavy fixture monolith (PROFILE=full),
+ * with an "ephemeral runner" (all build cache and images pruned, cache-mount
+ * folder removed) before every build. Compares the action with the way
+ * docker/build-push-action is usually set up: plain `docker buildx build`
+ * with the same registry cache and no cache-mount restore.
+ *
+ *   npm run bench:build            (about 15 minutes on 2 cores)
+ *
+ * Prints a table and writes bench/results/build.json.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ephemeralRunner } from '../test/build-cached-image/ephemeral.js'
+import { startCacheServer } from '../test/support/cache-server.js'
+import { BASE_IMAGE, REGISTRY } from '../test/support/docker-env.js'
+import { runAction, type ActionResult } from '../test/support/runner-harness.js'
+
+const root = new URL('..', import.meta.url).pathname
+const fixture = join(root, 'test/fixtures/monolith')
+const work = mkdtempSync(join(tmpdir(), 'ert-bench-monolith-'))
+cpSync(fixture, work, { recursive: true })
+const mountsDir = join(
+  mkdtempSync(join(tmpdir(), 'ert-bench-mounts-')),
+  'mounts'
+)
+const image = `${REGISTRY}/ert-bench-monolith-${Date.now() % 1000000}`
+const buildArgs = ['PROFILE=full', `BASE_IMAGE=${BASE_IMAGE}`]
+const secret = 'id=ca,src=/etc/ssl/certs/ca-certificates.crt'
+
+interface Row {
+  name: string
+  seconds: number
+  cachedSteps?: number
+  totalSteps?: number
+  firstMiss?: string
+}
+const rows: Row[] = []
+
+const server = await startCacheServer()
+
+async function action(name: string): Promise<ActionResult> {
+  ephemeralRunner(mountsDir)
+  const started = Date.now()
+  const result = await runAction({
+    action: 'build-cached-image',
+    cwd: work,
+    env: server.env(),
+    timeoutMs: 1_800_000,
+    inputs: {
+      image,
+      'build-args': buildArgs.join('\n'),
+      secrets: secret,
+      network: 'host',
+      push: 'true',
+      cache: 'registry',
+      'cache-mounts-dir': mountsDir
+    }
+  })
+  const seconds = (Date.now() - started) / 1000
+  if (result.exitCode !== 0) {
+    console.error(result.stdout.slice(-4000))
+    throw new Error(`${name}: the action failed`)
+  }
+  rows.push({
+    name,
+    seconds,
+    cachedSteps: Number(result.outputs['cached-steps']),
+    totalSteps: Number(result.outputs['total-steps']),
+    firstMiss: result.outputs['first-missed-step']
+  })
+  console.log(`${name}: ${seconds.toFixed(1)} s`)
+  return result
+}
+
+/** build-push-action's usual setup: same registry cache, no cache mounts. */
+function plainBuildx(name: string, tag: string): void {
+  ephemeralRunner(mountsDir)
+  const args = [
+    'buildx',
+    'build',
+    '--progress=plain',
+    '--network',
+    'host',
+    ...buildArgs.flatMap((a) => ['--build-arg', a]),
+    '--secret',
+    secret,
+    '--cache-from',
+    `type=registry,ref=${image}:buildcache-main`,
+    '--cache-to',
+    `type=registry,ref=${image}:buildcache-plain,mode=max,image-manifest=true,oci-mediatypes=true`,
+    '--tag',
+    `${image}:${tag}`,
+    '--push',
+    work
+  ]
+  const started = Date.now()
+  const result = spawnSync('docker', args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28
+  })
+  const seconds = (Date.now() - started) / 1000
+  if (result.status !== 0) {
+    console.error(result.stderr.slice(-4000))
+    throw new Error(`${name}: buildx failed`)
+  }
+  const cached = (result.stderr.match(/^#\d+ CACHED$/gm) ?? []).length
+  rows.push({ name, seconds, cachedSteps: cached })
+  console.log(`${name}: ${seconds.toFixed(1)} s`)
+}
+
+try {
+  execFileSync('docker', ['pull', '-q', BASE_IMAGE], { stdio: 'pipe' })
+  await action('action: cold')
+  // Plain buildx goes first on each change so both read the same registry cache.
+  appendFileSync(
+    join(work, 'app/orders/views.py'),
+    '\n\ndef ping(request):\n    return JsonResponse({"pong": True})\n'
+  )
+  plainBuildx('plain buildx: code-only change', 'plain-code')
+  await action('action: code-only change')
+  appendFileSync(
+    join(work, 'requirements.apt'),
+    'python3-markdown=3.4.1-2+deb12u1\npython3-bleach=5.0.1-2\n'
+  )
+  plainBuildx('plain buildx: dependency change', 'plain-deps')
+  await action('action: dependency change')
+} finally {
+  await server.close()
+  rmSync(work, { recursive: true, force: true })
+}
+
+const seconds = (name: string): number =>
+  rows.find((r) => r.name === name)?.seconds ?? NaN
+const cold = seconds('action: cold')
+const codeOnly = seconds('action: code-only change')
+const deps = seconds('action: dependency change')
+const plainCode = seconds('plain buildx: code-only change')
+const plainDeps = seconds('plain buildx: dependency change')
+const ratios = {
+  codeOnlyOverCold: codeOnly / cold,
+  dependencyOverPlainDependency: deps / plainDeps,
+  actionOverheadSeconds: codeOnly - plainCode
+}
+const targets = {
+  codeOnlyOverCold: { target: '<= 0.05', met: ratios.codeOnlyOverCold <= 0.05 },
+  dependencyOverPlainDependency: {
+    target: '<= 0.5',
+    met: ratios.dependencyOverPlainDependency <= 0.5
+  },
+  actionOverheadSeconds: {
+    target: '< 3',
+    met: ratios.actionOverheadSeconds < 3
+  }
+}
+
+console.log(
+  '\n| Build | Seconds | Cached steps | First miss |\n| --- | ---: | ---: | --- |'
+)
+for (const row of rows) {
+  console.log(
+    `| ${row.name} | ${row.seconds.toFixed(1)} | ${row.cachedSteps ?? ''}${row.totalSteps ? `/${row.totalSteps}` : ''} | ${row.firstMiss ?? ''} |`
+  )
+}
+console.log(
+  `\ncode-only / cold: ${ratios.codeOnlyOverCold.toFixed(3)} (target <= 0.05)`
+)
+console.log(
+  `dependency / plain dependency: ${ratios.dependencyOverPlainDependency.toFixed(3)} (target <= 0.5)`
+)
+console.log(
+  `action overhead over plain buildx (code-only): ${ratios.actionOverheadSeconds.toFixed(1)} s (target < 3 s)`
+)
+
+mkdirSync(join(root, 'bench/results'), { recursive: true })
+writeFileSync(
+  join(root, 'bench/results/build.json'),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: 2,
+        engine: execFileSync('docker', [
+          'version',
+          '--format',
+          '{{.Server.Version}}'
+        ])
+          .toString()
+          .trim()
+      },
+      fixture: 'test/fixtures/monolith PROFILE=full',
+      rows,
+      ratios,
+      targets
+    },
+    null,
+    2
+  ) + '\n'
+)

@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals'
+import {
+  cpSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startCacheServer, type CacheServer } from '../support/cache-server.js'
+import {
+  BASE_IMAGE,
+  REGISTRY,
+  describeWithDocker
+} from '../support/docker-env.js'
+import {
+  messages,
+  runAction,
+  type ActionResult
+} from '../support/runner-harness.js'
+import { ephemeralRunner } from './ephemeral.js'
+
+const fixture = new URL('../fixtures/monolith', import.meta.url).pathname
+const BUILD_TIMEOUT = 600_000
+
+/** Bytes apt said it would download, summed over a build log. */
+function aptDownloadBytes(stdout: string): number {
+  const units: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }
+  let total = 0
+  for (const match of stdout.matchAll(/Need to get ([\d.,]+) (B|kB|MB|GB)/g)) {
+    total += Number(match[1].replace(/,/g, '')) * units[match[2]]
+  }
+  return total
+}
+
+/** npm's own verdict per fetched tarball: `(cache hit)`, `(cache miss)`... */
+function npmFetches(stdout: string, kind: string): number {
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes('npm http fetch') && l.includes(`(${kind})`))
+    .length
+}
+
+describeWithDocker(
+  'build-cached-image end to end (light monolith, loopback registry)',
+  () => {
+    let work: string
+    let mountsDir: string
+    let server: CacheServer
+    const image = `${REGISTRY}/ert-e2e-monolith-${process.pid}-${Date.now() % 100000}`
+    let coldImage = ''
+    let coldResult: ActionResult
+
+    const run = (
+      inputs: Record<string, string>,
+      env: Record<string, string> = server.env()
+    ): Promise<ActionResult> =>
+      runAction({
+        action: 'build-cached-image',
+        cwd: work,
+        env,
+        timeoutMs: BUILD_TIMEOUT,
+        inputs: {
+          image,
+          'build-args': `PROFILE=light\nBASE_IMAGE=${BASE_IMAGE}`,
+          secrets: 'id=ca,src=/etc/ssl/certs/ca-certificates.crt',
+          // docker0 is missing on this machine (see docs); host networking needs no bridge.
+          network: 'host',
+          push: 'true',
+          cache: 'registry',
+          'cache-mounts-dir': mountsDir,
+          ...inputs
+        }
+      })
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'ert-monolith-'))
+      cpSync(fixture, work, { recursive: true })
+      mountsDir = join(mkdtempSync(join(tmpdir(), 'ert-mounts-')), 'mounts')
+      server = await startCacheServer()
+    })
+
+    afterAll(async () => {
+      await server?.close()
+      rmSync(work, { recursive: true, force: true })
+    })
+
+    it(
+      'cold: builds and pushes, runs every step, writes the registry cache and saves the cache mounts',
+      async () => {
+        ephemeralRunner(mountsDir)
+        const result = await run({})
+        coldResult = result
+        expect(messages(result, 'error')).toEqual([])
+        expect(result.exitCode).toBe(0)
+        expect(result.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+        expect(result.outputs.image).toBe(`${image}@${result.outputs.digest}`)
+        expect(result.outputs['cache-backend']).toBe('registry')
+        const total = Number(result.outputs['total-steps'])
+        expect(total).toBeGreaterThanOrEqual(12)
+        expect(Number(result.outputs['cached-steps'])).toBe(0)
+        expect(
+          JSON.parse(result.outputs.metadata)['containerimage.digest']
+        ).toBe(result.outputs.digest)
+        expect(result.summary).toContain('### Steps')
+        const tags = (await (
+          await fetch(
+            `http://${REGISTRY}/v2/${image.slice(REGISTRY.length + 1)}/tags/list`
+          )
+        ).json()) as {
+          tags: string[]
+        }
+        expect(tags.tags).toEqual(
+          expect.arrayContaining([
+            'buildcache-main',
+            'main',
+            '0000000000000000000000000000000000000000'
+          ])
+        )
+        expect(
+          server
+            .entries()
+            .some(
+              (e) => e.key.startsWith('buildkit-mounts-') && e.size > 1_000_000
+            )
+        ).toBe(true)
+        expect(aptDownloadBytes(result.stdout)).toBeGreaterThan(20e6)
+        coldImage = result.outputs.image
+      },
+      BUILD_TIMEOUT
+    )
+
+    it(
+      'code-only change on a fresh runner: only the app steps run',
+      async () => {
+        ephemeralRunner(mountsDir)
+        appendFileSync(
+          join(work, 'app/orders/views.py'),
+          '\n\ndef ping(request):\n    return JsonResponse({"pong": True})\n'
+        )
+        const result = await run({})
+        expect(result.exitCode).toBe(0)
+        const total = Number(result.outputs['total-steps'])
+        expect(result.outputs['first-missed-step']).toBe(
+          '[app 3/4] COPY app/ /srv/app/'
+        )
+        expect(Number(result.outputs['cached-steps'])).toBe(total - 2)
+        expect(result.summary).toContain('skipped: manifests unchanged')
+        expect(aptDownloadBytes(result.stdout)).toBe(0)
+        expect(Number(result.outputs['duration-seconds'])).toBeLessThan(
+          Number(coldResult.outputs['duration-seconds']) / 2
+        )
+      },
+      BUILD_TIMEOUT
+    )
+
+    it(
+      'dependency change on a fresh runner: cache mounts restored, apt and npm downloads reused, drift reported',
+      async () => {
+        ephemeralRunner(mountsDir)
+        appendFileSync(
+          join(work, 'deploy/system-packages.light.txt'),
+          'libpq-dev=15.18-0+deb12u1\n'
+        )
+        const result = await run({ 'compare-to': coldImage })
+        expect(messages(result, 'error')).toEqual([])
+        expect(result.exitCode).toBe(0)
+        expect(result.outputs['first-missed-step']).toBe(
+          '[system 3/4] COPY deploy/system-packages.light.txt /tmp/system-packages.txt'
+        )
+        expect(result.summary).toMatch(
+          /\| restored buildkit-mounts-[^|]+ \| saved \|/
+        )
+        // Only libpq-dev and its few new dependencies are downloaded again.
+        const cold = aptDownloadBytes(coldResult.stdout)
+        const warm = aptDownloadBytes(result.stdout)
+        expect(warm).toBeLessThan(cold / 10)
+        expect(npmFetches(coldResult.stdout, 'cache hit')).toBe(0)
+        expect(npmFetches(result.stdout, 'cache hit')).toBeGreaterThan(10)
+        const changes = JSON.parse(result.outputs['package-changes']) as {
+          name: string
+          change: string
+        }[]
+        expect(changes).toEqual(
+          expect.arrayContaining([
+            {
+              kind: 'os',
+              name: 'libpq-dev',
+              change: 'added',
+              after: '15.18-0+deb12u1'
+            }
+          ])
+        )
+        expect(changes.some((c) => c.name === 'libpq5')).toBe(false)
+      },
+      BUILD_TIMEOUT
+    )
+
+    it(
+      'fail-on-package-change fails on a matching change; a fully cached build skips the cache export',
+      async () => {
+        const result = await run({
+          'compare-to': coldImage,
+          'fail-on-package-change': 'libpq*\npython:django'
+        })
+        expect(result.exitCode).toBe(1)
+        expect(messages(result, 'error').join('\n')).toMatch(
+          /fail-on-package-change.*libpq-dev \(none\) → 15\.18-0\+deb12u1/
+        )
+        expect(result.outputs['cached-steps']).toBe(
+          result.outputs['total-steps']
+        )
+        expect(result.summary).toContain(
+          'export skipped: every step was cached'
+        )
+        expect(result.summary).toContain(
+          '| os | libpq-dev | added | — | 15.18-0+deb12u1 | yes |'
+        )
+      },
+      BUILD_TIMEOUT
+    )
+
+    it(
+      'registry and cache service down: the build succeeds with warnings',
+      async () => {
+        const down = await startCacheServer({ down: true })
+        try {
+          writeFileSync(join(work, 'app/orders/flags.py'), 'FEATURE_X = True\n')
+          const result = await run(
+            { image: '127.0.0.1:9/monolith', push: 'false', cache: 'auto' },
+            down.env()
+          )
+          expect(result.exitCode).toBe(0)
+          const warnings = messages(result, 'warning').join('\n')
+          expect(warnings).toMatch(/registry 127\.0\.0\.1:9 is unreachable/)
+          expect(warnings).toMatch(/exporting the gha cache failed/)
+          expect(result.outputs['cache-backend']).toBe('gha')
+          expect(result.outputs['first-missed-step']).toBe(
+            '[app 3/4] COPY app/ /srv/app/'
+          )
+          expect(down.requests.length).toBeGreaterThan(0)
+        } finally {
+          await down.close()
+        }
+      },
+      BUILD_TIMEOUT
+    )
+
+    it(
+      'a failing Dockerfile step fails with its name and last log lines',
+      async () => {
+        writeFileSync(
+          join(work, 'Broken.Dockerfile'),
+          `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN echo "checking migrations" && echo "migration 0042 is missing" && exit 7\n`
+        )
+        const result = await run({
+          file: 'Broken.Dockerfile',
+          push: 'false',
+          cache: 'none'
+        })
+        expect(result.exitCode).toBe(1)
+        const error = messages(result, 'error').join('\n')
+        expect(error).toContain(
+          'The build failed at step "[2/2] RUN echo "checking migrations"'
+        )
+        expect(error).toContain('migration 0042 is missing')
+      },
+      BUILD_TIMEOUT
+    )
+
+    it.each([
+      [
+        { file: 'missing/Dockerfile' },
+        /Input "file" points at "missing\/Dockerfile"/
+      ],
+      [
+        { cache: 's3' },
+        /Input "cache" has "s3"; expected one of: auto, registry, gha, local, none/
+      ],
+      [{ tags: 'v1, bad tag!' }, /Input "tags" has "bad tag!"/],
+      [
+        { image: 'monolith', push: 'true' },
+        /Input "push" is true but input "image" \("monolith"\) names no registry host/
+      ]
+    ])('bad input %j fails before building', async (inputs, error) => {
+      const result = await run(inputs as Record<string, string>)
+      expect(result.exitCode).toBe(1)
+      expect(messages(result, 'error').join('\n')).toMatch(error)
+      expect(result.stdout).not.toContain('Builder ')
+    })
+  }
+)
