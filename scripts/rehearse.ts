@@ -91,7 +91,8 @@ function manifest(oomFlavor?: string): string {
       staging: {
         cluster: CLUSTER,
         region: 'us-east-1',
-        'service-name': 'monolith-{flavor}-staging'
+        'service-name': 'monolith-{flavor}-staging',
+        rollout: 'all-at-once'
       }
     },
     flavors: FLAVORS.map((f) => ({
