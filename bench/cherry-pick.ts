@@ -237,6 +237,9 @@ async function main(): Promise<void> {
     medianActionPickMs: median(actionMs),
     medianFullClonePickMs: median(fullMs),
     ratio: Number(ratio.toFixed(4)),
+    // Paired ratios: each action run against the full clone run right after
+    // it, so both saw about the same load on the shared machine.
+    pairRatios: actionMs.map((ms, i) => Number((ms / fullMs[i]).toFixed(4))),
     target: 0.05,
     met: ratio <= 0.05,
     note: 'Action = built bundle through the runner harness (node start, API calls to the loopback stand-in, partial fetch, pick, push). Full clone = git clone --branch of the release over file://, cherry-pick -x, push.'
