@@ -38451,6 +38451,9 @@ async function pickInto(deps, inputs, pr, target, work) {
         await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target);
         dispatched = inputs.dispatchWorkflow;
     }
+    else if (!inputs.pushToken) {
+        deps.log(`Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`);
+    }
     await addComment(client, repo, number, pickedComment({
         target,
         commits: outcome.picked,

@@ -322,6 +322,10 @@ async function pickInto(
   } else if (!inputs.pushToken && inputs.dispatchWorkflow) {
     await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target)
     dispatched = inputs.dispatchWorkflow
+  } else if (!inputs.pushToken) {
+    deps.log(
+      `Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`
+    )
   }
   await addComment(
     client,
