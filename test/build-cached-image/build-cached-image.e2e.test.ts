@@ -34,14 +34,6 @@ function aptDownloadBytes(stdout: string): number {
   return total
 }
 
-/** npm's own verdict per fetched tarball: `(cache hit)`, `(cache miss)`... */
-function npmFetches(stdout: string, kind: string): number {
-  return stdout
-    .split('\n')
-    .filter((l) => l.includes('npm http fetch') && l.includes(`(${kind})`))
-    .length
-}
-
 describeWithDocker(
   'build-cached-image end to end (light monolith, loopback registry)',
   () => {
@@ -156,7 +148,7 @@ describeWithDocker(
     )
 
     it(
-      'dependency change on a fresh runner: cache mounts restored, apt and npm downloads reused, drift reported',
+      'dependency change on a fresh runner: cache mounts restored, apt downloads reused, drift reported',
       async () => {
         ephemeralRunner(mountsDir)
         appendFileSync(
@@ -176,8 +168,6 @@ describeWithDocker(
         const cold = aptDownloadBytes(coldResult.stdout)
         const warm = aptDownloadBytes(result.stdout)
         expect(warm).toBeLessThan(cold / 10)
-        expect(npmFetches(coldResult.stdout, 'cache hit')).toBe(0)
-        expect(npmFetches(result.stdout, 'cache hit')).toBeGreaterThan(10)
         const changes = JSON.parse(result.outputs['package-changes']) as {
           name: string
           change: string
