@@ -332,6 +332,36 @@ export class GitHubStandIn {
     return out.split('\n').filter(Boolean)
   }
 
+  /**
+   * Whether GitHub would list `sha` under the pull request: its own commits,
+   * its merge commit, or the commits a squash or rebase put on the base.
+   */
+  private async pullContains(
+    state: RepoState,
+    pull: PullState,
+    sha: string
+  ): Promise<boolean> {
+    const commits = await this.pullCommits(state, pull)
+    if (commits.some((c) => c.startsWith(sha))) return true
+    if (!pull.mergeCommitSha) return false
+    const parents = await git(state.bareDir, [
+      'rev-list',
+      '--parents',
+      '-n',
+      '1',
+      pull.mergeCommitSha
+    ])
+    // A merge commit stands alone; a squash or rebase put N commits on base.
+    const merged = parents.trim().split(' ').length > 2
+    const landed = await git(state.bareDir, [
+      'rev-list',
+      '--first-parent',
+      `--max-count=${merged ? 1 : Math.max(1, commits.length)}`,
+      pull.mergeCommitSha
+    ])
+    return landed.split('\n').some((c) => c && c.startsWith(sha))
+  }
+
   private async branches(state: RepoState): Promise<Map<string, string>> {
     const out = await git(state.bareDir, [
       'for-each-ref',
@@ -503,6 +533,39 @@ export class GitHubStandIn {
           name: m[1],
           commit: await this.commitPayload(state, sha),
           protected: false
+        }
+      ]
+    }
+    if ((m = /^\/commits\/([0-9a-f]{7,40})\/pulls$/.exec(rest))) {
+      const found: Record<string, unknown>[] = []
+      for (const pull of state.pulls.values()) {
+        if (await this.pullContains(state, pull, m[1])) {
+          found.push(await this.pullPayload(state, pull))
+        }
+      }
+      return [200, found]
+    }
+    if ((m = /^\/commits\/([^/]+)$/.exec(rest)) && request.method === 'GET') {
+      return [200, await this.commitPayload(state, m[1])]
+    }
+    if ((m = /^\/compare\/([^.]+)\.\.\.(.+)$/.exec(rest))) {
+      const out = await git(state.bareDir, [
+        'rev-list',
+        '--reverse',
+        '--max-count=250',
+        m[2],
+        `^${m[1]}`
+      ])
+      const shas = out.split('\n').filter(Boolean)
+      return [
+        200,
+        {
+          status: shas.length ? 'ahead' : 'identical',
+          ahead_by: shas.length,
+          total_commits: shas.length,
+          commits: await Promise.all(
+            shas.map((sha) => this.commitPayload(state, sha))
+          )
         }
       ]
     }
