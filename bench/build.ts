@@ -22,9 +22,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ephemeralRunner } from '../test/build-cached-image/ephemeral.js'
 import { startCacheServer } from '../test/support/cache-server.js'
-import { BASE_IMAGE, REGISTRY } from '../test/support/docker-env.js'
 import { runAction, type ActionResult } from '../test/support/runner-harness.js'
 
+// Same defaults as test/support/docker-env.ts, which cannot be imported
+// outside jest.
+const REGISTRY = process.env.ERT_REGISTRY ?? 'localhost:5000'
+const BASE_IMAGE = process.env.ERT_BASE_IMAGE ?? `${REGISTRY}/debian:bookworm`
 const root = new URL('..', import.meta.url).pathname
 const fixture = join(root, 'test/fixtures/monolith')
 const work = mkdtempSync(join(tmpdir(), 'ert-bench-monolith-'))
@@ -49,7 +52,7 @@ const rows: Row[] = []
 const server = await startCacheServer()
 
 async function action(name: string): Promise<ActionResult> {
-  ephemeralRunner(mountsDir)
+  ephemeralRunner(BASE_IMAGE, mountsDir)
   const started = Date.now()
   const result = await runAction({
     action: 'build-cached-image',
@@ -84,7 +87,7 @@ async function action(name: string): Promise<ActionResult> {
 
 /** build-push-action's usual setup: same registry cache, no cache mounts. */
 function plainBuildx(name: string, tag: string): void {
-  ephemeralRunner(mountsDir)
+  ephemeralRunner(BASE_IMAGE, mountsDir)
   const args = [
     'buildx',
     'build',

@@ -81,7 +81,7 @@ describeWithDocker(
     it(
       'cold: builds and pushes, runs every step, writes the registry cache and saves the cache mounts',
       async () => {
-        ephemeralRunner(mountsDir)
+        ephemeralRunner(BASE_IMAGE, mountsDir)
         const result = await run({})
         coldResult = result
         expect(messages(result, 'error')).toEqual([])
@@ -126,7 +126,7 @@ describeWithDocker(
     it(
       'code-only change on a fresh runner: only the app steps run',
       async () => {
-        ephemeralRunner(mountsDir)
+        ephemeralRunner(BASE_IMAGE, mountsDir)
         appendFileSync(
           join(work, 'app/orders/views.py'),
           '\n\ndef ping(request):\n    return JsonResponse({"pong": True})\n'
@@ -150,7 +150,7 @@ describeWithDocker(
     it(
       'dependency change on a fresh runner: cache mounts restored, apt downloads reused, drift reported',
       async () => {
-        ephemeralRunner(mountsDir)
+        ephemeralRunner(BASE_IMAGE, mountsDir)
         appendFileSync(
           join(work, 'deploy/system-packages.light.txt'),
           'libpq-dev=15.18-0+deb12u1\n'
