@@ -46,6 +46,8 @@ interface Row {
   cachedSteps?: number
   totalSteps?: number
   firstMiss?: string
+  /** The action's own phase timings (`Timing:` lines). */
+  phases?: Record<string, number>
 }
 const rows: Row[] = []
 
@@ -79,9 +81,15 @@ async function action(name: string): Promise<ActionResult> {
     seconds,
     cachedSteps: Number(result.outputs['cached-steps']),
     totalSteps: Number(result.outputs['total-steps']),
-    firstMiss: result.outputs['first-missed-step']
+    firstMiss: result.outputs['first-missed-step'],
+    phases: Object.fromEntries(
+      [...result.stdout.matchAll(/^Timing: (.+) ([\d.]+)s$/gm)].map((m) => [
+        m[1],
+        Number(m[2])
+      ])
+    )
   })
-  console.log(`${name}: ${seconds.toFixed(1)} s`)
+  console.log(`${name}: ${seconds.toFixed(1)} s`, rows.at(-1)?.phases)
   return result
 }
 

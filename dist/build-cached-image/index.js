@@ -99453,6 +99453,9 @@ function renderSummary(summary) {
             ]))
             : 'No package was added, removed or changed.');
     }
+    if (summary.timings?.length) {
+        parts.push(details('Where the time went', markdownTable(['Phase', 'Seconds'], summary.timings.map(([phase, seconds]) => [phase, seconds.toFixed(1)]))));
+    }
     parts.push(details('Cache sources', codeBlock(summary.cacheFrom.map(redactCacheSpec).join('\n') || '(none)')));
     return parts.filter((p) => p !== '').join('\n\n') + '\n';
 }
@@ -99677,6 +99680,15 @@ async function probeRegistry(host, repository, fetchImpl = fetch, timeoutMs = 50
 
 
 
+async function timed(deps, timings, phase, body) {
+    const start = deps.now();
+    try {
+        return await body();
+    }
+    finally {
+        timings.push([phase, (deps.now() - start) / 1000]);
+    }
+}
 function ghaEnv() {
     const url = process.env.ACTIONS_CACHE_URL;
     const token = process.env.ACTIONS_RUNTIME_TOKEN;
@@ -99827,6 +99839,7 @@ async function comparePackages(inputs, deps, builtRef, warnings) {
 async function buildImage(inputs, deps) {
     const started = deps.now();
     const warnings = [];
+    const timings = [];
     const warn = (message) => {
         warnings.push(message);
         warning(message);
@@ -99837,7 +99850,7 @@ async function buildImage(inputs, deps) {
     const workDir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), `build-cached-image-${started}`);
     await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     const nonce = String(started);
-    const builder = await detectBuilder(deps.exec, inputs.builder);
+    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.exec, inputs.builder));
     info(`Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`);
     if (inputs.platforms.length > 1 &&
         builder.driver === 'docker' &&
@@ -99847,7 +99860,8 @@ async function buildImage(inputs, deps) {
     let registry;
     if (inputs.image.host &&
         (inputs.cache === 'auto' || inputs.cache === 'registry')) {
-        const probe = await probeRegistry(inputs.image.host, inputs.image.path);
+        const host = inputs.image.host;
+        const probe = await timed(deps, timings, 'probe registry', () => probeRegistry(host, inputs.image.path));
         registry = probe.access;
         info(`Registry ${inputs.image.host}: ${probe.access} (${probe.detail})`);
     }
@@ -99865,7 +99879,7 @@ async function buildImage(inputs, deps) {
     plan.notes.forEach((note) => info(`Cache: ${note}`));
     info(`Layer cache: ${plan.backend}`);
     const dockerfile = await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8');
-    const mounts = await restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce);
+    const mounts = await timed(deps, timings, 'restore cache mounts', () => restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce));
     const secrets = [...inputs.secrets];
     for (const [id, value] of Object.entries(inputs.inlineSecrets)) {
         const path = (0,external_node_path_namespaceObject.join)(workDir, `secret-${id}`);
@@ -99893,10 +99907,10 @@ async function buildImage(inputs, deps) {
     };
     const builderInfo = builder;
     const stages = stageNames(parseDockerfile(dockerfile));
-    const build = await runBuildx(deps.exec, buildxArgs(request, builderInfo), {
+    const build = await timed(deps, timings, 'build', () => runBuildx(deps.exec, buildxArgs(request, builderInfo), {
         print: (line) => info(line),
         stages
-    });
+    }));
     if (build.exitCode !== 0) {
         await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
         throw new Error(buildFailureMessage(build));
@@ -99909,7 +99923,7 @@ async function buildImage(inputs, deps) {
         }
         else {
             startGroup('Exporting the layer cache');
-            const exported = await runBuildx(deps.exec, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(line) });
+            const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.exec, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(line) }));
             endGroup();
             if (exported.exitCode !== 0) {
                 const reason = buildFailureMessage(exported).split('\n')[0];
@@ -99918,14 +99932,18 @@ async function buildImage(inputs, deps) {
             }
         }
     }
-    if (mounts)
-        await saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce);
+    if (mounts) {
+        await timed(deps, timings, 'save cache mounts', () => saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce));
+    }
     const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8').catch(() => '{}'));
     const digest = metadata['containerimage.digest'];
     const image = digest ? `${inputs.image.repository}@${digest}` : inputs.tags[0];
     const durationSeconds = (deps.now() - started) / 1000;
     const builtRef = inputs.push && digest ? image : inputs.tags[0];
-    const packages = await comparePackages(inputs, deps, builtRef, warnings);
+    const packages = await timed(deps, timings, 'compare packages', () => comparePackages(inputs, deps, builtRef, warnings));
+    for (const [phase, seconds] of timings) {
+        info(`Timing: ${phase} ${seconds.toFixed(1)}s`);
+    }
     await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
     const summary = renderSummary({
         image,
@@ -99938,7 +99956,8 @@ async function buildImage(inputs, deps) {
         report,
         mounts: mounts?.outcome,
         packages,
-        warnings
+        warnings,
+        timings
     });
     return {
         image,

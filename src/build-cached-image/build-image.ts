@@ -61,6 +61,23 @@ export interface BuildDeps {
   now: () => number
 }
 
+/** Seconds spent per phase, in order, for the summary. */
+type Timings = [string, number][]
+
+async function timed<T>(
+  deps: BuildDeps,
+  timings: Timings,
+  phase: string,
+  body: () => Promise<T>
+): Promise<T> {
+  const start = deps.now()
+  try {
+    return await body()
+  } finally {
+    timings.push([phase, (deps.now() - start) / 1000])
+  }
+}
+
 /** What the build produced, for outputs. */
 export interface BuildOutcome {
   image: string
@@ -264,6 +281,7 @@ export async function buildImage(
 ): Promise<BuildOutcome> {
   const started = deps.now()
   const warnings: string[] = []
+  const timings: Timings = []
   const warn = (message: string): void => {
     warnings.push(message)
     core.warning(message)
@@ -277,7 +295,9 @@ export async function buildImage(
   await mkdir(workDir, { recursive: true })
   const nonce = String(started)
 
-  const builder = await detectBuilder(deps.exec, inputs.builder)
+  const builder = await timed(deps, timings, 'detect builder', () =>
+    detectBuilder(deps.exec, inputs.builder)
+  )
   core.info(
     `Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`
   )
@@ -295,7 +315,10 @@ export async function buildImage(
     inputs.image.host &&
     (inputs.cache === 'auto' || inputs.cache === 'registry')
   ) {
-    const probe = await probeRegistry(inputs.image.host, inputs.image.path)
+    const host = inputs.image.host
+    const probe = await timed(deps, timings, 'probe registry', () =>
+      probeRegistry(host, inputs.image.path)
+    )
     registry = probe.access
     core.info(
       `Registry ${inputs.image.host}: ${probe.access} (${probe.detail})`
@@ -316,13 +339,8 @@ export async function buildImage(
   core.info(`Layer cache: ${plan.backend}`)
 
   const dockerfile = await readFile(inputs.file, 'utf8')
-  const mounts = await restoreMounts(
-    inputs,
-    deps,
-    plan,
-    dockerfile,
-    workDir,
-    nonce
+  const mounts = await timed(deps, timings, 'restore cache mounts', () =>
+    restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce)
   )
 
   const secrets = [...inputs.secrets]
@@ -352,10 +370,12 @@ export async function buildImage(
   }
   const builderInfo = builder
   const stages = stageNames(parseDockerfile(dockerfile))
-  const build = await runBuildx(deps.exec, buildxArgs(request, builderInfo), {
-    print: (line) => core.info(line),
-    stages
-  })
+  const build = await timed(deps, timings, 'build', () =>
+    runBuildx(deps.exec, buildxArgs(request, builderInfo), {
+      print: (line) => core.info(line),
+      stages
+    })
+  )
   if (build.exitCode !== 0) {
     await rm(workDir, { recursive: true, force: true })
     throw new Error(buildFailureMessage(build))
@@ -368,10 +388,12 @@ export async function buildImage(
       cacheExport = 'skipped: every step was cached'
     } else {
       core.startGroup('Exporting the layer cache')
-      const exported = await runBuildx(
-        deps.exec,
-        cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
-        { print: (line) => core.info(line) }
+      const exported = await timed(deps, timings, 'export layer cache', () =>
+        runBuildx(
+          deps.exec,
+          cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
+          { print: (line) => core.info(line) }
+        )
       )
       core.endGroup()
       if (exported.exitCode !== 0) {
@@ -383,8 +405,11 @@ export async function buildImage(
       }
     }
   }
-  if (mounts)
-    await saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce)
+  if (mounts) {
+    await timed(deps, timings, 'save cache mounts', () =>
+      saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce)
+    )
+  }
 
   const metadata = JSON.parse(
     await readFile(metadataFile, 'utf8').catch(() => '{}')
@@ -394,7 +419,12 @@ export async function buildImage(
   const durationSeconds = (deps.now() - started) / 1000
 
   const builtRef = inputs.push && digest ? image : inputs.tags[0]
-  const packages = await comparePackages(inputs, deps, builtRef, warnings)
+  const packages = await timed(deps, timings, 'compare packages', () =>
+    comparePackages(inputs, deps, builtRef, warnings)
+  )
+  for (const [phase, seconds] of timings) {
+    core.info(`Timing: ${phase} ${seconds.toFixed(1)}s`)
+  }
   await rm(workDir, { recursive: true, force: true })
 
   const summary = renderSummary({
@@ -408,7 +438,8 @@ export async function buildImage(
     report,
     mounts: mounts?.outcome,
     packages,
-    warnings
+    warnings,
+    timings
   })
   return {
     image,

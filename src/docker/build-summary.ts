@@ -33,6 +33,8 @@ export interface BuildSummary {
     blocked: PackageChange[]
   }
   warnings: string[]
+  /** Seconds per phase of the action, in order. */
+  timings?: [string, number][]
 }
 
 /** Hides credentials that cache specs carry (`token=...`). */
@@ -117,6 +119,17 @@ export function renderSummary(summary: BuildSummary): string {
             ])
           )
         : 'No package was added, removed or changed.'
+    )
+  }
+  if (summary.timings?.length) {
+    parts.push(
+      details(
+        'Where the time went',
+        markdownTable(
+          ['Phase', 'Seconds'],
+          summary.timings.map(([phase, seconds]) => [phase, seconds.toFixed(1)])
+        )
+      )
     )
   }
   parts.push(
