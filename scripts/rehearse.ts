@@ -40,7 +40,9 @@ const { values: options } = parseArgs({
 })
 
 const CLUSTER = 'monolith-staging'
-const IMAGE = `${REGISTRY}/rehearsal/monolith`
+// A repository of its own per run, so an earlier run's registry cache cannot
+// make the cold push warm.
+const IMAGE = `${REGISTRY}/rehearsal-${Date.now().toString(36)}/monolith`
 const FLAVORS = [
   { name: 'taskworker', wave: 1, memory: 1024 },
   { name: 'api', wave: 2, memory: 2048 },
@@ -259,6 +261,7 @@ async function main(): Promise<number> {
     }
 
     const appFile = join(repo, 'app/monolith/settings.py')
+    await wipeRunner(cacheMountsDir)
     reports.push(await push('push 1: cold', 'a'.repeat(40)))
 
     await wipeRunner(cacheMountsDir)

@@ -9,11 +9,8 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCacheServer, type CacheServer } from '../support/cache-server.js'
-import {
-  BASE_IMAGE,
-  REGISTRY,
-  describeWithDocker
-} from '../support/docker-env.js'
+import { BASE_IMAGE, REGISTRY } from '../support/docker-env.js'
+import { describeWithDocker } from '../support/describe-with-docker.js'
 import {
   messages,
   runAction,

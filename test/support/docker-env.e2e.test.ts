@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { BASE_IMAGE, REGISTRY, describeWithDocker } from './docker-env.js'
+import { BASE_IMAGE, REGISTRY } from './docker-env.js'
+import { describeWithDocker } from './describe-with-docker.js'
 
 const run = promisify(execFile)
 let context: string

@@ -1,4 +1,3 @@
-import { describe } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 
 /** The loopback registry the test environment script starts. */
@@ -34,25 +33,4 @@ export function dockerUnavailableReason(): string {
     cached = `no Docker engine with buildx and registry at ${REGISTRY} (${String(error).split('\n')[0]}); run: sudo bash scripts/test-env.sh up`
   }
   return cached
-}
-
-/**
- * `describe` for suites that need the engine. Without one they are skipped
- * with the reason printed, except under CI=true, where a missing engine is
- * a failure: CI must never go green by skipping the real builds.
- */
-export function describeWithDocker(name: string, body: () => void): void {
-  const reason = dockerUnavailableReason()
-  if (!reason) {
-    describe(name, body)
-    return
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      throw new Error(`CI=true but ${reason}`)
-    })
-    return
-  }
-  console.warn(`SKIPPED "${name}": ${reason}`)
-  describe.skip(name, body)
 }
