@@ -139,12 +139,24 @@ try {
   )
   plainBuildx('plain buildx: code-only change', 'plain-code')
   await action('action: code-only change')
+  // Dependency change where downloads matter: one frontend package added to
+  // package.json and the lock file (the full profile's npm toolchain is tens
+  // of MB from the npm registry).
+  for (const file of ['package.full.json', 'package-lock.full.json']) {
+    cpSync(
+      join(root, 'bench/fixtures/frontend-change', file),
+      join(work, 'frontend', file)
+    )
+  }
+  plainBuildx('plain buildx: dependency change', 'plain-deps')
+  await action('action: dependency change')
+  // Python dependency change (Debian python3-* packages through apt).
   appendFileSync(
     join(work, 'requirements.apt'),
     'python3-markdown=3.4.1-2+deb12u1\npython3-bleach=5.0.1-2\n'
   )
-  plainBuildx('plain buildx: dependency change', 'plain-deps')
-  await action('action: dependency change')
+  plainBuildx('plain buildx: Python dependency change', 'plain-py')
+  await action('action: Python dependency change')
 } finally {
   await server.close()
   rmSync(work, { recursive: true, force: true })
@@ -160,6 +172,9 @@ const plainDeps = seconds('plain buildx: dependency change')
 const ratios = {
   codeOnlyOverCold: codeOnly / cold,
   dependencyOverPlainDependency: deps / plainDeps,
+  pythonDependencyOverPlain:
+    seconds('action: Python dependency change') /
+    seconds('plain buildx: Python dependency change'),
   actionOverheadSeconds: codeOnly - plainCode
 }
 const targets = {
@@ -187,6 +202,9 @@ console.log(
 )
 console.log(
   `dependency / plain dependency: ${ratios.dependencyOverPlainDependency.toFixed(3)} (target <= 0.5)`
+)
+console.log(
+  `Python dependency / plain: ${ratios.pythonDependencyOverPlain.toFixed(3)} (no target)`
 )
 console.log(
   `action overhead over plain buildx (code-only): ${ratios.actionOverheadSeconds.toFixed(1)} s (target < 3 s)`

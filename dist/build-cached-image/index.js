@@ -98727,7 +98727,7 @@ async function detectBuilder(exec, builder) {
  * continuations joined. Heredocs are not interpreted (their lines would be
  * read as instructions), which is enough for finding mounts and COPY sources.
  */
-function parseDockerfile(text) {
+function dockerfile_parseDockerfile(text) {
     const escape = /^#\s*escape\s*=\s*`/m.test(text.split('\n', 5).join('\n'))
         ? '`'
         : '\\';
@@ -98793,14 +98793,14 @@ function parseCsvOptions(text) {
  * Replaces `$NAME` and `${NAME}` with build-args, else the Dockerfile's ARG
  * defaults; unknown names become empty, as BuildKit does.
  */
-function substituteArgs(text, values) {
+function dockerfile_substituteArgs(text, values) {
     return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_, braced, fallback, bare) => {
         const name = braced ?? bare ?? '';
         return values[name] ?? fallback ?? '';
     });
 }
 /** ARG defaults of a Dockerfile, overridden by the build-args given. */
-function argValues(instructions, buildArgs) {
+function dockerfile_argValues(instructions, buildArgs) {
     const values = {};
     for (const instruction of instructions) {
         if (instruction.keyword !== 'ARG')
@@ -98824,7 +98824,7 @@ function firstBaseImage(instructions, buildArgs) {
         return undefined;
     const { rest } = splitFlags(from.args);
     const image = rest.split(/\s+/)[0];
-    return substituteArgs(image, argValues(instructions, buildArgs)) || undefined;
+    return dockerfile_substituteArgs(image, dockerfile_argValues(instructions, buildArgs)) || undefined;
 }
 /**
  * Stage names in declaration order, as BuildKit labels steps: the AS name,
@@ -98842,7 +98842,7 @@ function stageNames(instructions) {
 ;// CONCATENATED MODULE: ./src/docker/cache-mounts.ts
 
 /** The cache mounts of one RUN instruction. */
-function runCacheMounts(instruction) {
+function cache_mounts_runCacheMounts(instruction) {
     if (instruction.keyword !== 'RUN')
         return [];
     const mounts = [];
@@ -98875,8 +98875,8 @@ function runCacheMounts(instruction) {
  */
 function findCacheMounts(dockerfile) {
     const byId = new Map();
-    for (const instruction of parseDockerfile(dockerfile)) {
-        for (const mount of runCacheMounts(instruction)) {
+    for (const instruction of dockerfile_parseDockerfile(dockerfile)) {
+        for (const mount of cache_mounts_runCacheMounts(instruction)) {
             if (!byId.has(mount.id))
                 byId.set(mount.id, mount);
         }
@@ -98935,6 +98935,51 @@ function manifestCandidates(dockerfile, buildArgs) {
         }
     });
     return found;
+}
+/**
+ * The manifests of each cache mount: the files COPY/ADD bring in before the
+ * RUNs that use the mount, in the RUN's stage and in the stages it is built
+ * FROM. A mount keyed on its own inputs only is restored and saved only when
+ * those change: a lock file change in one stage does not move the (large)
+ * mounts of another. Keys are mount ids.
+ */
+function mountManifestCandidates(dockerfile, buildArgs) {
+    const instructions = dockerfile_parseDockerfile(dockerfile);
+    const values = dockerfile_argValues(instructions, buildArgs);
+    // Files copied so far by each named stage (including what it inherits).
+    const stageFiles = new Map();
+    let current = [];
+    const result = new Map();
+    const add = (list, path) => {
+        if (!list.includes(path))
+            list.push(path);
+    };
+    for (const instruction of instructions) {
+        if (instruction.keyword === 'FROM') {
+            const words = splitFlags(instruction.args).rest.split(/\s+/);
+            const base = dockerfile_substituteArgs(words[0] ?? '', values);
+            current = [...(stageFiles.get(base) ?? [])];
+            const alias = /^as$/i.test(words[1] ?? '') ? words[2] : undefined;
+            if (alias)
+                stageFiles.set(alias, current);
+            continue;
+        }
+        if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
+            for (const source of sources(instruction.args)) {
+                const path = dockerfile_substituteArgs(source, values);
+                if (/[*?[]/.test(path) || /^[a-z]+:\/\//.test(path))
+                    continue;
+                add(current, path);
+            }
+            continue;
+        }
+        for (const mount of cache_mounts_runCacheMounts(instruction)) {
+            const files = result.get(mount.id) ?? [];
+            current.forEach((f) => add(files, f));
+            result.set(mount.id, files);
+        }
+    }
+    return result;
 }
 /** Keeps the candidates that are regular files inside the context. */
 async function existingFiles(context, candidates) {
@@ -99432,11 +99477,15 @@ function renderSummary(summary) {
             ? ''
             : `${step.durationSeconds.toFixed(1)}s`
     ])));
-    if (summary.mounts) {
-        const m = summary.mounts;
-        parts.push('### Cache mounts', markdownTable(['Mounts', 'Key', 'Restore', 'Save'], [[m.ids.join(', '), m.key ?? '—', m.restore, m.save]]), m.files.length
-            ? `Key derived from: ${m.files.map((f) => `\`${f}\``).join(', ')}`
-            : '');
+    if (summary.mounts?.length) {
+        const mounts = summary.mounts;
+        parts.push('### Cache mounts', markdownTable(['Mounts', 'Key', 'Restore', 'Save', 'Key derived from'], mounts.map((m) => [
+            m.ids.join(', '),
+            m.key ?? '—',
+            m.restore,
+            m.save,
+            m.files.map((f) => `\`${f}\``).join(', ')
+        ])));
     }
     if (summary.packages) {
         const { changes, blocked, compareTo } = summary.packages;
@@ -99694,11 +99743,16 @@ function ghaEnv() {
     const token = process.env.ACTIONS_RUNTIME_TOKEN;
     return url && token ? { url, token } : undefined;
 }
+function mountFolder(root, mount) {
+    return (0,external_node_path_namespaceObject.join)(root, mount.id.replace(/[^A-Za-z0-9._-]+/g, '_'));
+}
 /**
- * Restores the cache mounts before the build. When the exact key exists the
- * manifests did not change since it was saved, so the steps that use the
- * mounts are layer-cache hits and restoring would only cost time; an older
- * key (a changed lock file) is restored and injected so the reinstall
+ * Restores the cache mounts before the build, each under a key of its own
+ * manifests (the files copied before the RUNs that use it), so a change in
+ * one lock file moves only the mounts of that install. When a mount's exact
+ * key exists its manifests did not change since it was saved, so the steps
+ * that use it are layer-cache hits and restoring it would only cost time; an
+ * older key (a changed lock file) is restored and injected so the reinstall
  * downloads only what is new.
  */
 async function restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce) {
@@ -99707,107 +99761,173 @@ async function restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce) {
     const mounts = findCacheMounts(dockerfile);
     if (mounts.length === 0)
         return undefined;
-    const files = inputs.cacheKeyFiles.length
-        ? inputs.cacheKeyFiles
-        : await existingFiles(inputs.context, manifestCandidates(dockerfile, inputs.buildArgs));
+    const manifests = mountManifestCandidates(dockerfile, inputs.buildArgs);
     const platform = (inputs.platforms.join('+') || `linux-${process.arch}`).replace(/\//g, '-');
-    const key = await cacheMountKey({
-        prefix: `buildkit-mounts-${inputs.image.path.replace(/\//g, '-')}`,
-        platform,
-        mounts,
-        files,
-        workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
-    });
-    const outcome = {
-        ids: mounts.map((m) => m.id),
-        key: key.key,
-        files: key.files,
-        restore: 'miss',
-        save: 'skipped'
-    };
-    const state = { mounts, outcome, needsSave: true };
+    const entries = [];
+    for (const mount of mounts) {
+        const files = inputs.cacheKeyFiles.length
+            ? inputs.cacheKeyFiles
+            : await existingFiles(inputs.context, manifests.get(mount.id) ?? []);
+        const key = await cacheMountKey({
+            prefix: `buildkit-mounts-${inputs.image.path.replace(/\//g, '-')}`,
+            platform,
+            mounts: [mount],
+            files,
+            workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
+        });
+        entries.push({
+            mount,
+            path: mountFolder(inputs.cacheMountsDir, mount),
+            needsSave: true,
+            outcome: {
+                ids: [mount.id],
+                key: key.key,
+                restoreKeys: key.restoreKeys,
+                files: key.files,
+                restore: 'miss',
+                save: 'skipped'
+            }
+        });
+    }
     if (!deps.store.available()) {
-        outcome.restore = 'skipped: no Actions cache service (ACTIONS_CACHE_URL)';
-        outcome.save = outcome.restore;
-        state.needsSave = false;
-        return state;
+        for (const { outcome } of entries) {
+            outcome.restore = 'skipped: no Actions cache service (ACTIONS_CACHE_URL)';
+            outcome.save = outcome.restore;
+        }
+        entries.forEach((e) => (e.needsSave = false));
+        return entries;
     }
     const layerCached = plan.backend !== 'none' && plan.backend !== 'inline';
-    const paths = [inputs.cacheMountsDir];
+    const restored = [];
     try {
-        if (layerCached) {
-            const exact = await deps.store.restore(paths, key.key, [], true);
-            if (exact) {
-                outcome.restore =
-                    'skipped: manifests unchanged, the install steps come from the layer cache';
-                state.needsSave = false;
-                return state;
+        for (const entry of entries) {
+            const { outcome } = entry;
+            const key = outcome.key ?? '';
+            if (layerCached) {
+                const exact = await deps.store.restore([entry.path], key, [], true);
+                if (exact) {
+                    outcome.restore =
+                        'skipped: manifests unchanged, the install steps come from the layer cache';
+                    entry.needsSave = false;
+                    continue;
+                }
             }
+            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+            const hit = await deps.store.restore([entry.path], key, outcome.restoreKeys ?? [], false);
+            if (!hit)
+                continue;
+            entry.needsSave = hit !== key;
+            if (!(await hasContent(entry.path))) {
+                outcome.restore = `restored ${hit} (empty)`;
+                continue;
+            }
+            outcome.restore = `restored ${hit}`;
+            restored.push(entry);
         }
-        await (0,promises_namespaceObject.rm)(inputs.cacheMountsDir, { recursive: true, force: true });
-        const hit = await deps.store.restore(paths, key.key, key.restoreKeys, false);
-        if (!hit)
-            return state;
-        state.needsSave = hit !== key.key;
-        if (!(await hasContent(inputs.cacheMountsDir))) {
-            outcome.restore = `restored ${hit} (empty)`;
-            return state;
+        if (restored.length === 0)
+            return entries;
+        // One helper build injects every restored mount from numbered folders.
+        const injectDir = (0,external_node_path_namespaceObject.join)(workDir, 'inject');
+        await (0,promises_namespaceObject.rm)(injectDir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.mkdir)(injectDir, { recursive: true });
+        for (const [i, entry] of restored.entries()) {
+            await (0,promises_namespaceObject.rename)(entry.path, (0,external_node_path_namespaceObject.join)(injectDir, String(i)));
         }
-        const utilityImage = inputs.utilityImage ?? baseImage(inputs, dockerfile);
         await injectCacheMounts({
             exec: deps.exec,
-            mounts,
-            utilityImage,
-            dir: inputs.cacheMountsDir,
+            mounts: restored.map((e) => e.mount),
+            utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
+            dir: injectDir,
             workDir,
             builder: inputs.builder,
             nonce
         });
-        outcome.restore = `restored ${hit}`;
-        info(`Cache mounts ${outcome.ids.join(', ')} restored from ${hit}`);
+        await (0,promises_namespaceObject.rm)(injectDir, { recursive: true, force: true });
+        info(`Cache mounts ${restored.map((e) => e.mount.id).join(', ')} restored`);
     }
     catch (error) {
-        outcome.restore = `failed: ${errorMessage(error)}`;
+        for (const entry of restored) {
+            entry.outcome.restore = `failed: ${errorMessage(error)}`;
+        }
         warning(`Restoring the cache mounts failed, building without them: ${errorMessage(error)}`);
     }
-    return state;
+    return entries;
 }
 function baseImage(inputs, dockerfile) {
-    const image = firstBaseImage(parseDockerfile(dockerfile), inputs.buildArgs);
+    const image = firstBaseImage(dockerfile_parseDockerfile(dockerfile), inputs.buildArgs);
     if (!image || image === 'scratch') {
         throw new Error('no image with a shell to copy the cache mounts: set input "cache-mounts-utility-image"');
     }
     return image;
 }
-async function saveMounts(state, inputs, deps, dockerfile, report, workDir, nonce) {
-    const { outcome } = state;
-    if (!state.needsSave) {
-        if (outcome.save === 'skipped')
-            outcome.save = 'skipped: the cache already has this key';
-        return;
+/**
+ * Saves the mounts whose key was missing and that a step which actually ran
+ * used: the others are either already in the cache or unchanged since the
+ * restore, and re-uploading them is the most expensive part of the action.
+ */
+async function saveMounts(entries, inputs, deps, dockerfile, report, workDir, nonce) {
+    const ranSteps = report.steps.filter((s) => !s.cached);
+    const toSave = [];
+    for (const entry of entries) {
+        const { outcome } = entry;
+        if (!entry.needsSave) {
+            if (outcome.save === 'skipped')
+                outcome.save = 'skipped: the cache already has this key';
+            continue;
+        }
+        const ran = ranSteps.some((s) => usesMount(s.name, entry.mount.id));
+        if (!ran) {
+            outcome.save = 'skipped: no step using it ran';
+            continue;
+        }
+        toSave.push(entry);
     }
-    const ran = report.steps.some((s) => !s.cached && /--mount=\S*type=cache/.test(s.name));
-    if (!ran) {
-        outcome.save = 'skipped: no step using them ran';
+    if (toSave.length === 0)
         return;
-    }
     try {
+        const extractDir = (0,external_node_path_namespaceObject.join)(workDir, 'extract');
         await extractCacheMounts({
             exec: deps.exec,
-            mounts: state.mounts,
+            mounts: toSave.map((e) => e.mount),
             utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
-            dir: inputs.cacheMountsDir,
-            workDir,
+            dir: extractDir,
+            workDir: (0,external_node_path_namespaceObject.join)(workDir, 'extract-context'),
             builder: inputs.builder,
             nonce
         });
-        const id = await deps.store.save([inputs.cacheMountsDir], outcome.key ?? '');
-        outcome.save = id > 0 ? 'saved' : 'failed: see the warning above';
+        for (const [i, entry] of toSave.entries()) {
+            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(entry.path), { recursive: true });
+            await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(extractDir, String(i)), entry.path);
+            const id = await deps.store.save([entry.path], entry.outcome.key ?? '');
+            entry.outcome.save = id > 0 ? 'saved' : 'failed: see the warning above';
+        }
     }
     catch (error) {
-        outcome.save = `failed: ${errorMessage(error)}`;
+        for (const entry of toSave) {
+            if (entry.outcome.save === 'skipped')
+                entry.outcome.save = `failed: ${errorMessage(error)}`;
+        }
         warning(`Saving the cache mounts failed: ${errorMessage(error)}`);
     }
+}
+/**
+ * Whether a step's name (its Dockerfile line) mounts the cache with this id;
+ * a mount without `id=` is keyed by its target.
+ */
+function usesMount(stepName, id) {
+    for (const match of stepName.matchAll(/--mount=(\S+)/g)) {
+        const options = parseCsvOptions(match[1]);
+        if (options.get('type') !== 'cache')
+            continue;
+        const mountId = options.get('id') ??
+            options.get('target') ??
+            options.get('dst') ??
+            options.get('destination');
+        if (mountId === id)
+            return true;
+    }
+    return false;
 }
 async function comparePackages(inputs, deps, builtRef, warnings) {
     if (!inputs.compareTo)
@@ -99906,7 +100026,7 @@ async function buildImage(inputs, deps) {
         cacheTo: inline ? plan.cacheTo : []
     };
     const builderInfo = builder;
-    const stages = stageNames(parseDockerfile(dockerfile));
+    const stages = stageNames(dockerfile_parseDockerfile(dockerfile));
     const build = await timed(deps, timings, 'build', () => runBuildx(deps.exec, buildxArgs(request, builderInfo), {
         print: (line) => info(line),
         stages
@@ -99954,7 +100074,7 @@ async function buildImage(inputs, deps) {
         cacheFrom: plan.cacheFrom,
         cacheExport,
         report,
-        mounts: mounts?.outcome,
+        mounts: mounts?.map((e) => e.outcome),
         packages,
         warnings,
         timings

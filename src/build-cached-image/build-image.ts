@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { errorMessage } from '../common/errors.js'
 import {
   buildxArgs,
@@ -13,7 +13,7 @@ import { cacheExporters, detectBuilder } from '../docker/builder-info.js'
 import {
   cacheMountKey,
   existingFiles,
-  manifestCandidates
+  mountManifestCandidates
 } from '../docker/cache-key.js'
 import {
   extractCacheMounts,
@@ -24,6 +24,7 @@ import { findCacheMounts, type CacheMount } from '../docker/cache-mounts.js'
 import { planCache, type CachePlan } from '../docker/cache-plan.js'
 import {
   firstBaseImage,
+  parseCsvOptions,
   parseDockerfile,
   stageNames
 } from '../docker/dockerfile.js'
@@ -98,18 +99,27 @@ function ghaEnv(): { url: string; token: string } | undefined {
   return url && token ? { url, token } : undefined
 }
 
-interface MountState {
-  mounts: CacheMount[]
+/** One cache mount's entry in the Actions cache. */
+interface MountEntry {
+  mount: CacheMount
+  /** Folder saved and restored with `@actions/cache` (stable path). */
+  path: string
   outcome: MountCacheOutcome
   /** True when the restore found only an older set (or nothing). */
   needsSave: boolean
 }
 
+function mountFolder(root: string, mount: CacheMount): string {
+  return join(root, mount.id.replace(/[^A-Za-z0-9._-]+/g, '_'))
+}
+
 /**
- * Restores the cache mounts before the build. When the exact key exists the
- * manifests did not change since it was saved, so the steps that use the
- * mounts are layer-cache hits and restoring would only cost time; an older
- * key (a changed lock file) is restored and injected so the reinstall
+ * Restores the cache mounts before the build, each under a key of its own
+ * manifests (the files copied before the RUNs that use it), so a change in
+ * one lock file moves only the mounts of that install. When a mount's exact
+ * key exists its manifests did not change since it was saved, so the steps
+ * that use it are layer-cache hits and restoring it would only cost time; an
+ * older key (a changed lock file) is restored and injected so the reinstall
  * downloads only what is new.
  */
 async function restoreMounts(
@@ -119,79 +129,109 @@ async function restoreMounts(
   dockerfile: string,
   workDir: string,
   nonce: string
-): Promise<MountState | undefined> {
+): Promise<MountEntry[] | undefined> {
   if (!inputs.cacheMounts) return undefined
   const mounts = findCacheMounts(dockerfile)
   if (mounts.length === 0) return undefined
-  const files = inputs.cacheKeyFiles.length
-    ? inputs.cacheKeyFiles
-    : await existingFiles(
-        inputs.context,
-        manifestCandidates(dockerfile, inputs.buildArgs)
-      )
+  const manifests = mountManifestCandidates(dockerfile, inputs.buildArgs)
   const platform = (
     inputs.platforms.join('+') || `linux-${process.arch}`
   ).replace(/\//g, '-')
-  const key = await cacheMountKey({
-    prefix: `buildkit-mounts-${inputs.image.path.replace(/\//g, '-')}`,
-    platform,
-    mounts,
-    files,
-    workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
-  })
-  const outcome: MountCacheOutcome = {
-    ids: mounts.map((m) => m.id),
-    key: key.key,
-    files: key.files,
-    restore: 'miss',
-    save: 'skipped'
+  const entries: MountEntry[] = []
+  for (const mount of mounts) {
+    const files = inputs.cacheKeyFiles.length
+      ? inputs.cacheKeyFiles
+      : await existingFiles(inputs.context, manifests.get(mount.id) ?? [])
+    const key = await cacheMountKey({
+      prefix: `buildkit-mounts-${inputs.image.path.replace(/\//g, '-')}`,
+      platform,
+      mounts: [mount],
+      files,
+      workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
+    })
+    entries.push({
+      mount,
+      path: mountFolder(inputs.cacheMountsDir, mount),
+      needsSave: true,
+      outcome: {
+        ids: [mount.id],
+        key: key.key,
+        restoreKeys: key.restoreKeys,
+        files: key.files,
+        restore: 'miss',
+        save: 'skipped'
+      }
+    })
   }
-  const state: MountState = { mounts, outcome, needsSave: true }
   if (!deps.store.available()) {
-    outcome.restore = 'skipped: no Actions cache service (ACTIONS_CACHE_URL)'
-    outcome.save = outcome.restore
-    state.needsSave = false
-    return state
+    for (const { outcome } of entries) {
+      outcome.restore = 'skipped: no Actions cache service (ACTIONS_CACHE_URL)'
+      outcome.save = outcome.restore
+    }
+    entries.forEach((e) => (e.needsSave = false))
+    return entries
   }
   const layerCached = plan.backend !== 'none' && plan.backend !== 'inline'
-  const paths = [inputs.cacheMountsDir]
+  const restored: MountEntry[] = []
   try {
-    if (layerCached) {
-      const exact = await deps.store.restore(paths, key.key, [], true)
-      if (exact) {
-        outcome.restore =
-          'skipped: manifests unchanged, the install steps come from the layer cache'
-        state.needsSave = false
-        return state
+    for (const entry of entries) {
+      const { outcome } = entry
+      const key = outcome.key ?? ''
+      if (layerCached) {
+        const exact = await deps.store.restore([entry.path], key, [], true)
+        if (exact) {
+          outcome.restore =
+            'skipped: manifests unchanged, the install steps come from the layer cache'
+          entry.needsSave = false
+          continue
+        }
       }
+      await rm(entry.path, { recursive: true, force: true })
+      const hit = await deps.store.restore(
+        [entry.path],
+        key,
+        outcome.restoreKeys ?? [],
+        false
+      )
+      if (!hit) continue
+      entry.needsSave = hit !== key
+      if (!(await hasContent(entry.path))) {
+        outcome.restore = `restored ${hit} (empty)`
+        continue
+      }
+      outcome.restore = `restored ${hit}`
+      restored.push(entry)
     }
-    await rm(inputs.cacheMountsDir, { recursive: true, force: true })
-    const hit = await deps.store.restore(paths, key.key, key.restoreKeys, false)
-    if (!hit) return state
-    state.needsSave = hit !== key.key
-    if (!(await hasContent(inputs.cacheMountsDir))) {
-      outcome.restore = `restored ${hit} (empty)`
-      return state
+    if (restored.length === 0) return entries
+    // One helper build injects every restored mount from numbered folders.
+    const injectDir = join(workDir, 'inject')
+    await rm(injectDir, { recursive: true, force: true })
+    await mkdir(injectDir, { recursive: true })
+    for (const [i, entry] of restored.entries()) {
+      await rename(entry.path, join(injectDir, String(i)))
     }
-    const utilityImage = inputs.utilityImage ?? baseImage(inputs, dockerfile)
     await injectCacheMounts({
       exec: deps.exec,
-      mounts,
-      utilityImage,
-      dir: inputs.cacheMountsDir,
+      mounts: restored.map((e) => e.mount),
+      utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
+      dir: injectDir,
       workDir,
       builder: inputs.builder,
       nonce
     })
-    outcome.restore = `restored ${hit}`
-    core.info(`Cache mounts ${outcome.ids.join(', ')} restored from ${hit}`)
+    await rm(injectDir, { recursive: true, force: true })
+    core.info(
+      `Cache mounts ${restored.map((e) => e.mount.id).join(', ')} restored`
+    )
   } catch (error) {
-    outcome.restore = `failed: ${errorMessage(error)}`
+    for (const entry of restored) {
+      entry.outcome.restore = `failed: ${errorMessage(error)}`
+    }
     core.warning(
       `Restoring the cache mounts failed, building without them: ${errorMessage(error)}`
     )
   }
-  return state
+  return entries
 }
 
 function baseImage(inputs: Inputs, dockerfile: string): string {
@@ -204,8 +244,13 @@ function baseImage(inputs: Inputs, dockerfile: string): string {
   return image
 }
 
+/**
+ * Saves the mounts whose key was missing and that a step which actually ran
+ * used: the others are either already in the cache or unchanged since the
+ * restore, and re-uploading them is the most expensive part of the action.
+ */
 async function saveMounts(
-  state: MountState,
+  entries: MountEntry[],
   inputs: Inputs,
   deps: BuildDeps,
   dockerfile: string,
@@ -213,35 +258,66 @@ async function saveMounts(
   workDir: string,
   nonce: string
 ): Promise<void> {
-  const { outcome } = state
-  if (!state.needsSave) {
-    if (outcome.save === 'skipped')
-      outcome.save = 'skipped: the cache already has this key'
-    return
+  const ranSteps = report.steps.filter((s) => !s.cached)
+  const toSave: MountEntry[] = []
+  for (const entry of entries) {
+    const { outcome } = entry
+    if (!entry.needsSave) {
+      if (outcome.save === 'skipped')
+        outcome.save = 'skipped: the cache already has this key'
+      continue
+    }
+    const ran = ranSteps.some((s) => usesMount(s.name, entry.mount.id))
+    if (!ran) {
+      outcome.save = 'skipped: no step using it ran'
+      continue
+    }
+    toSave.push(entry)
   }
-  const ran = report.steps.some(
-    (s) => !s.cached && /--mount=\S*type=cache/.test(s.name)
-  )
-  if (!ran) {
-    outcome.save = 'skipped: no step using them ran'
-    return
-  }
+  if (toSave.length === 0) return
   try {
+    const extractDir = join(workDir, 'extract')
     await extractCacheMounts({
       exec: deps.exec,
-      mounts: state.mounts,
+      mounts: toSave.map((e) => e.mount),
       utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
-      dir: inputs.cacheMountsDir,
-      workDir,
+      dir: extractDir,
+      workDir: join(workDir, 'extract-context'),
       builder: inputs.builder,
       nonce
     })
-    const id = await deps.store.save([inputs.cacheMountsDir], outcome.key ?? '')
-    outcome.save = id > 0 ? 'saved' : 'failed: see the warning above'
+    for (const [i, entry] of toSave.entries()) {
+      await rm(entry.path, { recursive: true, force: true })
+      await mkdir(dirname(entry.path), { recursive: true })
+      await rename(join(extractDir, String(i)), entry.path)
+      const id = await deps.store.save([entry.path], entry.outcome.key ?? '')
+      entry.outcome.save = id > 0 ? 'saved' : 'failed: see the warning above'
+    }
   } catch (error) {
-    outcome.save = `failed: ${errorMessage(error)}`
+    for (const entry of toSave) {
+      if (entry.outcome.save === 'skipped')
+        entry.outcome.save = `failed: ${errorMessage(error)}`
+    }
     core.warning(`Saving the cache mounts failed: ${errorMessage(error)}`)
   }
+}
+
+/**
+ * Whether a step's name (its Dockerfile line) mounts the cache with this id;
+ * a mount without `id=` is keyed by its target.
+ */
+export function usesMount(stepName: string, id: string): boolean {
+  for (const match of stepName.matchAll(/--mount=(\S+)/g)) {
+    const options = parseCsvOptions(match[1])
+    if (options.get('type') !== 'cache') continue
+    const mountId =
+      options.get('id') ??
+      options.get('target') ??
+      options.get('dst') ??
+      options.get('destination')
+    if (mountId === id) return true
+  }
+  return false
 }
 
 async function comparePackages(
@@ -436,7 +512,7 @@ export async function buildImage(
     cacheFrom: plan.cacheFrom,
     cacheExport,
     report,
-    mounts: mounts?.outcome,
+    mounts: mounts?.map((e) => e.outcome),
     packages,
     warnings,
     timings

@@ -8,6 +8,8 @@ import type { StepReport } from './rawjson-progress.js'
 export interface MountCacheOutcome {
   ids: string[]
   key?: string
+  /** Prefixes tried when the exact key is absent. */
+  restoreKeys?: string[]
   files: string[]
   /** `restored <key>`, `skipped: ...`, `miss`, `failed: ...`. */
   restore: string
@@ -26,7 +28,7 @@ export interface BuildSummary {
   /** `written`, `skipped: ...`, `failed: ...` or `none`. */
   cacheExport: string
   report: StepReport
-  mounts?: MountCacheOutcome
+  mounts?: MountCacheOutcome[]
   packages?: {
     compareTo: string
     changes: PackageChange[]
@@ -88,17 +90,20 @@ export function renderSummary(summary: BuildSummary): string {
       ])
     )
   )
-  if (summary.mounts) {
-    const m = summary.mounts
+  if (summary.mounts?.length) {
+    const mounts = summary.mounts
     parts.push(
       '### Cache mounts',
       markdownTable(
-        ['Mounts', 'Key', 'Restore', 'Save'],
-        [[m.ids.join(', '), m.key ?? '—', m.restore, m.save]]
-      ),
-      m.files.length
-        ? `Key derived from: ${m.files.map((f) => `\`${f}\``).join(', ')}`
-        : ''
+        ['Mounts', 'Key', 'Restore', 'Save', 'Key derived from'],
+        mounts.map((m) => [
+          m.ids.join(', '),
+          m.key ?? '—',
+          m.restore,
+          m.save,
+          m.files.map((f) => `\`${f}\``).join(', ')
+        ])
+      )
     )
   }
   if (summary.packages) {

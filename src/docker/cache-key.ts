@@ -64,6 +64,52 @@ export function manifestCandidates(
   return found
 }
 
+/**
+ * The manifests of each cache mount: the files COPY/ADD bring in before the
+ * RUNs that use the mount, in the RUN's stage and in the stages it is built
+ * FROM. A mount keyed on its own inputs only is restored and saved only when
+ * those change: a lock file change in one stage does not move the (large)
+ * mounts of another. Keys are mount ids.
+ */
+export function mountManifestCandidates(
+  dockerfile: string,
+  buildArgs: Record<string, string>
+): Map<string, string[]> {
+  const instructions = parseDockerfile(dockerfile)
+  const values = argValues(instructions, buildArgs)
+  // Files copied so far by each named stage (including what it inherits).
+  const stageFiles = new Map<string, string[]>()
+  let current: string[] = []
+  const result = new Map<string, string[]>()
+  const add = (list: string[], path: string): void => {
+    if (!list.includes(path)) list.push(path)
+  }
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'FROM') {
+      const words = splitFlags(instruction.args).rest.split(/\s+/)
+      const base = substituteArgs(words[0] ?? '', values)
+      current = [...(stageFiles.get(base) ?? [])]
+      const alias = /^as$/i.test(words[1] ?? '') ? words[2] : undefined
+      if (alias) stageFiles.set(alias, current)
+      continue
+    }
+    if (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') {
+      for (const source of sources(instruction.args)) {
+        const path = substituteArgs(source, values)
+        if (/[*?[]/.test(path) || /^[a-z]+:\/\//.test(path)) continue
+        add(current, path)
+      }
+      continue
+    }
+    for (const mount of runCacheMounts(instruction)) {
+      const files = result.get(mount.id) ?? []
+      current.forEach((f) => add(files, f))
+      result.set(mount.id, files)
+    }
+  }
+  return result
+}
+
 /** Keeps the candidates that are regular files inside the context. */
 export async function existingFiles(
   context: string,

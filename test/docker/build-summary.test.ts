@@ -34,13 +34,22 @@ const summary: BuildSummary = {
     hitRatio: 0.5,
     firstMiss: { name: '[app 2/2] COPY app/ /srv/', cached: false, logTail: [] }
   },
-  mounts: {
-    ids: ['apt', 'npm'],
-    key: 'buildkit-mounts-x-1',
-    files: ['requirements.apt'],
-    restore: 'restored buildkit-mounts-x-0',
-    save: 'saved'
-  },
+  mounts: [
+    {
+      ids: ['apt'],
+      key: 'buildkit-mounts-x-1',
+      files: ['requirements.apt'],
+      restore: 'restored buildkit-mounts-x-0',
+      save: 'saved'
+    },
+    {
+      ids: ['npm'],
+      key: 'buildkit-mounts-y-1',
+      files: ['package.json', 'package-lock.json'],
+      restore: 'skipped: manifests unchanged',
+      save: 'skipped: the cache already has this key'
+    }
+  ],
   packages: {
     compareTo: 'localhost:5000/monolith:prod',
     changes: [
@@ -73,7 +82,10 @@ describe('renderSummary', () => {
   })
   it('shows cache mounts, package changes and warnings', () => {
     expect(text).toContain(
-      '| apt, npm | buildkit-mounts-x-1 | restored buildkit-mounts-x-0 | saved |'
+      '| apt | buildkit-mounts-x-1 | restored buildkit-mounts-x-0 | saved | `requirements.apt` |'
+    )
+    expect(text).toContain(
+      '| npm | buildkit-mounts-y-1 | skipped: manifests unchanged | skipped: the cache already has this key | `package.json`, `package-lock.json` |'
     )
     expect(text).toContain('| os | libpq5 | changed | 9.1 | 9.6 | yes |')
     expect(text).toContain('> registry down')

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
 import {
   cacheMountKey,
   existingFiles,
-  manifestCandidates
+  manifestCandidates,
+  mountManifestCandidates
 } from '../../src/docker/cache-key.js'
 import { findCacheMounts } from '../../src/docker/cache-mounts.js'
 import {
@@ -69,13 +70,47 @@ describe('findCacheMounts', () => {
   })
 })
 
+describe('mountManifestCandidates', () => {
+  it('keys each mount on the files copied in its stage and the stages it is built from', () => {
+    const byId = mountManifestCandidates(monolith, { PROFILE: 'light' })
+    expect(byId.get('apt-archives')).toEqual([
+      'deploy/system-packages.light.txt',
+      'requirements.apt'
+    ])
+    expect(byId.get('apt-lists')).toEqual(byId.get('apt-archives'))
+    // the frontend stage is built FROM system, not from python-deps
+    expect(byId.get('npm')).toEqual([
+      'deploy/system-packages.light.txt',
+      'frontend/package.light.json',
+      'frontend/package-lock.light.json'
+    ])
+  })
+
+  it('does not count files copied after the RUN or in unrelated stages', () => {
+    const dockerfile = [
+      'FROM x AS base',
+      'COPY base.txt /b',
+      'FROM base AS py',
+      'COPY req.txt /r',
+      'RUN --mount=type=cache,target=/root/.cache/pip pip install',
+      'COPY late.txt /l',
+      'FROM x AS other',
+      'COPY other.txt /o',
+      'RUN --mount=type=cache,id=npm,target=/root/.npm npm ci'
+    ].join('\n')
+    const byId = mountManifestCandidates(dockerfile, {})
+    expect(byId.get('/root/.cache/pip')).toEqual(['base.txt', 'req.txt'])
+    expect(byId.get('npm')).toEqual(['other.txt'])
+  })
+})
+
 describe('manifestCandidates', () => {
   it('takes the files copied before the last cache-mount RUN, with ARGs resolved', () => {
     expect(manifestCandidates(monolith, { PROFILE: 'light' })).toEqual([
       'deploy/system-packages.light.txt',
       'requirements.apt',
-      'frontend/package.json',
-      'frontend/package-lock.json'
+      'frontend/package.light.json',
+      'frontend/package-lock.light.json'
     ])
     // ARG default when no build-arg is given
     expect(manifestCandidates(monolith, {})[0]).toBe(
