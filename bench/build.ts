@@ -48,6 +48,31 @@ interface Row {
   firstMiss?: string
   /** The action's own phase timings (`Timing:` lines). */
   phases?: Record<string, number>
+  /** Tarballs npm fetched from the registry (not from its cache). */
+  npmFetches: number
+  /** What apt said it had to download, MB. */
+  aptDownloadMB: number
+  /** Seconds the docker driver spent unpacking the image into the store. */
+  unpackSeconds: number
+}
+
+/** Download and unpack figures from a build log (plain progress format). */
+function logFigures(
+  log: string
+): Pick<Row, 'npmFetches' | 'aptDownloadMB' | 'unpackSeconds'> {
+  const units: Record<string, number> = { B: 1e-6, kB: 1e-3, MB: 1, GB: 1e3 }
+  let apt = 0
+  for (const m of log.matchAll(/Need to get ([\d.,]+) (B|kB|MB|GB)/g)) {
+    apt += Number(m[1].replace(/,/g, '')) * units[m[2]]
+  }
+  const unpack = [...log.matchAll(/unpacking to \S+ ([\d.]+)s done/g)]
+  return {
+    npmFetches: (
+      log.match(/npm http fetch GET 200 \S+\.tgz .*\(cache miss\)/g) ?? []
+    ).length,
+    aptDownloadMB: Math.round(apt * 10) / 10,
+    unpackSeconds: unpack.reduce((sum, m) => sum + Number(m[1]), 0)
+  }
 }
 const rows: Row[] = []
 
@@ -87,7 +112,8 @@ async function action(name: string): Promise<ActionResult> {
         m[1],
         Number(m[2])
       ])
-    )
+    ),
+    ...logFigures(result.stdout)
   })
   console.log(`${name}: ${seconds.toFixed(1)} s`, rows.at(-1)?.phases)
   return result
@@ -125,7 +151,12 @@ function plainBuildx(name: string, tag: string): void {
     throw new Error(`${name}: buildx failed`)
   }
   const cached = (result.stderr.match(/^#\d+ CACHED$/gm) ?? []).length
-  rows.push({ name, seconds, cachedSteps: cached })
+  rows.push({
+    name,
+    seconds,
+    cachedSteps: cached,
+    ...logFigures(result.stderr)
+  })
   console.log(`${name}: ${seconds.toFixed(1)} s`)
 }
 
@@ -190,11 +221,11 @@ const targets = {
 }
 
 console.log(
-  '\n| Build | Seconds | Cached steps | First miss |\n| --- | ---: | ---: | --- |'
+  '\n| Build | Seconds | Cached steps | npm fetches | apt MB | unpack s | First miss |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |'
 )
 for (const row of rows) {
   console.log(
-    `| ${row.name} | ${row.seconds.toFixed(1)} | ${row.cachedSteps ?? ''}${row.totalSteps ? `/${row.totalSteps}` : ''} | ${row.firstMiss ?? ''} |`
+    `| ${row.name} | ${row.seconds.toFixed(1)} | ${row.cachedSteps ?? ''}${row.totalSteps ? `/${row.totalSteps}` : ''} | ${row.npmFetches} | ${row.aptDownloadMB} | ${row.unpackSeconds.toFixed(1)} | ${row.firstMiss ?? ''} |`
   )
 }
 console.log(

@@ -98883,6 +98883,24 @@ function findCacheMounts(dockerfile) {
     }
     return [...byId.values()];
 }
+/**
+ * Whether a step's name (its Dockerfile line) mounts the cache with this id;
+ * a mount without `id=` is keyed by its target.
+ */
+function usesMount(stepName, id) {
+    for (const match of stepName.matchAll(/--mount=(\S+)/g)) {
+        const options = parseCsvOptions(match[1]);
+        if (options.get('type') !== 'cache')
+            continue;
+        const mountId = options.get('id') ??
+            options.get('target') ??
+            options.get('dst') ??
+            options.get('destination');
+        if (mountId === id)
+            return true;
+    }
+    return false;
+}
 
 ;// CONCATENATED MODULE: ./src/docker/cache-key.ts
 
@@ -99910,24 +99928,6 @@ async function saveMounts(entries, inputs, deps, dockerfile, report, workDir, no
         }
         warning(`Saving the cache mounts failed: ${errorMessage(error)}`);
     }
-}
-/**
- * Whether a step's name (its Dockerfile line) mounts the cache with this id;
- * a mount without `id=` is keyed by its target.
- */
-function usesMount(stepName, id) {
-    for (const match of stepName.matchAll(/--mount=(\S+)/g)) {
-        const options = parseCsvOptions(match[1]);
-        if (options.get('type') !== 'cache')
-            continue;
-        const mountId = options.get('id') ??
-            options.get('target') ??
-            options.get('dst') ??
-            options.get('destination');
-        if (mountId === id)
-            return true;
-    }
-    return false;
 }
 async function comparePackages(inputs, deps, builtRef, warnings) {
     if (!inputs.compareTo)

@@ -20,11 +20,14 @@ import {
   hasContent,
   injectCacheMounts
 } from '../docker/cache-mount-sync.js'
-import { findCacheMounts, type CacheMount } from '../docker/cache-mounts.js'
+import {
+  findCacheMounts,
+  usesMount,
+  type CacheMount
+} from '../docker/cache-mounts.js'
 import { planCache, type CachePlan } from '../docker/cache-plan.js'
 import {
   firstBaseImage,
-  parseCsvOptions,
   parseDockerfile,
   stageNames
 } from '../docker/dockerfile.js'
@@ -300,24 +303,6 @@ async function saveMounts(
     }
     core.warning(`Saving the cache mounts failed: ${errorMessage(error)}`)
   }
-}
-
-/**
- * Whether a step's name (its Dockerfile line) mounts the cache with this id;
- * a mount without `id=` is keyed by its target.
- */
-export function usesMount(stepName: string, id: string): boolean {
-  for (const match of stepName.matchAll(/--mount=(\S+)/g)) {
-    const options = parseCsvOptions(match[1])
-    if (options.get('type') !== 'cache') continue
-    const mountId =
-      options.get('id') ??
-      options.get('target') ??
-      options.get('dst') ??
-      options.get('destination')
-    if (mountId === id) return true
-  }
-  return false
 }
 
 async function comparePackages(

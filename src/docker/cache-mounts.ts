@@ -54,3 +54,21 @@ export function findCacheMounts(dockerfile: string): CacheMount[] {
   }
   return [...byId.values()]
 }
+
+/**
+ * Whether a step's name (its Dockerfile line) mounts the cache with this id;
+ * a mount without `id=` is keyed by its target.
+ */
+export function usesMount(stepName: string, id: string): boolean {
+  for (const match of stepName.matchAll(/--mount=(\S+)/g)) {
+    const options = parseCsvOptions(match[1])
+    if (options.get('type') !== 'cache') continue
+    const mountId =
+      options.get('id') ??
+      options.get('target') ??
+      options.get('dst') ??
+      options.get('destination')
+    if (mountId === id) return true
+  }
+  return false
+}

@@ -31,6 +31,13 @@ function aptDownloadBytes(stdout: string): number {
   return total
 }
 
+/** Tarballs npm fetched from the registry (`--loglevel=http` logs each). */
+function npmRegistryFetches(stdout: string): number {
+  return (
+    stdout.match(/npm http fetch GET 200 \S+\.tgz .*\(cache miss\)/g) ?? []
+  ).length
+}
+
 describeWithDocker(
   'build-cached-image end to end (light monolith, loopback registry)',
   () => {
@@ -107,14 +114,14 @@ describeWithDocker(
             '0000000000000000000000000000000000000000'
           ])
         )
-        expect(
-          server
-            .entries()
-            .some(
-              (e) => e.key.startsWith('buildkit-mounts-') && e.size > 1_000_000
-            )
-        ).toBe(true)
+        // One entry per mount: apt archives, apt lists, npm.
+        const saved = server
+          .entries()
+          .filter((e) => e.key.startsWith('buildkit-mounts-'))
+        expect(saved).toHaveLength(3)
+        expect(saved.some((e) => e.size > 1_000_000)).toBe(true)
         expect(aptDownloadBytes(result.stdout)).toBeGreaterThan(20e6)
+        expect(npmRegistryFetches(result.stdout)).toBeGreaterThan(5)
         coldImage = result.outputs.image
       },
       BUILD_TIMEOUT
@@ -145,7 +152,7 @@ describeWithDocker(
     )
 
     it(
-      'dependency change on a fresh runner: cache mounts restored, apt downloads reused, drift reported',
+      'dependency change on a fresh runner: cache mounts restored, apt and npm downloads reused, drift reported',
       async () => {
         ephemeralRunner(BASE_IMAGE, mountsDir)
         appendFileSync(
@@ -165,6 +172,11 @@ describeWithDocker(
         const cold = aptDownloadBytes(coldResult.stdout)
         const warm = aptDownloadBytes(result.stdout)
         expect(warm).toBeLessThan(cold / 10)
+        // The OS package change reruns npm ci (its stage is built FROM
+        // system); the restored npm cache answers every tarball.
+        expect(result.stdout).toContain('npm ci')
+        expect(npmRegistryFetches(coldResult.stdout)).toBeGreaterThan(5)
+        expect(npmRegistryFetches(result.stdout)).toBe(0)
         const changes = JSON.parse(result.outputs['package-changes']) as {
           name: string
           change: string

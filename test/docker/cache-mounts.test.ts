@@ -9,7 +9,7 @@ import {
   manifestCandidates,
   mountManifestCandidates
 } from '../../src/docker/cache-key.js'
-import { findCacheMounts } from '../../src/docker/cache-mounts.js'
+import { findCacheMounts, usesMount } from '../../src/docker/cache-mounts.js'
 import {
   extractDockerfile,
   injectDockerfile
@@ -215,5 +215,22 @@ describe('dockerfile helpers', () => {
       'frontend',
       'app'
     ])
+  })
+})
+
+describe('usesMount', () => {
+  it('matches a step by cache id, else by target', () => {
+    const npm =
+      '[frontend 4/6] RUN --mount=type=cache,id=npm,target=/root/.npm --mount=type=secret,id=ca npm ci'
+    expect(usesMount(npm, 'npm')).toBe(true)
+    expect(usesMount(npm, 'ca')).toBe(false)
+    expect(usesMount(npm, '/root/.npm')).toBe(false)
+    expect(
+      usesMount(
+        'RUN --mount=type=cache,target=/root/.cache/pip pip',
+        '/root/.cache/pip'
+      )
+    ).toBe(true)
+    expect(usesMount('[app 3/4] COPY app/ /srv/app/', 'npm')).toBe(false)
   })
 })
