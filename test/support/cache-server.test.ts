@@ -9,6 +9,7 @@ import { startCacheServer, type CacheServer } from './cache-server.js'
 // runner sets; nothing in the library is mocked.
 let server: CacheServer
 let work: string
+const startDir = process.cwd()
 const saved: Record<string, string | undefined> = {}
 
 beforeAll(async () => {
@@ -22,6 +23,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  // Jest runs later files in this same process: leave it where it was.
+  process.chdir(startDir)
   for (const [key, value] of Object.entries(saved)) {
     if (value === undefined) delete process.env[key]
     else process.env[key] = value

@@ -133,7 +133,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     GITHUB_SHA: '0000000000000000000000000000000000000000',
     GITHUB_REF: 'refs/heads/main',
     GITHUB_ACTOR: 'octocat',
-    GITHUB_WORKSPACE: run.cwd ?? process.cwd(),
+    GITHUB_WORKSPACE: run.cwd ?? repoRoot,
     RUNNER_TEMP: runnerTemp,
     RUNNER_OS: 'Linux'
   })
@@ -149,7 +149,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
 
   const started = Date.now()
   const child = spawn(process.execPath, [bundle], {
-    cwd: run.cwd ?? process.cwd(),
+    cwd: run.cwd ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe']
   })
