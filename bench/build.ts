@@ -5,7 +5,7 @@
  * docker/build-push-action is usually set up: plain `docker buildx build`
  * with the same registry cache and no cache-mount restore.
  *
- *   npm run bench:build            (about 15 minutes on 2 cores)
+ *   npm run bench:build            (about 9 minutes on 2 cores)
  *
  * Prints a table and writes bench/results/build.json.
  */
