@@ -99104,13 +99104,14 @@ function failure(what, stderr) {
     const tail = stderr.trim().split('\n').slice(-5).join('\n');
     return new Error(`${what} failed: ${tail}`);
 }
-/** Copies the mounts out of the builder into `dir` (emptied first). */
-async function extractCacheMounts(options) {
-    await (0,promises_namespaceObject.rm)(options.dir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.mkdir)(options.dir, { recursive: true });
+/**
+ * Runs one of the helper builds that move files between a folder and the
+ * builder's cache mounts: only a build can reach those mounts.
+ */
+async function runHelperBuild(options, name, dockerfileText, output, context, what) {
     await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
-    const dockerfile = (0,external_node_path_namespaceObject.join)(options.workDir, 'extract.Dockerfile');
-    await (0,promises_namespaceObject.writeFile)(dockerfile, extractDockerfile(options.mounts, options.utilityImage));
+    const dockerfile = (0,external_node_path_namespaceObject.join)(options.workDir, `${name}.Dockerfile`);
+    await (0,promises_namespaceObject.writeFile)(dockerfile, dockerfileText);
     const result = await options.exec('docker', [
         'buildx',
         'build',
@@ -99121,35 +99122,24 @@ async function extractCacheMounts(options) {
         '--build-arg',
         `CACHE_MOUNT_NONCE=${options.nonce}`,
         '--output',
-        `type=local,dest=${options.dir}`,
-        options.workDir
+        output,
+        context
     ]);
     if (result.exitCode !== 0)
-        throw failure('extracting the cache mounts', result.stderr);
+        throw failure(what, result.stderr);
+}
+/** Copies the mounts out of the builder into `dir` (emptied first). */
+async function extractCacheMounts(options) {
+    await (0,promises_namespaceObject.rm)(options.dir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(options.dir, { recursive: true });
+    await runHelperBuild(options, 'extract', extractDockerfile(options.mounts, options.utilityImage), `type=local,dest=${options.dir}`, options.workDir, 'extracting the cache mounts');
 }
 /** Copies `dir` into the builder's mounts; missing folders are created empty. */
 async function injectCacheMounts(options) {
     for (let i = 0; i < options.mounts.length; i++) {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(options.dir, String(i)), { recursive: true });
     }
-    await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
-    const dockerfile = (0,external_node_path_namespaceObject.join)(options.workDir, 'inject.Dockerfile');
-    await (0,promises_namespaceObject.writeFile)(dockerfile, injectDockerfile(options.mounts, options.utilityImage));
-    const result = await options.exec('docker', [
-        'buildx',
-        'build',
-        ...(options.builder ? ['--builder', options.builder] : []),
-        '--progress=plain',
-        '--file',
-        dockerfile,
-        '--build-arg',
-        `CACHE_MOUNT_NONCE=${options.nonce}`,
-        '--output',
-        'type=cacheonly',
-        options.dir
-    ]);
-    if (result.exitCode !== 0)
-        throw failure('restoring the cache mounts', result.stderr);
+    await runHelperBuild(options, 'inject', injectDockerfile(options.mounts, options.utilityImage), 'type=cacheonly', options.dir, 'restoring the cache mounts');
 }
 /** Whether an extracted or restored folder holds any file at all. */
 async function hasContent(dir) {

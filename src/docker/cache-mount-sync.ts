@@ -82,16 +82,21 @@ function failure(what: string, stderr: string): Error {
   return new Error(`${what} failed: ${tail}`)
 }
 
-/** Copies the mounts out of the builder into `dir` (emptied first). */
-export async function extractCacheMounts(options: SyncOptions): Promise<void> {
-  await rm(options.dir, { recursive: true, force: true })
-  await mkdir(options.dir, { recursive: true })
+/**
+ * Runs one of the helper builds that move files between a folder and the
+ * builder's cache mounts: only a build can reach those mounts.
+ */
+async function runHelperBuild(
+  options: SyncOptions,
+  name: string,
+  dockerfileText: string,
+  output: string,
+  context: string,
+  what: string
+): Promise<void> {
   await mkdir(options.workDir, { recursive: true })
-  const dockerfile = join(options.workDir, 'extract.Dockerfile')
-  await writeFile(
-    dockerfile,
-    extractDockerfile(options.mounts, options.utilityImage)
-  )
+  const dockerfile = join(options.workDir, `${name}.Dockerfile`)
+  await writeFile(dockerfile, dockerfileText)
   const result = await options.exec('docker', [
     'buildx',
     'build',
@@ -102,11 +107,24 @@ export async function extractCacheMounts(options: SyncOptions): Promise<void> {
     '--build-arg',
     `CACHE_MOUNT_NONCE=${options.nonce}`,
     '--output',
-    `type=local,dest=${options.dir}`,
-    options.workDir
+    output,
+    context
   ])
-  if (result.exitCode !== 0)
-    throw failure('extracting the cache mounts', result.stderr)
+  if (result.exitCode !== 0) throw failure(what, result.stderr)
+}
+
+/** Copies the mounts out of the builder into `dir` (emptied first). */
+export async function extractCacheMounts(options: SyncOptions): Promise<void> {
+  await rm(options.dir, { recursive: true, force: true })
+  await mkdir(options.dir, { recursive: true })
+  await runHelperBuild(
+    options,
+    'extract',
+    extractDockerfile(options.mounts, options.utilityImage),
+    `type=local,dest=${options.dir}`,
+    options.workDir,
+    'extracting the cache mounts'
+  )
 }
 
 /** Copies `dir` into the builder's mounts; missing folders are created empty. */
@@ -114,27 +132,14 @@ export async function injectCacheMounts(options: SyncOptions): Promise<void> {
   for (let i = 0; i < options.mounts.length; i++) {
     await mkdir(join(options.dir, String(i)), { recursive: true })
   }
-  await mkdir(options.workDir, { recursive: true })
-  const dockerfile = join(options.workDir, 'inject.Dockerfile')
-  await writeFile(
-    dockerfile,
-    injectDockerfile(options.mounts, options.utilityImage)
-  )
-  const result = await options.exec('docker', [
-    'buildx',
-    'build',
-    ...(options.builder ? ['--builder', options.builder] : []),
-    '--progress=plain',
-    '--file',
-    dockerfile,
-    '--build-arg',
-    `CACHE_MOUNT_NONCE=${options.nonce}`,
-    '--output',
+  await runHelperBuild(
+    options,
+    'inject',
+    injectDockerfile(options.mounts, options.utilityImage),
     'type=cacheonly',
-    options.dir
-  ])
-  if (result.exitCode !== 0)
-    throw failure('restoring the cache mounts', result.stderr)
+    options.dir,
+    'restoring the cache mounts'
+  )
 }
 
 /** Whether an extracted or restored folder holds any file at all. */
