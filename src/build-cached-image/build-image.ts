@@ -293,6 +293,11 @@ async function saveMounts(
       await rm(entry.path, { recursive: true, force: true })
       await mkdir(dirname(entry.path), { recursive: true })
       await rename(join(extractDir, String(i)), entry.path)
+      // An empty mount would only cost a cache entry and a restore later.
+      if (!(await hasContent(entry.path))) {
+        entry.outcome.save = 'skipped: the mount is empty'
+        continue
+      }
       const id = await deps.store.save([entry.path], entry.outcome.key ?? '')
       entry.outcome.save = id > 0 ? 'saved' : 'failed: see the warning above'
     }
@@ -393,7 +398,8 @@ export async function buildImage(
     exporters: cacheExporters(builder),
     registry,
     gha,
-    localDir: inputs.localCacheDir
+    localDir: inputs.localCacheDir,
+    compression: inputs.compression
   })
   plan.warnings.forEach(warn)
   plan.notes.forEach((note) => core.info(`Cache: ${note}`))
@@ -427,7 +433,8 @@ export async function buildImage(
     builder: inputs.builder,
     metadataFile,
     cacheFrom: plan.cacheFrom,
-    cacheTo: inline ? plan.cacheTo : []
+    cacheTo: inline ? plan.cacheTo : [],
+    compression: inputs.compression
   }
   const builderInfo = builder
   const stages = stageNames(parseDockerfile(dockerfile))
@@ -443,34 +450,36 @@ export async function buildImage(
   }
   const { report } = build
 
-  let cacheExport = plan.cacheTo.length ? 'written' : 'none'
-  if (!inline && plan.cacheTo.length) {
+  // The layer-cache export and the cache-mount save touch different stores,
+  // so they run side by side: on a dependency change both have real work.
+  const exportCache = async (): Promise<string> => {
+    if (!plan.cacheTo.length) return 'none'
+    if (inline) return 'written'
     if (!report.firstMiss && report.totalSteps > 0) {
-      cacheExport = 'skipped: every step was cached'
-    } else {
-      core.startGroup('Exporting the layer cache')
-      const exported = await timed(deps, timings, 'export layer cache', () =>
-        runBuildx(
-          deps.exec,
-          cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
-          { print: (line) => core.info(line) }
-        )
-      )
-      core.endGroup()
-      if (exported.exitCode !== 0) {
-        const reason = buildFailureMessage(exported).split('\n')[0]
-        cacheExport = 'failed'
-        warn(
-          `The image is built, but exporting the ${plan.backend} cache failed: ${reason}`
-        )
-      }
+      return 'skipped: every step was cached'
     }
-  }
-  if (mounts) {
-    await timed(deps, timings, 'save cache mounts', () =>
-      saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce)
+    const exported = await timed(deps, timings, 'export layer cache', () =>
+      runBuildx(
+        deps.exec,
+        cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
+        { print: (line) => core.info(`[cache export] ${line}`) }
+      )
     )
+    if (exported.exitCode === 0) return 'written'
+    const reason = buildFailureMessage(exported).split('\n')[0]
+    warn(
+      `The image is built, but exporting the ${plan.backend} cache failed: ${reason}`
+    )
+    return 'failed'
   }
+  const [cacheExport] = await Promise.all([
+    exportCache(),
+    mounts
+      ? timed(deps, timings, 'save cache mounts', () =>
+          saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce)
+        )
+      : undefined
+  ])
 
   const metadata = JSON.parse(
     await readFile(metadataFile, 'utf8').catch(() => '{}')

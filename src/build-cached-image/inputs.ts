@@ -11,6 +11,7 @@ import {
   getRequiredInput
 } from '../common/inputs.js'
 import { CACHE_CHOICES, type CacheChoice } from '../docker/cache-plan.js'
+import { COMPRESSIONS, type LayerCompression } from '../docker/buildx-args.js'
 import {
   branchSlug,
   parseImageName,
@@ -37,6 +38,7 @@ export interface Inputs {
   network?: string
   builder?: string
   cache: CacheChoice
+  compression: LayerCompression
   branch: string
   cacheFromBranches: string[]
   cacheKeyFiles: string[]
@@ -232,6 +234,7 @@ export function getInputs(): Inputs {
     network,
     builder: getOptionalInput('builder'),
     cache,
+    compression: getChoice('compression', COMPRESSIONS, 'zstd'),
     branch,
     cacheFromBranches,
     cacheKeyFiles,

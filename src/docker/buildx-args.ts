@@ -21,6 +21,44 @@ export interface BuildRequest {
   cacheTo: string[]
   noCache?: boolean
   pull?: boolean
+  /** Layer compression of the image; gzip when absent. */
+  compression?: LayerCompression
+}
+
+/** The `compression` input. */
+export type LayerCompression = 'zstd' | 'gzip'
+export const COMPRESSIONS: readonly LayerCompression[] = ['zstd', 'gzip']
+
+/**
+ * Whether the builder can write zstd layers into the image it exports: the
+ * classic docker image store only takes gzip.
+ */
+export function canWriteZstd(builder: BuilderInfo): boolean {
+  return builder.driver !== 'docker' || builder.containerdStore
+}
+
+/**
+ * The export flags. zstd needs an explicit image exporter; layers already
+ * compressed (the base image's) are kept as they are, so only the layers this
+ * build made are zstd. A push with --load on a container builder keeps the
+ * plain flags, because two exporters need a newer BuildKit than runners have.
+ */
+function outputArgs(request: BuildRequest, builder: BuilderInfo): string[] {
+  const zstd =
+    request.compression === 'zstd' &&
+    canWriteZstd(builder) &&
+    (builder.driver === 'docker' || (request.push && !request.load))
+  if (zstd) {
+    const type =
+      builder.driver === 'docker'
+        ? `type=image,push=${request.push}`
+        : 'type=registry'
+    return ['--output', `${type},compression=zstd,oci-mediatypes=true`]
+  }
+  const args: string[] = []
+  if (request.push) args.push('--push')
+  if (request.load && builder.driver !== 'docker') args.push('--load')
+  return args
 }
 
 /**
@@ -48,8 +86,7 @@ export function buildxArgs(
   if (request.noCache) args.push('--no-cache')
   if (request.pull) args.push('--pull')
   if (request.metadataFile) args.push('--metadata-file', request.metadataFile)
-  if (request.push) args.push('--push')
-  if (request.load && builder.driver !== 'docker') args.push('--load')
+  args.push(...outputArgs(request, builder))
   args.push(request.context)
   return args
 }
@@ -70,6 +107,7 @@ export function cacheExportArgs(
       tags: [],
       push: false,
       load: false,
+      compression: undefined,
       // cache-from stays: steps that were hits on the remote cache were
       // never pulled, and without it this pass would rebuild them.
       metadataFile: undefined

@@ -38,6 +38,32 @@ function npmRegistryFetches(stdout: string): number {
   ).length
 }
 
+/** Layer media types of a tag's linux/amd64 image (or cache manifest). */
+async function layerMediaTypes(image: string, tag: string): Promise<string[]> {
+  const path = image.slice(REGISTRY.length + 1)
+  const get = async (ref: string): Promise<Record<string, unknown>> =>
+    (await (
+      await fetch(`http://${REGISTRY}/v2/${path}/manifests/${ref}`, {
+        headers: {
+          accept: [
+            'application/vnd.oci.image.index.v1+json',
+            'application/vnd.oci.image.manifest.v1+json',
+            'application/vnd.docker.distribution.manifest.v2+json'
+          ].join(', ')
+        }
+      })
+    ).json()) as Record<string, unknown>
+  let manifest = await get(tag)
+  const entries = manifest.manifests as
+    { digest: string; platform?: { os: string } }[] | undefined
+  if (entries) {
+    const entry = entries.find((m) => m.platform?.os === 'linux')
+    if (!entry) throw new Error(`${image}:${tag} has no linux image`)
+    manifest = await get(entry.digest)
+  }
+  return (manifest.layers as { mediaType: string }[]).map((l) => l.mediaType)
+}
+
 describeWithDocker(
   'build-cached-image end to end (light monolith, loopback registry)',
   () => {
@@ -114,7 +140,18 @@ describeWithDocker(
             '0000000000000000000000000000000000000000'
           ])
         )
-        // One entry per mount: apt archives, apt lists, npm.
+        // New layers are zstd in the image and in its cache; the base
+        // image's layer keeps the gzip it came with.
+        const built = await layerMediaTypes(image, 'main')
+        expect(built.at(-1)).toBe('application/vnd.oci.image.layer.v1.tar+zstd')
+        expect(built[0]).toBe('application/vnd.oci.image.layer.v1.tar+gzip')
+        const cached = await layerMediaTypes(image, 'buildcache-main')
+        expect(
+          cached.filter((t) => t.endsWith('+zstd')).length
+        ).toBeGreaterThanOrEqual(cached.length - 1)
+        // One entry per mount with content: apt archives, apt lists, npm;
+        // the light profile compiles nothing, so sdists and ccache stay empty
+        // and are not saved.
         const saved = server
           .entries()
           .filter((e) => e.key.startsWith('buildkit-mounts-'))
@@ -276,6 +313,10 @@ describeWithDocker(
       [
         { cache: 's3' },
         /Input "cache" has "s3"; expected one of: auto, registry, gha, local, none/
+      ],
+      [
+        { compression: 'lz4' },
+        /Input "compression" has "lz4"; expected one of: zstd, gzip/
       ],
       [{ tags: 'v1, bad tag!' }, /Input "tags" has "bad tag!"/],
       [

@@ -120,6 +120,22 @@ describe('planCache', () => {
     ).toMatch(/cannot export a gha cache/)
   })
 
+  it('zstd is asked of every cache exporter but inline', () => {
+    for (const choice of ['registry', 'gha', 'local'] as const) {
+      const plan = planCache(input({ choice, compression: 'zstd' }))
+      expect(plan.cacheTo).toHaveLength(1)
+      expect(plan.cacheTo[0]).toMatch(/,compression=zstd$/)
+      expect(plan.cacheFrom.join()).not.toContain('compression')
+    }
+    expect(
+      planCache(input({ choice: 'registry', compression: 'gzip' })).cacheTo[0]
+    ).not.toContain('compression')
+    const inline = planCache(
+      input({ exporters: cacheExporters(classic), compression: 'zstd' })
+    )
+    expect(inline.cacheTo).toEqual(['type=inline'])
+  })
+
   it('none means no cache at all', () => {
     expect(planCache(input({ choice: 'none' }))).toMatchObject({
       backend: 'none',
@@ -158,6 +174,29 @@ describe('buildxArgs', () => {
     )
     expect(args.join(' ')).toContain('--metadata-file /tmp/m.json')
     expect(buildxArgs(request, container)).toContain('--load')
+  })
+
+  it('zstd layers go through an explicit image exporter that still pushes', () => {
+    const zstd = { ...request, compression: 'zstd' as const }
+    const onDocker = buildxArgs(zstd, containerd).join(' ')
+    expect(onDocker).toContain(
+      '--output type=image,push=true,compression=zstd,oci-mediatypes=true'
+    )
+    expect(onDocker).not.toContain('--push')
+    expect(
+      buildxArgs({ ...zstd, push: false }, containerd).join(' ')
+    ).toContain('--output type=image,push=false,compression=zstd')
+    // A push without --load on a container builder goes to the registry.
+    expect(buildxArgs({ ...zstd, load: false }, container).join(' ')).toContain(
+      '--output type=registry,compression=zstd,oci-mediatypes=true'
+    )
+    // Two exporters (push and load) or the classic store: plain gzip flags.
+    const both = buildxArgs(zstd, container)
+    expect(both).toEqual(expect.arrayContaining(['--push', '--load']))
+    expect(both.join(' ')).not.toContain('compression')
+    const classicArgs = buildxArgs(zstd, classic)
+    expect(classicArgs).toContain('--push')
+    expect(classicArgs.join(' ')).not.toContain('compression')
   })
 
   it('the cache pass outputs nothing but the cache and keeps the cache sources', () => {

@@ -45,6 +45,22 @@ describe('findCacheMounts', () => {
         mode: undefined
       },
       {
+        id: 'sdists',
+        target: '/var/cache/sdists',
+        sharing: undefined,
+        uid: undefined,
+        gid: undefined,
+        mode: undefined
+      },
+      {
+        id: 'ccache',
+        target: '/root/.cache/ccache',
+        sharing: undefined,
+        uid: undefined,
+        gid: undefined,
+        mode: undefined
+      },
+      {
         id: 'npm',
         target: '/root/.npm',
         sharing: undefined,
@@ -109,6 +125,8 @@ describe('manifestCandidates', () => {
     expect(manifestCandidates(monolith, { PROFILE: 'light' })).toEqual([
       'deploy/system-packages.light.txt',
       'requirements.apt',
+      'deploy/requirements-src.light.txt',
+      'deploy/build-wheels.py',
       'frontend/package.light.json',
       'frontend/package-lock.light.json'
     ])
