@@ -38404,7 +38404,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2673);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9126);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -38413,7 +38413,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2673:
+/***/ 9126:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -98750,6 +98750,79 @@ async function detectBuilder(exec, builder) {
     return { name: name || builder || 'default', driver, containerdStore };
 }
 
+;// CONCATENATED MODULE: ./src/docker/cache-mount-alias.ts
+
+
+/**
+ * A cache mount restored from an older key and barely changed by the build
+ * (apt archives after two packages were added: 0.2 MB new in 407 MB) is not
+ * uploaded again. Its new key gets a tiny entry naming the older one instead:
+ * the next build's exact-key lookup still finds the key (and skips the
+ * restore when the layer cache will hit), and a restore through the alias
+ * fetches the older entry. Re-uploading hundreds of megabytes for a few new
+ * files was the largest part of saving the mounts.
+ */
+/** The file that makes a saved folder an alias. */
+const ALIAS_FILE = '.build-cached-image-alias';
+/** Only mounts at least this big are worth an alias. */
+const ALIAS_MIN_BYTES = 32 * 1024 * 1024;
+/** At most this share of the mount's bytes may be new. */
+const ALIAS_MAX_NEW_SHARE = 0.05;
+async function listFiles(dir) {
+    const sizes = new Map();
+    const names = await (0,promises_namespaceObject.readdir)(dir, { recursive: true }).catch(() => []);
+    for (const name of names) {
+        const info = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, name)).catch(() => undefined);
+        if (info?.isFile())
+            sizes.set(name, info.size);
+    }
+    return sizes;
+}
+function totalBytes(sizes) {
+    let total = 0;
+    for (const size of sizes.values())
+        total += size;
+    return total;
+}
+/** Bytes of files that are new, or whose size changed, since `before`. */
+function newBytes(before, after) {
+    let added = 0;
+    for (const [name, size] of after) {
+        if (before.get(name) !== size)
+            added += size;
+    }
+    return added;
+}
+/** Whether the folder after the build is close enough to what was restored. */
+function decideAlias(before, after) {
+    const total = totalBytes(after);
+    const added = newBytes(before, after);
+    return {
+        alias: total >= ALIAS_MIN_BYTES && added <= total * ALIAS_MAX_NEW_SHARE,
+        newBytes: added,
+        totalBytes: total
+    };
+}
+/** Replaces the folder's content with an alias of `key`. */
+async function writeAlias(dir, key) {
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, ALIAS_FILE), JSON.stringify({ key }) + '\n');
+}
+/** The key a restored folder points at, when it is an alias. */
+async function readAlias(dir) {
+    const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
+    if (names.length !== 1 || names[0] !== ALIAS_FILE)
+        return undefined;
+    try {
+        const { key } = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, ALIAS_FILE), 'utf8'));
+        return typeof key === 'string' && key ? key : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/docker/dockerfile.ts
 /**
  * Splits a Dockerfile into instructions: comments dropped, backslash
@@ -99778,6 +99851,7 @@ async function probeRegistry(host, repository, fetchImpl = fetch, timeoutMs = 50
 
 
 
+
 async function timed(deps, timings, phase, body) {
     const start = deps.now();
     try {
@@ -99791,6 +99865,9 @@ function ghaEnv() {
     const url = process.env.ACTIONS_CACHE_URL;
     const token = process.env.ACTIONS_RUNTIME_TOKEN;
     return url && token ? { url, token } : undefined;
+}
+function megabytes(bytes) {
+    return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 function mountFolder(root, mount) {
     return (0,external_node_path_namespaceObject.join)(root, mount.id.replace(/[^A-Za-z0-9._-]+/g, '_'));
@@ -99847,32 +99924,50 @@ async function restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce) {
         return entries;
     }
     const layerCached = plan.backend !== 'none' && plan.backend !== 'inline';
-    const restored = [];
-    try {
-        for (const entry of entries) {
-            const { outcome } = entry;
-            const key = outcome.key ?? '';
-            if (layerCached) {
-                const exact = await deps.store.restore([entry.path], key, [], true);
-                if (exact) {
-                    outcome.restore =
-                        'skipped: manifests unchanged, the install steps come from the layer cache';
-                    entry.needsSave = false;
-                    continue;
-                }
+    /** True when the entry came back with content to inject. */
+    const restoreOne = async (entry) => {
+        const { outcome } = entry;
+        const key = outcome.key ?? '';
+        if (layerCached) {
+            const exact = await deps.store.restore([entry.path], key, [], true);
+            if (exact) {
+                outcome.restore =
+                    'skipped: manifests unchanged, the install steps come from the layer cache';
+                entry.needsSave = false;
+                return false;
             }
-            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
-            const hit = await deps.store.restore([entry.path], key, outcome.restoreKeys ?? [], false);
-            if (!hit)
-                continue;
-            entry.needsSave = hit !== key;
-            if (!(await hasContent(entry.path))) {
-                outcome.restore = `restored ${hit} (empty)`;
-                continue;
-            }
-            outcome.restore = `restored ${hit}`;
-            restored.push(entry);
         }
+        await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+        const hit = await deps.store.restore([entry.path], key, outcome.restoreKeys ?? [], false);
+        if (!hit)
+            return false;
+        entry.needsSave = hit !== key;
+        let content = hit;
+        const target = await readAlias(entry.path);
+        if (target) {
+            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+            const real = await deps.store.restore([entry.path], target, [], false);
+            if (real !== target) {
+                outcome.restore = `miss: ${hit} is an alias of ${target}, which is gone`;
+                return false;
+            }
+            content = `${target} (through the alias ${hit})`;
+        }
+        if (!(await hasContent(entry.path))) {
+            outcome.restore = `restored ${content} (empty)`;
+            return false;
+        }
+        outcome.restore = `restored ${content}`;
+        entry.restoredKey = target ?? hit;
+        entry.restoredFiles = await listFiles(entry.path);
+        return true;
+    };
+    let restored = [];
+    try {
+        // Downloads and unpacking of different mounts overlap: one big mount
+        // (apt archives) no longer holds the small ones back.
+        const came = await Promise.all(entries.map(restoreOne));
+        restored = entries.filter((_, i) => came[i]);
         if (restored.length === 0)
             return entries;
         // One helper build injects every restored mount from numbered folders.
@@ -99944,18 +100039,27 @@ async function saveMounts(entries, inputs, deps, dockerfile, report, workDir, no
             builder: inputs.builder,
             nonce
         });
-        for (const [i, entry] of toSave.entries()) {
+        // Each mount is archived and uploaded on its own, side by side.
+        await Promise.all(toSave.map(async (entry, i) => {
             await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
             await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(entry.path), { recursive: true });
             await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(extractDir, String(i)), entry.path);
             // An empty mount would only cost a cache entry and a restore later.
             if (!(await hasContent(entry.path))) {
                 entry.outcome.save = 'skipped: the mount is empty';
-                continue;
+                return;
+            }
+            let saved = 'saved';
+            if (entry.restoredKey && entry.restoredFiles) {
+                const decision = decideAlias(entry.restoredFiles, await listFiles(entry.path));
+                if (decision.alias) {
+                    await writeAlias(entry.path, entry.restoredKey);
+                    saved = `saved as an alias of ${entry.restoredKey} (${megabytes(decision.newBytes)} new of ${megabytes(decision.totalBytes)})`;
+                }
             }
             const id = await deps.store.save([entry.path], entry.outcome.key ?? '');
-            entry.outcome.save = id > 0 ? 'saved' : 'failed: see the warning above';
-        }
+            entry.outcome.save = id > 0 ? saved : 'failed: see the warning above';
+        }));
     }
     catch (error) {
         for (const entry of toSave) {

@@ -11,6 +11,13 @@ import {
 import { buildFailureMessage, runBuildx } from '../docker/buildx-build.js'
 import { cacheExporters, detectBuilder } from '../docker/builder-info.js'
 import {
+  decideAlias,
+  listFiles,
+  readAlias,
+  writeAlias,
+  type FileSizes
+} from '../docker/cache-mount-alias.js'
+import {
   cacheMountKey,
   existingFiles,
   mountManifestCandidates
@@ -110,6 +117,14 @@ interface MountEntry {
   outcome: MountCacheOutcome
   /** True when the restore found only an older set (or nothing). */
   needsSave: boolean
+  /** The entry whose content was restored (an alias's target, not the alias). */
+  restoredKey?: string
+  /** What was restored, to tell after the build how much is new. */
+  restoredFiles?: FileSizes
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`
 }
 
 function mountFolder(root: string, mount: CacheMount): string {
@@ -175,36 +190,54 @@ async function restoreMounts(
     return entries
   }
   const layerCached = plan.backend !== 'none' && plan.backend !== 'inline'
-  const restored: MountEntry[] = []
-  try {
-    for (const entry of entries) {
-      const { outcome } = entry
-      const key = outcome.key ?? ''
-      if (layerCached) {
-        const exact = await deps.store.restore([entry.path], key, [], true)
-        if (exact) {
-          outcome.restore =
-            'skipped: manifests unchanged, the install steps come from the layer cache'
-          entry.needsSave = false
-          continue
-        }
+  /** True when the entry came back with content to inject. */
+  const restoreOne = async (entry: MountEntry): Promise<boolean> => {
+    const { outcome } = entry
+    const key = outcome.key ?? ''
+    if (layerCached) {
+      const exact = await deps.store.restore([entry.path], key, [], true)
+      if (exact) {
+        outcome.restore =
+          'skipped: manifests unchanged, the install steps come from the layer cache'
+        entry.needsSave = false
+        return false
       }
-      await rm(entry.path, { recursive: true, force: true })
-      const hit = await deps.store.restore(
-        [entry.path],
-        key,
-        outcome.restoreKeys ?? [],
-        false
-      )
-      if (!hit) continue
-      entry.needsSave = hit !== key
-      if (!(await hasContent(entry.path))) {
-        outcome.restore = `restored ${hit} (empty)`
-        continue
-      }
-      outcome.restore = `restored ${hit}`
-      restored.push(entry)
     }
+    await rm(entry.path, { recursive: true, force: true })
+    const hit = await deps.store.restore(
+      [entry.path],
+      key,
+      outcome.restoreKeys ?? [],
+      false
+    )
+    if (!hit) return false
+    entry.needsSave = hit !== key
+    let content = hit
+    const target = await readAlias(entry.path)
+    if (target) {
+      await rm(entry.path, { recursive: true, force: true })
+      const real = await deps.store.restore([entry.path], target, [], false)
+      if (real !== target) {
+        outcome.restore = `miss: ${hit} is an alias of ${target}, which is gone`
+        return false
+      }
+      content = `${target} (through the alias ${hit})`
+    }
+    if (!(await hasContent(entry.path))) {
+      outcome.restore = `restored ${content} (empty)`
+      return false
+    }
+    outcome.restore = `restored ${content}`
+    entry.restoredKey = target ?? hit
+    entry.restoredFiles = await listFiles(entry.path)
+    return true
+  }
+  let restored: MountEntry[] = []
+  try {
+    // Downloads and unpacking of different mounts overlap: one big mount
+    // (apt archives) no longer holds the small ones back.
+    const came = await Promise.all(entries.map(restoreOne))
+    restored = entries.filter((_, i) => came[i])
     if (restored.length === 0) return entries
     // One helper build injects every restored mount from numbered folders.
     const injectDir = join(workDir, 'inject')
@@ -289,18 +322,32 @@ async function saveMounts(
       builder: inputs.builder,
       nonce
     })
-    for (const [i, entry] of toSave.entries()) {
-      await rm(entry.path, { recursive: true, force: true })
-      await mkdir(dirname(entry.path), { recursive: true })
-      await rename(join(extractDir, String(i)), entry.path)
-      // An empty mount would only cost a cache entry and a restore later.
-      if (!(await hasContent(entry.path))) {
-        entry.outcome.save = 'skipped: the mount is empty'
-        continue
-      }
-      const id = await deps.store.save([entry.path], entry.outcome.key ?? '')
-      entry.outcome.save = id > 0 ? 'saved' : 'failed: see the warning above'
-    }
+    // Each mount is archived and uploaded on its own, side by side.
+    await Promise.all(
+      toSave.map(async (entry, i) => {
+        await rm(entry.path, { recursive: true, force: true })
+        await mkdir(dirname(entry.path), { recursive: true })
+        await rename(join(extractDir, String(i)), entry.path)
+        // An empty mount would only cost a cache entry and a restore later.
+        if (!(await hasContent(entry.path))) {
+          entry.outcome.save = 'skipped: the mount is empty'
+          return
+        }
+        let saved = 'saved'
+        if (entry.restoredKey && entry.restoredFiles) {
+          const decision = decideAlias(
+            entry.restoredFiles,
+            await listFiles(entry.path)
+          )
+          if (decision.alias) {
+            await writeAlias(entry.path, entry.restoredKey)
+            saved = `saved as an alias of ${entry.restoredKey} (${megabytes(decision.newBytes)} new of ${megabytes(decision.totalBytes)})`
+          }
+        }
+        const id = await deps.store.save([entry.path], entry.outcome.key ?? '')
+        entry.outcome.save = id > 0 ? saved : 'failed: see the warning above'
+      })
+    )
   } catch (error) {
     for (const entry of toSave) {
       if (entry.outcome.save === 'skipped')

@@ -38,6 +38,11 @@ function npmRegistryFetches(stdout: string): number {
   ).length
 }
 
+/** The summary's cache-mount table row of one mount. */
+function mountRow(summary: string, id: string): string {
+  return summary.split('\n').find((l) => l.startsWith(`| ${id} |`)) ?? ''
+}
+
 /** Layer media types of a tag's linux/amd64 image (or cache manifest). */
 async function layerMediaTypes(image: string, tag: string): Promise<string[]> {
   const path = image.slice(REGISTRY.length + 1)
@@ -205,6 +210,11 @@ describeWithDocker(
         expect(result.summary).toMatch(
           /\| restored buildkit-mounts-[^|]+ \| saved \|/
         )
+        // The apt archives only gained libpq-dev's few packages: their new
+        // key points at the restored entry instead of uploading it again.
+        expect(mountRow(result.summary, 'apt-archives')).toMatch(
+          /\| saved as an alias of buildkit-mounts-\S+ \(\d+\.\d MB new of \d+\.\d MB\) \|/
+        )
         // Only libpq-dev and its few new dependencies are downloaded again.
         const cold = aptDownloadBytes(coldResult.stdout)
         const warm = aptDownloadBytes(result.stdout)
@@ -252,6 +262,28 @@ describeWithDocker(
         )
         expect(result.summary).toContain(
           '| os | libpq-dev | added | — | 15.18-0+deb12u1 | yes |'
+        )
+      },
+      BUILD_TIMEOUT
+    )
+
+    it(
+      'the next dependency change restores the apt archives through that alias',
+      async () => {
+        ephemeralRunner(BASE_IMAGE, mountsDir)
+        appendFileSync(
+          join(work, 'deploy/system-packages.light.txt'),
+          'zlib1g-dev=1:1.2.13.dfsg-1\n'
+        )
+        const result = await run({})
+        expect(messages(result, 'error')).toEqual([])
+        expect(result.exitCode).toBe(0)
+        expect(mountRow(result.summary, 'apt-archives')).toMatch(
+          /\| restored (buildkit-mounts-\S+) \(through the alias buildkit-mounts-\S+\) \|/
+        )
+        // Only zlib1g-dev and its dependency are downloaded.
+        expect(aptDownloadBytes(result.stdout)).toBeLessThan(
+          aptDownloadBytes(coldResult.stdout) / 10
         )
       },
       BUILD_TIMEOUT
