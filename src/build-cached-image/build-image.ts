@@ -232,12 +232,11 @@ async function restoreMounts(
     entry.restoredFiles = await listFiles(entry.path)
     return true
   }
-  let restored: MountEntry[] = []
   try {
     // Downloads and unpacking of different mounts overlap: one big mount
     // (apt archives) no longer holds the small ones back.
     const came = await Promise.all(entries.map(restoreOne))
-    restored = entries.filter((_, i) => came[i])
+    const restored = entries.filter((_, i) => came[i])
     if (restored.length === 0) return entries
     // One helper build injects every restored mount from numbered folders.
     const injectDir = join(workDir, 'inject')
@@ -260,8 +259,12 @@ async function restoreMounts(
       `Cache mounts ${restored.map((e) => e.mount.id).join(', ')} restored`
     )
   } catch (error) {
-    for (const entry of restored) {
+    // Whatever came back was not injected: report it as failed, and forget
+    // what was restored so the save does not alias an entry the build never saw.
+    for (const entry of entries.filter((e) => e.restoredKey)) {
       entry.outcome.restore = `failed: ${errorMessage(error)}`
+      entry.restoredKey = undefined
+      entry.restoredFiles = undefined
     }
     core.warning(
       `Restoring the cache mounts failed, building without them: ${errorMessage(error)}`
