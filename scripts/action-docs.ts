@@ -1,8 +1,8 @@
 /**
- * Writes each action's input and output tables into README.md between
- * `<!-- action-docs:<name> -->` and `<!-- /action-docs:<name> -->`, from its
- * action.yml, so the README cannot drift from what the actions declare.
- * `npm run docs` rewrites; the README test fails when they differ.
+ * Writes each action's input and output tables into actions/<name>/README.md
+ * between `<!-- action-docs:<name> -->` and `<!-- /action-docs:<name> -->`,
+ * from its action.yml, so the docs cannot drift from what the actions declare.
+ * `npm run docs` rewrites them; the README test fails when they differ.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,6 +23,19 @@ function clean(text: unknown): string {
     .replace(/\s+/g, ' ')
     .replace(/\|/g, '\\|')
     .trim()
+}
+
+/** The names of the actions: the folders of actions/. */
+export function actionNames(): string[] {
+  return readdirSync(join(root, 'actions'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+}
+
+/** Path of an action's README. */
+export function actionReadmePath(name: string): string {
+  return join(root, 'actions', name, 'README.md')
 }
 
 /** The Markdown tables of one action's inputs and outputs. */
@@ -50,25 +63,23 @@ export function actionTables(name: string): string {
   return lines.join('\n')
 }
 
-/** README text with every action's tables brought up to date. */
-export function renderReadme(readme: string): string {
-  let text = readme
-  for (const name of readdirSync(join(root, 'actions')).sort()) {
-    const open = `<!-- action-docs:${name} -->`
-    const close = `<!-- /action-docs:${name} -->`
-    const start = text.indexOf(open)
-    const end = text.indexOf(close)
-    if (start < 0 || end < start) continue
-    text = `${text.slice(0, start + open.length)}\n\n${actionTables(name)}\n\n${text.slice(end)}`
-  }
-  return text
+/** An action README's text with its tables brought up to date. */
+export function renderActionReadme(name: string, readme: string): string {
+  const open = `<!-- action-docs:${name} -->`
+  const close = `<!-- /action-docs:${name} -->`
+  const start = readme.indexOf(open)
+  const end = readme.indexOf(close)
+  if (start < 0 || end < start) return readme
+  return `${readme.slice(0, start + open.length)}\n\n${actionTables(name)}\n\n${readme.slice(end)}`
 }
 
 if (
   process.argv[1] &&
   import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')
 ) {
-  const file = join(root, 'README.md')
-  writeFileSync(file, renderReadme(readFileSync(file, 'utf8')))
-  console.log('README.md action tables rewritten')
+  for (const name of actionNames()) {
+    const file = actionReadmePath(name)
+    writeFileSync(file, renderActionReadme(name, readFileSync(file, 'utf8')))
+    console.log(`actions/${name}/README.md tables rewritten`)
+  }
 }

@@ -1,42 +1,75 @@
 import { describe, expect, it } from '@jest/globals'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as prettier from 'prettier'
-import { renderReadme } from '../../scripts/action-docs.js'
+import {
+  actionNames,
+  actionReadmePath,
+  renderActionReadme
+} from '../../scripts/action-docs.js'
 
-// Keeps the README true: each action has a section with a usage example and
-// input/output tables identical to what its action.yml declares.
+// Keeps the documents true: the root README stays a short front door that
+// links every action, and each action folder has a README with a usage
+// example and input/output tables identical to what its action.yml declares.
 const root = new URL('../..', import.meta.url).pathname
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
-const actions = readdirSync(join(root, 'actions')).sort()
+const actions = actionNames()
 
 describe('README', () => {
-  it.each(actions)(
-    'has a section for %s with a usage example and its tables',
-    (name) => {
-      expect(readme).toContain(`<!-- action-docs:${name} -->`)
-      expect(readme).toContain(`<!-- /action-docs:${name} -->`)
-      expect(readme).toMatch(new RegExp(`uses: [^\\n]*actions/${name}@`))
-    }
-  )
-
-  it('lists every input and output exactly as the action.yml files declare them (npm run docs)', async () => {
-    const options = {
-      ...(await prettier.resolveConfig(join(root, 'README.md'))),
-      parser: 'markdown'
-    }
-    const expected = await prettier.format(renderReadme(readme), options)
-    expect(readme).toBe(expected)
+  it('is the front door: at most 12 KB', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(12 * 1024)
   })
 
-  it('names the commands a newcomer needs', () => {
+  it.each(actions)('links the README of %s', (name) => {
+    expect(readme).toContain(`(actions/${name}/README.md)`)
+  })
+
+  it('names the commands a newcomer needs, without sudo', () => {
     for (const command of [
       'npm ci',
-      'scripts/test-env.sh up',
+      'bash scripts/test-env.sh up',
       'npm test',
       'npm run rehearse'
     ]) {
       expect(readme).toContain(command)
     }
+    expect(readme).not.toMatch(/\bsudo\b/)
+  })
+
+  it('links documents that exist', () => {
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)]
+      .map((match) => match[1])
+      .filter((target) => !/^[a-z]+:/.test(target))
+    expect(links.length).toBeGreaterThan(5)
+    for (const target of links) {
+      expect({ target, exists: existsSync(join(root, target)) }).toEqual({
+        target,
+        exists: true
+      })
+    }
+  })
+})
+
+describe.each(actions)('actions/%s/README.md', (name) => {
+  const file = actionReadmePath(name)
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
+
+  it('exists, with a usage example and the table markers', () => {
+    expect(existsSync(file)).toBe(true)
+    expect(text).toMatch(new RegExp(`uses: [^\\n]*actions/${name}@`))
+    expect(text).toContain(`<!-- action-docs:${name} -->`)
+    expect(text).toContain(`<!-- /action-docs:${name} -->`)
+  })
+
+  it('lists every input and output exactly as action.yml declares them (npm run docs)', async () => {
+    const options = {
+      ...(await prettier.resolveConfig(file)),
+      parser: 'markdown'
+    }
+    const expected = await prettier.format(
+      renderActionReadme(name, text),
+      options
+    )
+    expect(text).toBe(expected)
   })
 })
