@@ -38,7 +38,7 @@ import {
   parseDockerfile,
   stageNames
 } from '../docker/dockerfile.js'
-import type { ExecRunner } from '../docker/exec-runner.js'
+import type { CommandRunner } from '../common/command-runner.js'
 import {
   renderSummary,
   type BuildSummary,
@@ -67,7 +67,7 @@ export interface MountCacheStore {
 }
 
 export interface BuildDeps {
-  exec: ExecRunner
+  runner: CommandRunner
   store: MountCacheStore
   now: () => number
 }
@@ -246,7 +246,7 @@ async function restoreMounts(
       await rename(entry.path, join(injectDir, String(i)))
     }
     await injectCacheMounts({
-      exec: deps.exec,
+      runner: deps.runner,
       mounts: restored.map((e) => e.mount),
       utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
       dir: injectDir,
@@ -317,7 +317,7 @@ async function saveMounts(
   try {
     const extractDir = join(workDir, 'extract')
     await extractCacheMounts({
-      exec: deps.exec,
+      runner: deps.runner,
       mounts: toSave.map((e) => e.mount),
       utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
       dir: extractDir,
@@ -369,8 +369,8 @@ async function comparePackages(
   if (!inputs.compareTo) return undefined
   try {
     const [before, after] = await Promise.all([
-      listImagePackages(deps.exec, inputs.compareTo),
-      listImagePackages(deps.exec, builtRef)
+      listImagePackages(deps.runner, inputs.compareTo),
+      listImagePackages(deps.runner, builtRef)
     ])
     const changes = diffPackages(before, after)
     return {
@@ -412,7 +412,7 @@ export async function buildImage(
   const nonce = String(started)
 
   const builder = await timed(deps, timings, 'detect builder', () =>
-    detectBuilder(deps.exec, inputs.builder)
+    detectBuilder(deps.runner, inputs.builder)
   )
   core.info(
     `Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`
@@ -489,7 +489,7 @@ export async function buildImage(
   const builderInfo = builder
   const stages = stageNames(parseDockerfile(dockerfile))
   const build = await timed(deps, timings, 'build', () =>
-    runBuildx(deps.exec, buildxArgs(request, builderInfo), {
+    runBuildx(deps.runner, buildxArgs(request, builderInfo), {
       print: (line) => core.info(line),
       stages
     })
@@ -510,7 +510,7 @@ export async function buildImage(
     }
     const exported = await timed(deps, timings, 'export layer cache', () =>
       runBuildx(
-        deps.exec,
+        deps.runner,
         cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
         { print: (line) => core.info(`[cache export] ${line}`) }
       )

@@ -1,7 +1,7 @@
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import { runAction, setOutputs } from '../common/action.js'
-import { execRunner } from '../docker/exec-runner.js'
+import { actionsCommandRunner } from '../common/command-runner.js'
 import { buildImage, type MountCacheStore } from './build-image.js'
 import { getInputs } from './inputs.js'
 
@@ -17,7 +17,7 @@ export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = getInputs()
     const outcome = await buildImage(inputs, {
-      exec: execRunner,
+      runner: actionsCommandRunner,
       store: actionsCache,
       now: () => Date.now()
     })

@@ -3,7 +3,7 @@ import { context } from '@actions/github'
 import { runAction, setOutputs } from '../common/action.js'
 import { systemClock } from '../common/clock.js'
 import { markdownTable } from '../common/summary.js'
-import { actionsExecRunner } from '../git/git-runner.js'
+import { actionsCommandRunner } from '../common/command-runner.js'
 import { createGitHubClient, parseRepository } from '../github/client.js'
 import { getInputs } from './inputs.js'
 import { PickReport, pickPullRequest } from './pick-pull-request.js'
@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
       {
         client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
         repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
-        runner: actionsExecRunner,
+        runner: actionsCommandRunner,
         sleep: (ms) => systemClock.sleep(ms),
         tempDir: process.env.RUNNER_TEMP,
         log: (message) => core.info(message)

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CommandRunner, Git } from '../git/git-runner.js'
+import type { CommandRunner } from '../common/command-runner.js'
+import { Git } from '../git/git.js'
 import { landCommits } from '../git/land-commits.js'
 import {
   fetchCommit,

@@ -1,4 +1,4 @@
-import type { ExecRunner } from './exec-runner.js'
+import type { CommandRunner } from '../common/command-runner.js'
 
 /** The BuildKit builder a build will run on. */
 export interface BuilderInfo {
@@ -51,10 +51,10 @@ export function cacheExporters(builder: BuilderInfo): Set<CacheExporter> {
 
 /** Asks buildx and the engine which builder and store a build will use. */
 export async function detectBuilder(
-  exec: ExecRunner,
+  runner: CommandRunner,
   builder?: string
 ): Promise<BuilderInfo> {
-  const inspect = await exec('docker', [
+  const inspect = await runner('docker', [
     'buildx',
     'inspect',
     ...(builder ? [builder] : [])
@@ -67,7 +67,7 @@ export async function detectBuilder(
   const { name, driver } = parseBuildxInspect(inspect.stdout)
   let containerdStore = false
   if (driver === 'docker') {
-    const info = await exec('docker', [
+    const info = await runner('docker', [
       'info',
       '--format',
       '{{json .DriverStatus}}'

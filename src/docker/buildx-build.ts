@@ -1,4 +1,4 @@
-import type { ExecRunner } from './exec-runner.js'
+import type { CommandRunner } from '../common/command-runner.js'
 import {
   JsonObjectStream,
   ProgressTracker,
@@ -38,7 +38,7 @@ function formatVertexEvent(
  * progress as it comes and keeping a per-step report.
  */
 export async function runBuildx(
-  exec: ExecRunner,
+  runner: CommandRunner,
   args: string[],
   options: {
     print?: ProgressPrinter
@@ -63,7 +63,7 @@ export async function runBuildx(
     }
   )
   const started = now()
-  const result = await exec('docker', args, {
+  const result = await runner('docker', args, {
     env: { BUILDX_METADATA_WARNINGS: 'true', ...(options.env ?? {}) },
     onStderr: (chunk) => stream.push(chunk)
   })

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CacheMount } from './cache-mounts.js'
-import type { ExecRunner } from './exec-runner.js'
+import type { CommandRunner } from '../common/command-runner.js'
 
 /**
  * Moving `RUN --mount=type=cache` contents in and out of the builder. No
@@ -66,7 +66,7 @@ export function injectDockerfile(
 }
 
 export interface SyncOptions {
-  exec: ExecRunner
+  runner: CommandRunner
   mounts: CacheMount[]
   utilityImage: string
   /** Local folder holding one numbered folder per mount. */
@@ -97,7 +97,7 @@ async function runHelperBuild(
   await mkdir(options.workDir, { recursive: true })
   const dockerfile = join(options.workDir, `${name}.Dockerfile`)
   await writeFile(dockerfile, dockerfileText)
-  const result = await options.exec('docker', [
+  const result = await options.runner('docker', [
     'buildx',
     'build',
     ...(options.builder ? ['--builder', options.builder] : []),

@@ -1,4 +1,4 @@
-import type { ExecRunner } from './exec-runner.js'
+import type { CommandRunner } from '../common/command-runner.js'
 
 /** Installed packages by name. */
 export interface PackageSet {
@@ -83,10 +83,10 @@ export function parsePackageListing(output: string): PackageSet {
 
 /** Lists an image's packages by running a shell in it, without network. */
 export async function listImagePackages(
-  exec: ExecRunner,
+  runner: CommandRunner,
   image: string
 ): Promise<PackageSet> {
-  const result = await exec('docker', [
+  const result = await runner('docker', [
     'run',
     '--rm',
     '--network',

@@ -1,4 +1,4 @@
-import { Git } from './git-runner.js'
+import { Git } from './git.js'
 
 const TRAILER = /\(cherry picked from commit ([0-9a-f]{7,40})\)/g
 

@@ -6,7 +6,7 @@ import {
   isAlreadyPicked,
   PickedCommit
 } from './cherry-pick.js'
-import { Git } from './git-runner.js'
+import { Git } from './git.js'
 import { fetchBranch, recentMessages } from './partial-fetch.js'
 import { pushHead, PushFailure } from './push.js'
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Git } from './git-runner.js'
+import { Git } from './git.js'
 
 /** Who commits: the cherry-picks keep their authors, the committer is this. */
 export interface Identity {

@@ -1,4 +1,4 @@
-import { Git } from './git-runner.js'
+import { Git } from './git.js'
 
 /** Why a push did not land. */
 export type PushFailure = 'race' | 'workflow-permission' | 'rejected'

@@ -3,17 +3,9 @@ import {
   getInputs,
   parseIdentity
 } from '../../src/cherry-pick-to-release/inputs.js'
+import { setInputs } from '../support/action-inputs.js'
 
 const saved = { ...process.env }
-
-function setInputs(inputs: Record<string, string>): void {
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith('INPUT_')) delete process.env[key]
-  }
-  for (const [name, value] of Object.entries(inputs)) {
-    process.env[`INPUT_${name.toUpperCase()}`] = value
-  }
-}
 
 afterEach(() => {
   process.env = { ...saved }

@@ -8,15 +8,14 @@ import {
   getOptionalInput,
   getRequiredInput
 } from '../../src/common/inputs.js'
+import { clearInputs, setInputs } from '../support/action-inputs.js'
 
 function setInput(name: string, value: string): void {
-  process.env[`INPUT_${name.toUpperCase()}`] = value
+  setInputs({ [name]: value })
 }
 
 afterEach(() => {
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith('INPUT_')) delete process.env[key]
-  }
+  clearInputs()
 })
 
 describe('input parsers', () => {

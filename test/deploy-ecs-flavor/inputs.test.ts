@@ -1,23 +1,16 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { getInputs } from '../../src/deploy-ecs-flavor/inputs.js'
 import { releaseTags } from '../../src/deploy-ecs-flavor/release-tags.js'
+import { clearInputs, setInputs } from '../support/action-inputs.js'
 
 const IMAGE = 'registry.local/monolith:1.0'
-
-function setInputs(inputs: Record<string, string>): void {
-  for (const [name, value] of Object.entries(inputs)) {
-    process.env[`INPUT_${name.toUpperCase()}`] = value
-  }
-}
 
 const workspace = process.env.GITHUB_WORKSPACE
 
 afterEach(() => {
   if (workspace === undefined) delete process.env.GITHUB_WORKSPACE
   else process.env.GITHUB_WORKSPACE = workspace
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith('INPUT_')) delete process.env[key]
-  }
+  clearInputs()
 })
 
 describe('getInputs', () => {

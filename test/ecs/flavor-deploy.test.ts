@@ -23,7 +23,7 @@ import {
   type DeployFlavor
 } from '../../src/ecs/flavor-manifest.js'
 import type { WatchResult, WatchTarget } from '../../src/ecs/types.js'
-import { describedTaskDefinition } from './task-definitions.js'
+import { describedTaskDefinition } from '../support/task-definitions.js'
 
 const ecsMock = mockClient(ECSClient)
 const client = new ECSClient({ region: 'us-east-1' })

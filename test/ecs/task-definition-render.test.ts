@@ -10,7 +10,7 @@ import {
   registrableTaskDefinition,
   renderTaskDefinition
 } from '../../src/ecs/task-definition-render.js'
-import { describedTaskDefinition } from './task-definitions.js'
+import { describedTaskDefinition } from '../support/task-definitions.js'
 
 const image = 'registry.example/monolith@sha256:' + 'a'.repeat(64)
 

@@ -4,7 +4,8 @@ import {
   cherryPickedSources,
   isAlreadyPicked
 } from '../../src/git/cherry-pick.js'
-import { CommandResult, Git } from '../../src/git/git-runner.js'
+import type { CommandResult } from '../../src/common/command-runner.js'
+import { Git } from '../../src/git/git.js'
 import { parseLog } from '../../src/git/partial-fetch.js'
 
 const A = 'a'.repeat(40)

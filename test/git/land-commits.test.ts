@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { CommandResult, Git } from '../../src/git/git-runner.js'
+import type { CommandResult } from '../../src/common/command-runner.js'
+import { Git } from '../../src/git/git.js'
 import { landCommits, LandRequest } from '../../src/git/land-commits.js'
 
 const SOURCE = 'f'.repeat(40)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { classifyPushFailure, pushHead } from '../../src/git/push.js'
-import { Git } from '../../src/git/git-runner.js'
+import { Git } from '../../src/git/git.js'
 
 describe('classifyPushFailure', () => {
   it.each([

@@ -4,20 +4,13 @@ import {
   problemsError,
   resolveTargets
 } from '../../src/wait-healthy/targets.js'
+import { clearInputs, setInputs } from '../support/action-inputs.js'
 
 const manifest = new URL('../fixtures/ecs-flavors.yml', import.meta.url)
   .pathname
 
-function setInputs(inputs: Record<string, string>): void {
-  for (const [name, value] of Object.entries(inputs)) {
-    process.env[`INPUT_${name.toUpperCase()}`] = value
-  }
-}
-
 afterEach(() => {
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith('INPUT_')) delete process.env[key]
-  }
+  clearInputs()
 })
 
 describe('getInputs', () => {

@@ -1,51 +1,5 @@
-import { getExecOutput } from '@actions/exec'
-
-/** What one process run gave back. Failures are values, not exceptions. */
-export interface CommandResult {
-  exitCode: number
-  stdout: string
-  stderr: string
-}
-
-/** Options a runner honours; `env` is added to the parent environment. */
-export interface CommandOptions {
-  cwd?: string
-  env?: Record<string, string>
-}
-
-/**
- * Runs a program and never throws on a non-zero exit. Injected into the git
- * domain so unit tests can script git's answers without a process.
- */
-export type CommandRunner = (
-  command: string,
-  args: readonly string[],
-  options?: CommandOptions
-) => Promise<CommandResult>
-
-/** The runner actions use: `@actions/exec`, quiet, output captured. */
-export const actionsExecRunner: CommandRunner = async (
-  command,
-  args,
-  options = {}
-) => {
-  const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined) env[key] = value
-  }
-  Object.assign(env, options.env ?? {})
-  const result = await getExecOutput(command, [...args], {
-    cwd: options.cwd,
-    env,
-    ignoreReturnCode: true,
-    silent: true
-  })
-  return {
-    exitCode: result.exitCode,
-    stdout: result.stdout,
-    stderr: result.stderr
-  }
-}
+/** git in one repository directory, through the injected command runner. */
+import type { CommandResult, CommandRunner } from '../common/command-runner.js'
 
 /** A git command that failed where failure was not expected. */
 export class GitError extends Error {
