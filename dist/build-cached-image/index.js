@@ -38404,7 +38404,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9126);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(512);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -38413,7 +38413,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9126:
+/***/ 512:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -98274,17 +98274,18 @@ function setOutputs(outputs) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/docker/exec-runner.ts
+;// CONCATENATED MODULE: ./src/common/command-runner.ts
+/** The one way src/ runs a program, injected so unit tests can script its answers. */
 
-/** The runner the action uses: `@actions/exec`, silent, output captured. */
-const execRunner = async (command, args, options = {}) => {
+/** The runner actions use: `@actions/exec`, silent, output captured. */
+const actionsCommandRunner = async (command, args, options = {}) => {
     const env = {};
     for (const [key, value] of Object.entries(process.env)) {
         if (value !== undefined)
             env[key] = value;
     }
     Object.assign(env, options.env ?? {});
-    const result = await getExecOutput(command, args, {
+    const result = await getExecOutput(command, [...args], {
         cwd: options.cwd,
         env,
         input: options.input,
@@ -98646,7 +98647,7 @@ function formatVertexEvent(vertex, event) {
  * Runs buildx with the given arguments (which must ask for rawjson), printing
  * progress as it comes and keeping a per-step report.
  */
-async function runBuildx(exec, args, options = {}) {
+async function runBuildx(runner, args, options = {}) {
     const print = options.print ?? (() => undefined);
     const now = options.now ?? Date.now;
     const messages = [];
@@ -98656,7 +98657,7 @@ async function runBuildx(exec, args, options = {}) {
         print(line);
     });
     const started = now();
-    const result = await exec('docker', args, {
+    const result = await runner('docker', args, {
         env: { BUILDX_METADATA_WARNINGS: 'true', ...(options.env ?? {}) },
         onStderr: (chunk) => stream.push(chunk)
     });
@@ -98727,8 +98728,8 @@ function cacheExporters(builder) {
     return new Set(['inline', 'registry', 'local', 'gha']);
 }
 /** Asks buildx and the engine which builder and store a build will use. */
-async function detectBuilder(exec, builder) {
-    const inspect = await exec('docker', [
+async function detectBuilder(runner, builder) {
+    const inspect = await runner('docker', [
         'buildx',
         'inspect',
         ...(builder ? [builder] : [])
@@ -98739,7 +98740,7 @@ async function detectBuilder(exec, builder) {
     const { name, driver } = parseBuildxInspect(inspect.stdout);
     let containerdStore = false;
     if (driver === 'docker') {
-        const info = await exec('docker', [
+        const info = await runner('docker', [
             'info',
             '--format',
             '{{json .DriverStatus}}'
@@ -99214,7 +99215,7 @@ async function runHelperBuild(options, name, dockerfileText, output, context, wh
     await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
     const dockerfile = (0,external_node_path_namespaceObject.join)(options.workDir, `${name}.Dockerfile`);
     await (0,promises_namespaceObject.writeFile)(dockerfile, dockerfileText);
-    const result = await options.exec('docker', [
+    const result = await options.runner('docker', [
         'buildx',
         'build',
         ...(options.builder ? ['--builder', options.builder] : []),
@@ -99689,8 +99690,8 @@ function parsePackageListing(output) {
     };
 }
 /** Lists an image's packages by running a shell in it, without network. */
-async function listImagePackages(exec, image) {
-    const result = await exec('docker', [
+async function listImagePackages(runner, image) {
+    const result = await runner('docker', [
         'run',
         '--rm',
         '--network',
@@ -99977,7 +99978,7 @@ async function restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce) {
             await (0,promises_namespaceObject.rename)(entry.path, (0,external_node_path_namespaceObject.join)(injectDir, String(i)));
         }
         await injectCacheMounts({
-            exec: deps.exec,
+            runner: deps.runner,
             mounts: restored.map((e) => e.mount),
             utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
             dir: injectDir,
@@ -100034,7 +100035,7 @@ async function saveMounts(entries, inputs, deps, dockerfile, report, workDir, no
     try {
         const extractDir = (0,external_node_path_namespaceObject.join)(workDir, 'extract');
         await extractCacheMounts({
-            exec: deps.exec,
+            runner: deps.runner,
             mounts: toSave.map((e) => e.mount),
             utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
             dir: extractDir,
@@ -100077,8 +100078,8 @@ async function comparePackages(inputs, deps, builtRef, warnings) {
         return undefined;
     try {
         const [before, after] = await Promise.all([
-            listImagePackages(deps.exec, inputs.compareTo),
-            listImagePackages(deps.exec, builtRef)
+            listImagePackages(deps.runner, inputs.compareTo),
+            listImagePackages(deps.runner, builtRef)
         ]);
         const changes = diffPackages(before, after);
         return {
@@ -100113,7 +100114,7 @@ async function buildImage(inputs, deps) {
     const workDir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), `build-cached-image-${started}`);
     await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     const nonce = String(started);
-    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.exec, inputs.builder));
+    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.runner, inputs.builder));
     info(`Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`);
     if (inputs.platforms.length > 1 &&
         builder.driver === 'docker' &&
@@ -100172,7 +100173,7 @@ async function buildImage(inputs, deps) {
     };
     const builderInfo = builder;
     const stages = stageNames(dockerfile_parseDockerfile(dockerfile));
-    const build = await timed(deps, timings, 'build', () => runBuildx(deps.exec, buildxArgs(request, builderInfo), {
+    const build = await timed(deps, timings, 'build', () => runBuildx(deps.runner, buildxArgs(request, builderInfo), {
         print: (line) => info(line),
         stages
     }));
@@ -100191,7 +100192,7 @@ async function buildImage(inputs, deps) {
         if (!report.firstMiss && report.totalSteps > 0) {
             return 'skipped: every step was cached';
         }
-        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.exec, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`) }));
+        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.runner, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`) }));
         if (exported.exitCode === 0)
             return 'written';
         const reason = buildFailureMessage(exported).split('\n')[0];
@@ -100493,7 +100494,7 @@ async function run() {
     await runAction(async () => {
         const inputs = getInputs();
         const outcome = await buildImage(inputs, {
-            exec: execRunner,
+            runner: actionsCommandRunner,
             store: actionsCache,
             now: () => Date.now()
         });
