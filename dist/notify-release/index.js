@@ -32257,6 +32257,17 @@ function codeBlock(text, language = '') {
 
 ;// CONCATENATED MODULE: ./src/chat/slack-webhook.ts
 /**
+ * Slack reads `<...>` as a link or a mention (`<!channel>`, `<https://evil|docs>`)
+ * and `&` as the start of an entity, so text from pull requests (anyone can
+ * title one) is escaped to stay literal.
+ */
+function escapeSlackText(text) {
+    return text
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;');
+}
+/**
  * Posts a message to a Slack incoming webhook. A chat outage must never fail
  * a release, so this reports instead of throwing.
  */
@@ -37553,11 +37564,9 @@ async function run() {
         let slack = 'skipped';
         if (inputs.slackWebhookUrl) {
             const list = pulls.map((p) => `• #${p.number} ${p.title} (${p.author ?? '?'})`);
-            const text = [
-                `${inputs.headline}: ${inputs.image}`,
-                runUrl,
-                ...list
-            ].join('\n');
+            const text = [`${inputs.headline}: ${inputs.image}`, runUrl, ...list]
+                .map(escapeSlackText)
+                .join('\n');
             const posted = await postToSlack(inputs.slackWebhookUrl, text);
             slack = posted.ok ? 'sent' : 'failed';
             if (!posted.ok)

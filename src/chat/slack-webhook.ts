@@ -1,4 +1,16 @@
 /**
+ * Slack reads `<...>` as a link or a mention (`<!channel>`, `<https://evil|docs>`)
+ * and `&` as the start of an entity, so text from pull requests (anyone can
+ * title one) is escaped to stay literal.
+ */
+export function escapeSlackText(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+}
+
+/**
  * Posts a message to a Slack incoming webhook. A chat outage must never fail
  * a release, so this reports instead of throwing.
  */

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { runAction, setOutputs } from '../common/action.js'
 import { markdownTable } from '../common/summary.js'
-import { postToSlack } from '../chat/slack-webhook.js'
+import { escapeSlackText, postToSlack } from '../chat/slack-webhook.js'
 import { createGitHubClient, parseRepository } from '../github/client.js'
 import {
   commentOnce,
@@ -47,11 +47,9 @@ export async function run(): Promise<void> {
       const list = pulls.map(
         (p) => `• #${p.number} ${p.title} (${p.author ?? '?'})`
       )
-      const text = [
-        `${inputs.headline}: ${inputs.image}`,
-        runUrl,
-        ...list
-      ].join('\n')
+      const text = [`${inputs.headline}: ${inputs.image}`, runUrl, ...list]
+        .map(escapeSlackText)
+        .join('\n')
       const posted = await postToSlack(inputs.slackWebhookUrl, text)
       slack = posted.ok ? 'sent' : 'failed'
       if (!posted.ok) core.warning(`Slack message not sent: ${posted.detail}`)

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
@@ -13,6 +13,10 @@ import { messages, runAction } from '../support/runner-harness.js'
 
 // notify-release's built bundle against the GitHub stand-in and real git:
 // which PRs a deploy brought, including ones that arrived by cherry-pick.
+// Each test runs the bundle in a child process; a loaded machine needs more
+// than the 5 s default.
+jest.setTimeout(60_000)
+
 let standIn: GitHubStandIn
 let fixture: GitFixture
 let slack: Server
@@ -122,6 +126,35 @@ describe('notify-release', () => {
     expect(JSON.parse(again.outputs.commented)).toEqual([])
     expect(again.outputs.slack).toBe('skipped')
     expect(standIn.comments(fixture.fullName, squash.number)).toHaveLength(1)
+  })
+
+  it('posts a hostile pull request title to Slack as literal text', async () => {
+    const hostile =
+      '<!channel> urgent <https://evil.example/login|release notes> & more'
+    const before = await git(fixture.bare, 'rev-parse', 'refs/heads/main')
+    const pr = await mergePullRequest(fixture, 'squash', {
+      title: hostile,
+      commits: [
+        { file: 'app/banner.py', content: 'BANNER = 1\n', message: 'Banner' }
+      ]
+    })
+    const after = await git(fixture.bare, 'rev-parse', 'refs/heads/main')
+
+    const result = await notify({
+      environment: 'staging',
+      commit: after,
+      'previous-commit': before,
+      'slack-webhook-url': slackUrl,
+      'comment-on-pull-requests': 'false'
+    })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.slack).toBe('sent')
+    const text = slackMessages.at(-1) ?? ''
+    expect(text).toContain(
+      `#${pr.number} &lt;!channel&gt; urgent &lt;https://evil.example/login|release notes&gt; &amp; more`
+    )
+    expect(text).not.toContain('<!channel>')
+    expect(text).not.toContain('<https://evil.example')
   })
 
   it('finds the original PR of a commit cherry-picked onto the release branch', async () => {
