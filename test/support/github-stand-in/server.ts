@@ -498,6 +498,26 @@ export class GitHubStandIn {
       }
       return [201, await this.pullPayload(state, pull)]
     }
+    if (rest === '/git/refs' && request.method === 'POST') {
+      const ref = String(input.ref ?? '')
+      const sha = String(input.sha ?? '')
+      if (!/^refs\/heads\/./.test(ref) || !/^[0-9a-f]{40}$/.test(sha)) {
+        throw new HttpError(422, 'Invalid request: ref and sha required')
+      }
+      try {
+        await git(state.bareDir, ['cat-file', '-e', `${sha}^{commit}`])
+      } catch {
+        throw new HttpError(422, 'Object does not exist')
+      }
+      try {
+        await git(state.bareDir, ['check-ref-format', ref])
+        // The empty old value makes git refuse a ref that already exists.
+        await git(state.bareDir, ['update-ref', ref, sha, ''])
+      } catch {
+        throw new HttpError(422, 'Reference already exists')
+      }
+      return [201, { ref, object: { sha, type: 'commit' } }]
+    }
     if ((m = /^\/git\/matching-refs\/heads\/?(.*)$/.exec(rest))) {
       const prefix = m[1]
       const branches = await this.branches(state)
