@@ -180,7 +180,7 @@ function trusts(policy: TrustPolicy, claims: Record<string, string>): boolean {
 function trustPolicies(markdown: string): Map<string, TrustPolicy> {
   const found = new Map<string, TrustPolicy>()
   for (const match of markdown.matchAll(
-    /trust policy of the (\w+) role[^\n]*\n+```json\n([\s\S]*?)\n```/g
+    /trust policy of the (\w+) role[\s\S]*?```json\n([\s\S]*?)\n```/g
   )) {
     found.set(match[1], JSON.parse(match[2]) as TrustPolicy)
   }
