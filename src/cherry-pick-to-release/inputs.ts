@@ -8,7 +8,6 @@ import {
   getOptionalInput,
   getRequiredInput
 } from '../common/inputs.js'
-import { branchGlobToRegExp } from '../git/release-branch.js'
 import { Identity } from '../git/partial-fetch.js'
 import { MergeCommitStrategy } from '../github/merge-method.js'
 import { validateTemplate } from './templates.js'
@@ -67,7 +66,11 @@ export function getInputs(): Inputs {
   }
   const releaseBranchPattern =
     getOptionalInput('release-branch-pattern') ?? 'release/*'
-  branchGlobToRegExp(releaseBranchPattern)
+  if (/\s/.test(releaseBranchPattern) || releaseBranchPattern.startsWith('!')) {
+    throw new ConfigurationError(
+      `Input "release-branch-pattern" has "${releaseBranchPattern}"; expected one branch glob such as release/* (no spaces, no negation)`
+    )
+  }
 
   const repositoryUrl =
     getOptionalInput('repository-url') ?? defaultRepositoryUrl()

@@ -63,18 +63,27 @@ export interface ConflictMessage {
   mode: 'push' | 'pull-request'
 }
 
+/**
+ * Quotes one word for a POSIX shell: a valid branch name can hold `$(...)`
+ * or a backtick, which must stay text when the command is pasted.
+ */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
 /** The exact commands that redo the pick on a developer's machine. */
 export function localCommands(message: ConflictMessage): string {
+  const q = shellQuote
   const pick = ['git cherry-pick -x']
   if (message.mainline) pick.push(`-m ${message.mainline}`)
   pick.push(...message.shas)
   const land =
     message.mode === 'push'
-      ? `git push origin HEAD:${message.target}`
-      : `git push origin HEAD:${message.branch}  # then open a pull request into ${message.target}`
+      ? `git push origin ${q(`HEAD:refs/heads/${message.target}`)}`
+      : `git push origin ${q(`HEAD:refs/heads/${message.branch}`)}  # then open a pull request into ${q(message.target)}`
   return [
-    `git fetch origin ${message.target} ${message.shas.join(' ')}`,
-    `git switch --create ${message.branch} origin/${message.target}`,
+    `git fetch origin ${q(message.target)} ${message.shas.join(' ')}`,
+    `git switch --create ${q(message.branch)} ${q(`origin/${message.target}`)}`,
     pick.join(' '),
     '# fix the conflicts, then for each stop:',
     'git add <files> && git cherry-pick --continue',
@@ -123,4 +132,9 @@ export function workflowPermissionComment(target: string): string {
 /** A failure comment with one line saying what went wrong. */
 export function failureComment(reason: string): string {
   return withMarker([`❌ Cherry-pick not done: ${reason}`])
+}
+
+/** A request not acted upon (who asked, or which target), with the rule. */
+export function refusalComment(lines: string[]): string {
+  return withMarker([`🚫 ${lines[0] ?? ''}`, ...lines.slice(1)])
 }

@@ -14,7 +14,6 @@ import { branchExists, listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
 import { addComment, addLabels, removeLabel } from '../github/issues.js'
 import { resolveMergeMethod, selectCommits } from '../github/merge-method.js'
-import { hasWriteAccess } from '../github/permissions.js'
 import {
   addAssignees,
   createPullRequest,
@@ -24,6 +23,7 @@ import {
   PullRequestInfo
 } from '../github/pull-requests.js'
 import { dispatchWorkflow } from '../github/workflows.js'
+import { refuseRequest } from './authorize.js'
 import { Inputs } from './inputs.js'
 import {
   conflictComment,
@@ -90,12 +90,25 @@ export async function pickPullRequest(
     }
   }
 
-  if (request.source === 'comment') {
-    const user = request.requester ?? ''
-    if (!(await hasWriteAccess(client, repo, user))) {
-      return fail(
-        `@${user} asked with /cherry-pick but has no write access to ${repo.owner}/${repo.repo}.`
-      )
+  const parent = deps.tempDir ?? tmpdir()
+  await mkdir(parent, { recursive: true })
+  const refusal = await refuseRequest(
+    {
+      client,
+      repo,
+      git: new Git(parent, deps.runner),
+      label: inputs.label,
+      releaseBranchPattern: inputs.releaseBranchPattern
+    },
+    request
+  )
+  if (refusal) {
+    await addComment(client, repo, number, refusal.comment)
+    return {
+      result: 'failed',
+      message: refusal.message,
+      pullNumber: number,
+      commits: []
     }
   }
 
@@ -146,8 +159,6 @@ export async function pickPullRequest(
   }
   deps.log(`Target branch: ${target}`)
 
-  const parent = deps.tempDir ?? tmpdir()
-  await mkdir(parent, { recursive: true })
   const work = await mkdtemp(join(parent, 'cherry-pick-'))
   try {
     return await pickInto(deps, inputs, pr, target, work)

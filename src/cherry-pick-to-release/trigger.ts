@@ -11,7 +11,11 @@ export type Trigger =
       branch?: string
       /** The label that asked, re-added by a comment on an open PR. */
       label?: string
-      /** Who wrote the comment; their permission is checked. */
+      /**
+       * Who asked (the commenter, or who added the label of a labeled
+       * event); for a merge it is read from the label's events. Checked
+       * for write access before anything happens.
+       */
       requester?: string
       /** Further labels asking for other targets, not handled by this run. */
       ignoredLabels?: string[]
@@ -58,6 +62,7 @@ export interface EventPayload {
   pull_request?: { number?: number; merged?: boolean; labels?: Labelled[] }
   issue?: { number?: number; pull_request?: unknown }
   comment?: { body?: string; user?: { login?: string } }
+  sender?: { login?: string }
 }
 
 const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
@@ -94,6 +99,7 @@ export function parseTrigger(
         source: 'labeled',
         pullNumber: pull.number,
         label: added,
+        requester: payload.sender?.login ?? '',
         ...request
       }
     }

@@ -1,4 +1,5 @@
 import type { CommandRunner } from '../common/command-runner.js'
+import picomatch from 'picomatch'
 
 /** Installed packages by name. */
 export interface PackageSet {
@@ -145,21 +146,6 @@ export function diffPackages(
   ]
 }
 
-/** A `*`/`?` glob as a whole-name, case-insensitive pattern. */
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split('')
-    .map((c) =>
-      c === '*'
-        ? '.*'
-        : c === '?'
-          ? '.'
-          : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    )
-    .join('')
-  return new RegExp(`^${body}$`, 'i')
-}
-
 /**
  * The changes matching any pattern (`libpq*`, `python:django`, `os:openssl`):
  * a `kind:` prefix limits a pattern to OS or Python packages.
@@ -172,12 +158,13 @@ export function matchingChanges(
     const prefixed = /^(os|python):(.+)$/.exec(pattern)
     return {
       kind: prefixed?.[1] as PackageKind | undefined,
-      regex: globToRegExp(prefixed ? prefixed[2] : pattern)
+      // Case-insensitive: pip and apt treat `Django` and `django` alike.
+      matches: picomatch(prefixed ? prefixed[2] : pattern, { nocase: true })
     }
   })
   return changes.filter((change) =>
     compiled.some(
-      (p) => (!p.kind || p.kind === change.kind) && p.regex.test(change.name)
+      (p) => (!p.kind || p.kind === change.kind) && p.matches(change.name)
     )
   )
 }

@@ -68,7 +68,7 @@ export async function cherryPick(
   for (const [index, sha] of shas.entries()) {
     const args = ['cherry-pick', '-x']
     if (options.mainline) args.push('-m', String(options.mainline))
-    const result = await git.try([...args, sha])
+    const result = await git.try([...args, '--end-of-options', sha])
     if (result.exitCode === 0) {
       picked.push({
         source: sha,

@@ -67,6 +67,7 @@ export async function fetchBranch(
     '--no-tags',
     '--filter=blob:none',
     `--depth=${Math.max(1, depth)}`,
+    '--end-of-options',
     'origin',
     `+refs/heads/${branch}:refs/remotes/origin/${branch}`
   ])
@@ -82,12 +83,16 @@ export async function fetchCommit(
   sha: string,
   depth: number
 ): Promise<void> {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
+    throw new Error(`"${sha}" is not a full commit SHA`)
+  }
   await git.run([
     'fetch',
     '--quiet',
     '--no-tags',
     '--filter=blob:none',
     `--depth=${Math.max(1, depth)}`,
+    '--end-of-options',
     'origin',
     sha
   ])

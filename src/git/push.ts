@@ -33,7 +33,7 @@ export async function pushHead(
   branch: string,
   options: { force?: boolean } = {}
 ): Promise<PushOutcome> {
-  const args = ['push', '--porcelain', 'origin']
+  const args = ['push', '--porcelain', '--end-of-options', 'origin']
   args.push(`${options.force ? '+' : ''}HEAD:refs/heads/${branch}`)
   const result = await git.try(args)
   if (result.exitCode === 0) return { status: 'pushed' }

@@ -1,56 +1,32 @@
-/**
- * Turns a branch glob (`release/*`, `v*.x`, `release/**`) into an anchored
- * regular expression: `*` stays within one path segment, `**` crosses them.
- */
-export function branchGlobToRegExp(pattern: string): RegExp {
-  let source = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i]
-    if (char === '*' && pattern[i + 1] === '*') {
-      source += '.*'
-      i++
-    } else if (char === '*') {
-      source += '[^/]*'
-    } else if (char === '?') {
-      source += '[^/]'
-    } else {
-      source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    }
-  }
-  return new RegExp(`^${source}$`)
+import picomatch from 'picomatch'
+import { Git } from './git-runner.js'
+
+// picomatch gives the glob semantics people know from workflow `branches:`
+// filters: `*` stays within one path segment, `**` crosses them, `[...]`
+// and `{a,b}` work. `dot` because a branch segment may start with a dot.
+const GLOB_OPTIONS = { dot: true }
+
+/** A test for branch names against a glob such as `release/*`. */
+export function branchMatcher(pattern: string): (name: string) => boolean {
+  const isMatch = picomatch(pattern, GLOB_OPTIONS)
+  return (name) => isMatch(name)
 }
 
-/** The literal part of a glob before its first wildcard, for a ref prefix query. */
+/** The literal part of a glob up to its last `/`, for a ref prefix query. */
 export function globPrefix(pattern: string): string {
-  const index = pattern.search(/[*?[]/)
-  const literal = index === -1 ? pattern : pattern.slice(0, index)
+  const scan = picomatch.scan(pattern)
+  const literal = scan.isGlob ? (scan.base ? `${scan.base}/` : '') : pattern
   // The matching-refs API takes whole path segments best; keep up to the last `/`.
   return literal.slice(0, literal.lastIndexOf('/') + 1)
 }
 
-/**
- * Compares branch names the way people read versions and dates: runs of
- * digits as numbers (`release/1.10` after `release/1.9`, `2026-07-01` after
- * `2026-06-30`), everything else as text.
- */
+// Runs of digits compare as numbers: `release/1.10` after `release/1.9`,
+// `2026-07-01` after `2026-06-30`.
+const versionCollator = new Intl.Collator('en', { numeric: true })
+
+/** Compares branch names the way people read versions and dates. */
 export function compareVersionAware(a: string, b: string): number {
-  const split = (text: string): string[] => text.match(/\d+|\D+/g) ?? []
-  const left = split(a)
-  const right = split(b)
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const x = left[i]
-    const y = right[i]
-    if (x === y) continue
-    const bothNumbers = /^\d/.test(x) && /^\d/.test(y)
-    if (bothNumbers) {
-      const diff = Number(x) - Number(y)
-      if (diff !== 0) return diff < 0 ? -1 : 1
-      // `01` vs `1`: equal value, the longer spelling sorts later.
-      return x.length - y.length < 0 ? -1 : 1
-    }
-    return x < y ? -1 : 1
-  }
-  return left.length - right.length
+  return versionCollator.compare(a, b)
 }
 
 /** The newest of `branches` matching `pattern`, or undefined when none do. */
@@ -58,7 +34,20 @@ export function newestBranch(
   branches: readonly string[],
   pattern: string
 ): string | undefined {
-  const matcher = branchGlobToRegExp(pattern)
-  const matching = branches.filter((name) => matcher.test(name))
-  return matching.sort(compareVersionAware).at(-1)
+  const matches = branchMatcher(pattern)
+  return branches.filter(matches).sort(compareVersionAware).at(-1)
+}
+
+/**
+ * Whether git itself accepts `name` as a branch name (`git check-ref-format
+ * --branch`), so a label or comment cannot smuggle an option or a
+ * revision expression into a git command.
+ */
+export async function isValidBranchName(
+  git: Git,
+  name: string
+): Promise<boolean> {
+  if (!name || name.startsWith('-')) return false
+  const result = await git.try(['check-ref-format', '--branch', name])
+  return result.exitCode === 0 && result.stdout.trim() === name
 }

@@ -265,7 +265,7 @@ describe('cherry-pick-to-release end to end', () => {
     expect(comment.body).toContain('@alice')
     expect(comment.body).toContain('`app/settings.py`')
     expect(comment.body).toContain(`git cherry-pick -x ${pr.mergeCommitSha}`)
-    expect(comment.body).toContain('git switch --create cherry-pick/')
+    expect(comment.body).toContain("git switch --create 'cherry-pick/")
     expect(standIn.pull(fx.fullName, pr.number).labels).toContain(
       'cherry-pick-conflict'
     )
@@ -542,7 +542,8 @@ describe('cherry-pick-to-release triggers and bad input', () => {
       '`release/9.9`'
     )
 
-    standIn.pull(fx.fullName, pr.number).labels = ['cherry-pick']
+    standIn.pull(fx.fullName, pr.number).labels = []
+    standIn.addLabel(fx.fullName, pr.number, 'cherry-pick', 'octocat')
     const none = await pick(
       'pull_request_target',
       await closedEvent(pr.number),

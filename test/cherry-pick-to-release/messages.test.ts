@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import { ConfigurationError } from '../../src/common/errors.js'
 import {
   COMMENT_MARKER,
   conflictComment,
   localCommands,
   pickedComment,
+  shellQuote,
   waitComment,
   workflowPermissionComment
 } from '../../src/cherry-pick-to-release/messages.js'
@@ -43,12 +45,12 @@ describe('comment text', () => {
 
   it('gives the exact commands to redo a conflicting pick', () => {
     expect(localCommands(conflict).split('\n')).toEqual([
-      `git fetch origin release/1.2 ${A} ${B}`,
-      'git switch --create cherry-pick/42-to-release/1.2 origin/release/1.2',
+      `git fetch origin 'release/1.2' ${A} ${B}`,
+      "git switch --create 'cherry-pick/42-to-release/1.2' 'origin/release/1.2'",
       `git cherry-pick -x ${A} ${B}`,
       '# fix the conflicts, then for each stop:',
       'git add <files> && git cherry-pick --continue',
-      'git push origin HEAD:release/1.2'
+      "git push origin 'HEAD:refs/heads/release/1.2'"
     ])
     expect(
       localCommands({
@@ -58,6 +60,20 @@ describe('comment text', () => {
         mode: 'pull-request'
       })
     ).toContain(`git cherry-pick -x -m 1 ${A}`)
+  })
+
+  it('quotes branch names so a pasted command runs no substitution', () => {
+    const hostile = "release/$(touch${IFS}pwned)'x"
+    const text = localCommands({ ...conflict, target: hostile })
+    expect(text).toContain(
+      `git fetch origin 'release/$(touch\${IFS}pwned)'\\''x' ${A} ${B}`
+    )
+    // The shell gives the name back as text: nothing is substituted.
+    const echoed = execFileSync('sh', [
+      '-c',
+      `printf %s ${shellQuote(hostile)}`
+    ])
+    expect(echoed.toString()).toBe(hostile)
   })
 
   it('mentions the author, the files and that nothing was pushed', () => {

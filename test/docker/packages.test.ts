@@ -105,4 +105,10 @@ describe('diffPackages and matchingChanges', () => {
     expect(matchingChanges(changes, ['os:django'])).toEqual([])
     expect(matchingChanges(changes, ['tzdata'])).toEqual([])
   })
+
+  it('reads [...] as a character class, as branch globs do', () => {
+    expect(matchingChanges(changes, ['libpq[0-9]']).map((c) => c.name)).toEqual(
+      ['libpq5']
+    )
+  })
 })

@@ -43,7 +43,14 @@ describe('cherryPick', () => {
       args[0] === 'rev-parse' ? { stdout: 'new-sha\n' } : {}
     )
     const outcome = await cherryPick(git, [A], { mainline: 1 })
-    expect(calls[0]).toEqual(['cherry-pick', '-x', '-m', '1', A])
+    expect(calls[0]).toEqual([
+      'cherry-pick',
+      '-x',
+      '-m',
+      '1',
+      '--end-of-options',
+      A
+    ])
     expect(outcome).toEqual({
       status: 'picked',
       picked: [{ source: A, sha: 'new-sha' }],

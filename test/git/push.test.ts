@@ -35,10 +35,17 @@ describe('pushHead', () => {
     expect(await pushHead(git, 'release/1.2')).toEqual({ status: 'pushed' })
     await pushHead(git, 'cherry-pick/7-to-release/1.2', { force: true })
     expect(calls).toEqual([
-      ['push', '--porcelain', 'origin', 'HEAD:refs/heads/release/1.2'],
       [
         'push',
         '--porcelain',
+        '--end-of-options',
+        'origin',
+        'HEAD:refs/heads/release/1.2'
+      ],
+      [
+        'push',
+        '--porcelain',
+        '--end-of-options',
         'origin',
         '+HEAD:refs/heads/cherry-pick/7-to-release/1.2'
       ]

@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
+import { actionsExecRunner, Git } from '../../src/git/git-runner.js'
 import {
-  branchGlobToRegExp,
+  branchMatcher,
   compareVersionAware,
   globPrefix,
+  isValidBranchName,
   newestBranch
 } from '../../src/git/release-branch.js'
 
@@ -35,9 +37,12 @@ describe('newestBranch', () => {
     expect(newestBranch(['main', 'develop'], 'release/*')).toBeUndefined()
   })
 
-  it('treats a final version above pre-releases of the same number', () => {
+  it('sorts a version before its longer pre-release spelling, and below the next version', () => {
     expect(compareVersionAware('v2.0', 'v2.0-rc1')).toBeLessThan(0)
     expect(compareVersionAware('v2.1', 'v2.0-rc1')).toBeGreaterThan(0)
+    expect(compareVersionAware('release/10.0', 'release/9.99')).toBeGreaterThan(
+      0
+    )
   })
 })
 
@@ -49,17 +54,42 @@ describe('branch globs', () => {
     ['v?.x', 'v1.x', true],
     ['v?.x', 'v10.x', false],
     ['release/1.+', 'release/1.+', true],
-    ['release/1.+', 'release/11', false]
+    ['release/1.+', 'release/11', false],
+    // `[` is a character class, as in workflow branch filters.
+    ['release/[0-9]*', 'release/1.2', true],
+    ['release/[0-9]*', 'release/x', false],
+    ['release/{1,2}.*', 'release/2.0', true],
+    ['release/*', 'production', false],
+    ['release/*', 'release/$(touch${IFS}pwned)', true]
   ])('%s matches %s: %s', (pattern, name, expected) => {
-    expect(branchGlobToRegExp(pattern).test(name)).toBe(expected)
+    expect(branchMatcher(pattern)(name)).toBe(expected)
   })
 
   it.each([
     ['release/*', 'release/'],
     ['release/v*', 'release/'],
+    ['release/[0-9]*', 'release/'],
     ['*', ''],
-    ['stable', '']
+    ['stable', ''],
+    ['release/1.9', 'release/']
   ])('queries refs under the literal prefix of %s', (pattern, prefix) => {
     expect(globPrefix(pattern)).toBe(prefix)
+  })
+})
+
+describe('isValidBranchName (real git check-ref-format)', () => {
+  const git = new Git(process.cwd(), actionsExecRunner)
+  it.each([
+    ['release/1.2', true],
+    ['release/$(touch${IFS}pwned)', true],
+    ['release/a b', false],
+    ['-x', false],
+    ['--upload-pack=evil', false],
+    ['release/..', false],
+    ['@{-1}', false],
+    ['release/x.lock', false],
+    ['', false]
+  ])('%s: %s', async (name, expected) => {
+    expect(await isValidBranchName(git, name)).toBe(expected)
   })
 })

@@ -87,6 +87,8 @@ export async function createGitFixture(
   await git(work, 'push', '--quiet', 'origin', '--all')
   const fullName = 'acme/monolith'
   standIn.addRepository(fullName, bare)
+  // octocat sends the fixture's events and adds its labels: a maintainer.
+  standIn.setPermission(fullName, 'octocat', 'write')
   return { root, bare, work, url: `file://${bare}`, fullName, standIn }
 }
 
@@ -116,6 +118,8 @@ export interface PullSpec {
   title: string
   commits: readonly FileCommit[]
   labels?: string[]
+  /** Who added `labels` (default octocat, who has write access). */
+  labeledBy?: string
   author?: string
   body?: string
 }
@@ -152,18 +156,22 @@ export async function openPullRequest(
 ): Promise<PullState> {
   const number = fixture.standIn.nextNumber(fixture.fullName)
   const branch = await pushPullBranch(fixture, number, spec)
-  return fixture.standIn.addPullRequest(fixture.fullName, {
-    number,
-    title: spec.title,
-    body: spec.body ?? '',
-    author: spec.author ?? 'dev-eloper',
-    state: 'open',
-    merged: false,
-    mergeCommitSha: null,
-    baseRef: 'main',
-    labels: spec.labels ?? [],
-    ...branch
-  })
+  return fixture.standIn.addPullRequest(
+    fixture.fullName,
+    {
+      number,
+      title: spec.title,
+      body: spec.body ?? '',
+      author: spec.author ?? 'dev-eloper',
+      state: 'open',
+      merged: false,
+      mergeCommitSha: null,
+      baseRef: 'main',
+      labels: spec.labels ?? [],
+      ...branch
+    },
+    spec.labeledBy
+  )
 }
 
 /**
@@ -203,18 +211,22 @@ export async function mergePullRequest(
   }
   await git(work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main')
   const mergeCommitSha = await git(work, 'rev-parse', 'HEAD')
-  return fixture.standIn.addPullRequest(fixture.fullName, {
-    number,
-    title: spec.title,
-    body: spec.body ?? '',
-    author: spec.author ?? 'dev-eloper',
-    state: 'closed',
-    merged: true,
-    mergeCommitSha,
-    baseRef: 'main',
-    labels: spec.labels ?? [],
-    ...branch
-  })
+  return fixture.standIn.addPullRequest(
+    fixture.fullName,
+    {
+      number,
+      title: spec.title,
+      body: spec.body ?? '',
+      author: spec.author ?? 'dev-eloper',
+      state: 'closed',
+      merged: true,
+      mergeCommitSha,
+      baseRef: 'main',
+      labels: spec.labels ?? [],
+      ...branch
+    },
+    spec.labeledBy
+  )
 }
 
 /** Subjects and bodies of the last `count` commits of an origin branch. */

@@ -73,6 +73,13 @@ export interface DispatchState {
   inputs: Record<string, string>
 }
 
+/** A label added to an issue or pull request, and by whom. */
+export interface LabelEventState {
+  number: number
+  label: string
+  actor: string
+}
+
 interface RepoState {
   owner: string
   repo: string
@@ -81,6 +88,7 @@ interface RepoState {
   comments: Map<number, CommentState[]>
   permissions: Map<string, string>
   dispatches: DispatchState[]
+  labelEvents: LabelEventState[]
   nextNumber: number
 }
 
@@ -141,15 +149,20 @@ export class GitHubStandIn {
       comments: new Map(),
       permissions: new Map(),
       dispatches: [],
+      labelEvents: [],
       nextNumber: 1
     })
   }
 
-  /** Registers a pull request (usually already merged by the fixture). */
+  /**
+   * Registers a pull request (usually already merged by the fixture); its
+   * labels count as added by `labeledBy` (default `octocat`).
+   */
   addPullRequest(
     fullName: string,
     pull: Omit<PullState, 'number' | 'assignees' | 'draft' | 'labels'> &
-      Partial<Pick<PullState, 'number' | 'labels'>>
+      Partial<Pick<PullState, 'number' | 'labels'>>,
+    labeledBy = 'octocat'
   ): PullState {
     const state = this.repo(fullName)
     const number = pull.number ?? state.nextNumber
@@ -162,7 +175,22 @@ export class GitHubStandIn {
       draft: false
     }
     state.pulls.set(number, stored)
+    for (const label of stored.labels) {
+      state.labelEvents.push({ number, label, actor: labeledBy })
+    }
     return stored
+  }
+
+  /** Adds a label as `actor` did, with its `labeled` issue event. */
+  addLabel(
+    fullName: string,
+    number: number,
+    label: string,
+    actor: string
+  ): void {
+    const pull = this.pull(fullName, number)
+    if (!pull.labels.includes(label)) pull.labels.push(label)
+    this.repo(fullName).labelEvents.push({ number, label, actor })
   }
 
   /** Reserves the next issue/PR number. */
@@ -474,6 +502,11 @@ export class GitHubStandIn {
       const pull = this.pullOf(state, m[1])
       for (const name of (input.labels as string[]) ?? []) {
         if (!pull.labels.includes(name)) pull.labels.push(name)
+        state.labelEvents.push({
+          number: pull.number,
+          label: name,
+          actor: 'github-actions[bot]'
+        })
       }
       return [200, pull.labels.map((name, id) => ({ id, name }))]
     }
@@ -517,6 +550,21 @@ export class GitHubStandIn {
         throw new HttpError(422, 'Reference already exists')
       }
       return [201, { ref, object: { sha, type: 'commit' } }]
+    }
+    if ((m = /^\/issues\/(\d+)\/events$/.exec(rest))) {
+      const number = Number(m[1])
+      const events = state.labelEvents
+        .filter((event) => event.number === number)
+        .map((event, index) => ({
+          id: index + 1,
+          event: 'labeled',
+          actor: { login: event.actor, type: 'User' },
+          label: { name: event.label, color: 'ededed' },
+          created_at: new Date().toISOString()
+        }))
+      const page = Number(request.query.page ?? 1)
+      const perPage = Number(request.query.per_page ?? 30)
+      return [200, events.slice((page - 1) * perPage, page * perPage)]
     }
     if ((m = /^\/git\/matching-refs\/heads\/?(.*)$/.exec(rest))) {
       const prefix = m[1]
