@@ -1,4 +1,4 @@
-import { Git } from '../git/git-runner.js'
+import { Git } from '../git/git.js'
 import { branchMatcher, isValidBranchName } from '../git/release-branch.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
 import { whoAddedLabel } from '../github/label-events.js'

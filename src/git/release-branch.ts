@@ -1,5 +1,5 @@
 import picomatch from 'picomatch'
-import { Git } from './git-runner.js'
+import { Git } from './git.js'
 
 // picomatch gives the glob semantics people know from workflow `branches:`
 // filters: `*` stays within one path segment, `**` crosses them, `[...]`

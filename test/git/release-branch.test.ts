@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { actionsExecRunner, Git } from '../../src/git/git-runner.js'
+import { actionsCommandRunner } from '../../src/common/command-runner.js'
+import { Git } from '../../src/git/git.js'
 import {
   branchMatcher,
   compareVersionAware,
@@ -78,7 +79,7 @@ describe('branch globs', () => {
 })
 
 describe('isValidBranchName (real git check-ref-format)', () => {
-  const git = new Git(process.cwd(), actionsExecRunner)
+  const git = new Git(process.cwd(), actionsCommandRunner)
   it.each([
     ['release/1.2', true],
     ['release/$(touch${IFS}pwned)', true],
