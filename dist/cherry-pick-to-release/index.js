@@ -31719,7 +31719,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6854);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1633);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31728,7 +31728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6854:
+/***/ 1633:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39779,10 +39779,11 @@ function codeBlock(text, language = '') {
     return `${fence}${language}\n${text}\n${fence}`;
 }
 
-;// CONCATENATED MODULE: ./src/git/git-runner.ts
+;// CONCATENATED MODULE: ./src/common/command-runner.ts
+/** The one way src/ runs a program, injected so unit tests can script its answers. */
 
-/** The runner actions use: `@actions/exec`, quiet, output captured. */
-const actionsExecRunner = async (command, args, options = {}) => {
+/** The runner actions use: `@actions/exec`, silent, output captured. */
+const actionsCommandRunner = async (command, args, options = {}) => {
     const env = {};
     for (const [key, value] of Object.entries(process.env)) {
         if (value !== undefined)
@@ -39792,8 +39793,13 @@ const actionsExecRunner = async (command, args, options = {}) => {
     const result = await getExecOutput(command, [...args], {
         cwd: options.cwd,
         env,
+        input: options.input,
         ignoreReturnCode: true,
-        silent: true
+        silent: true,
+        listeners: {
+            stdout: (data) => options.onStdout?.(data.toString()),
+            stderr: (data) => options.onStderr?.(data.toString())
+        }
     });
     return {
         exitCode: result.exitCode,
@@ -39801,47 +39807,6 @@ const actionsExecRunner = async (command, args, options = {}) => {
         stderr: result.stderr
     };
 };
-/** A git command that failed where failure was not expected. */
-class GitError extends Error {
-    args;
-    result;
-    constructor(args, result) {
-        super(`git ${args.join(' ')} failed with exit code ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
-        this.args = args;
-        this.result = result;
-        this.name = 'GitError';
-    }
-}
-/** One repository directory and the runner that drives git in it. */
-class Git {
-    dir;
-    runner;
-    env;
-    constructor(dir, runner, env = {}) {
-        this.dir = dir;
-        this.runner = runner;
-        this.env = env;
-    }
-    /** Runs git; the result comes back whatever the exit code. */
-    async try(args) {
-        return this.runner('git', args, {
-            cwd: this.dir,
-            env: {
-                // Never wait on a prompt for credentials or an editor in CI.
-                GIT_TERMINAL_PROMPT: '0',
-                GIT_EDITOR: 'true',
-                ...this.env
-            }
-        });
-    }
-    /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
-    async run(args) {
-        const result = await this.try(args);
-        if (result.exitCode !== 0)
-            throw new GitError(args, result);
-        return result.stdout;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/github/client.ts
 
@@ -40069,6 +40034,49 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/git/git.ts
+/** A git command that failed where failure was not expected. */
+class GitError extends Error {
+    args;
+    result;
+    constructor(args, result) {
+        super(`git ${args.join(' ')} failed with exit code ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
+        this.args = args;
+        this.result = result;
+        this.name = 'GitError';
+    }
+}
+/** One repository directory and the runner that drives git in it. */
+class Git {
+    dir;
+    runner;
+    env;
+    constructor(dir, runner, env = {}) {
+        this.dir = dir;
+        this.runner = runner;
+        this.env = env;
+    }
+    /** Runs git; the result comes back whatever the exit code. */
+    async try(args) {
+        return this.runner('git', args, {
+            cwd: this.dir,
+            env: {
+                // Never wait on a prompt for credentials or an editor in CI.
+                GIT_TERMINAL_PROMPT: '0',
+                GIT_EDITOR: 'true',
+                ...this.env
+            }
+        });
+    }
+    /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
+    async run(args) {
+        const result = await this.try(args);
+        if (result.exitCode !== 0)
+            throw new GitError(args, result);
+        return result.stdout;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/git/cherry-pick.ts
 const TRAILER = /\(cherry picked from commit ([0-9a-f]{7,40})\)/g;
 /**
@@ -41230,7 +41238,7 @@ async function run() {
         const report = await pickPullRequest({
             client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
             repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
-            runner: actionsExecRunner,
+            runner: actionsCommandRunner,
             sleep: (ms) => systemClock.sleep(ms),
             tempDir: process.env.RUNNER_TEMP,
             log: (message) => info(message)
