@@ -40908,7 +40908,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(512);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4709);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40917,7 +40917,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 512:
+/***/ 4709:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40926,7 +40926,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// NAMESPACE OBJECT: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
+// NAMESPACE OBJECT: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
 var mappers_namespaceObject = {};
 __nccwpck_require__.r(mappers_namespaceObject);
 __nccwpck_require__.d(mappers_namespaceObject, {
@@ -64807,7 +64807,7 @@ async function parseXML(str, opts = {}) {
     return parsedXml;
 }
 //# sourceMappingURL=xml.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/log.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -72003,7 +72003,7 @@ class UserDelegationKeyCredential {
 // Licensed under the MIT License.
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/constants.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 const esm_utils_constants_SDK_VERSION = "12.31.0";
@@ -72230,7 +72230,7 @@ const utils_constants_PathStylePorts = [
     "11104",
 ];
 //# sourceMappingURL=constants.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/Pipeline.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/Pipeline.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -72502,7 +72502,7 @@ function isCoreHttpPolicyFactory(factory) {
     });
 }
 //# sourceMappingURL=Pipeline.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/index.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/models/index.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -72767,7 +72767,7 @@ var KnownStorageErrorCode;
     KnownStorageErrorCode["BlobAccessTierNotSupportedForAccountType"] = "BlobAccessTierNotSupportedForAccountType";
 })(KnownStorageErrorCode || (KnownStorageErrorCode = {}));
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -81098,7 +81098,7 @@ const BlockBlobGetBlockListExceptionHeaders = {
     },
 };
 //# sourceMappingURL=mappers.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/parameters.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/models/parameters.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -82773,7 +82773,7 @@ const listType = {
     },
 };
 //# sourceMappingURL=parameters.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/service.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/service.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -83098,7 +83098,7 @@ const filterBlobsOperationSpec = {
     serializer: xmlSerializer,
 };
 //# sourceMappingURL=service.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/container.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/container.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -83815,7 +83815,7 @@ const container_getAccountInfoOperationSpec = {
     serializer: container_xmlSerializer,
 };
 //# sourceMappingURL=container.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/blob.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/blob.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -84846,7 +84846,7 @@ const setTagsOperationSpec = {
     serializer: blob_xmlSerializer,
 };
 //# sourceMappingURL=blob.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/pageBlob.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/pageBlob.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -85305,7 +85305,7 @@ const copyIncrementalOperationSpec = {
     serializer: pageBlob_xmlSerializer,
 };
 //# sourceMappingURL=pageBlob.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/appendBlob.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/appendBlob.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -85529,7 +85529,7 @@ const sealOperationSpec = {
     serializer: appendBlob_xmlSerializer,
 };
 //# sourceMappingURL=appendBlob.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/blockBlob.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/blockBlob.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -85898,7 +85898,7 @@ const getBlockListOperationSpec = {
     serializer: blockBlob_xmlSerializer,
 };
 //# sourceMappingURL=blockBlob.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/operations/index.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/operations/index.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -85913,7 +85913,7 @@ const getBlockListOperationSpec = {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/storageClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/storageClient.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -85975,7 +85975,7 @@ class StorageClient extends ExtendedServiceClient {
     blockBlob;
 }
 //# sourceMappingURL=storageClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generated/src/index.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generated/src/index.js
 /*
  * Copyright (c) Microsoft Corporation.
  * Licensed under the MIT License.
@@ -85987,7 +85987,7 @@ class StorageClient extends ExtendedServiceClient {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/StorageContextClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/StorageContextClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -86005,7 +86005,7 @@ class StorageContextClient extends StorageClient {
     }
 }
 //# sourceMappingURL=StorageContextClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -86775,7 +86775,7 @@ function utils_common_assertResponse(response) {
     throw new TypeError(`Unexpected response object ${response}`);
 }
 //# sourceMappingURL=utils.common.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/StorageClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/StorageClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -86828,7 +86828,7 @@ class StorageClient_StorageClient {
     }
 }
 //# sourceMappingURL=StorageClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/tracing.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/tracing.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -86843,7 +86843,7 @@ const tracingClient = tracingClient_createTracingClient({
     namespace: "Microsoft.Storage",
 });
 //# sourceMappingURL=tracing.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/BlobSASPermissions.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/BlobSASPermissions.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -87037,7 +87037,7 @@ class BlobSASPermissions {
     }
 }
 //# sourceMappingURL=BlobSASPermissions.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/ContainerSASPermissions.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/ContainerSASPermissions.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -87257,7 +87257,7 @@ class ContainerSASPermissions {
     }
 }
 //# sourceMappingURL=ContainerSASPermissions.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/SasIPRange.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/SasIPRange.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -87271,7 +87271,7 @@ function ipRangeToString(ipRange) {
     return ipRange.end ? `${ipRange.start}-${ipRange.end}` : ipRange.start;
 }
 //# sourceMappingURL=SasIPRange.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/SASQueryParameters.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/SASQueryParameters.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -87635,7 +87635,7 @@ class SASQueryParameters {
     }
 }
 //# sourceMappingURL=SASQueryParameters.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/BlobSASSignatureValues.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/BlobSASSignatureValues.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -88302,7 +88302,7 @@ function SASSignatureValuesSanityCheckAndAutofill(blobSASSignatureValues) {
     return blobSASSignatureValues;
 }
 //# sourceMappingURL=BlobSASSignatureValues.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BlobLeaseClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BlobLeaseClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -88504,7 +88504,7 @@ class BlobLeaseClient {
     }
 }
 //# sourceMappingURL=BlobLeaseClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/RetriableReadableStream.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/RetriableReadableStream.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -88632,7 +88632,7 @@ class RetriableReadableStream extends external_node_stream_.Readable {
     }
 }
 //# sourceMappingURL=RetriableReadableStream.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BlobDownloadResponse.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BlobDownloadResponse.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -89098,7 +89098,7 @@ class BlobDownloadResponse {
     }
 }
 //# sourceMappingURL=BlobDownloadResponse.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroConstants.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroConstants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 const AVRO_SYNC_MARKER_SIZE = 16;
@@ -89106,7 +89106,7 @@ const AVRO_INIT_BYTES = new Uint8Array([79, 98, 106, 1]);
 const AVRO_CODEC_KEY = "avro.codec";
 const AVRO_SCHEMA_KEY = "avro.schema";
 //# sourceMappingURL=AvroConstants.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroParser.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroParser.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 class AvroParser {
@@ -89430,7 +89430,7 @@ class AvroRecordType extends AvroType {
     }
 }
 //# sourceMappingURL=AvroParser.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/utils/utils.common.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/utils/utils.common.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 function arraysEqual(a, b) {
@@ -89447,7 +89447,7 @@ function arraysEqual(a, b) {
     return true;
 }
 //# sourceMappingURL=utils.common.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroReader.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroReader.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 // TODO: Do a review of non-interfaces
@@ -89564,7 +89564,7 @@ class AvroReader {
     }
 }
 //# sourceMappingURL=AvroReader.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroReadable.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroReadable.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 class AvroReadable {
@@ -89572,7 +89572,7 @@ class AvroReadable {
 //# sourceMappingURL=AvroReadable.js.map
 ;// CONCATENATED MODULE: external "buffer"
 const external_buffer_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroReadableFromStream.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/AvroReadableFromStream.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -89659,14 +89659,14 @@ class AvroReadableFromStream extends AvroReadable {
     }
 }
 //# sourceMappingURL=AvroReadableFromStream.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/internal-avro/index.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/internal-avro/index.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/BlobQuickQueryStream.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/BlobQuickQueryStream.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -89783,7 +89783,7 @@ class BlobQuickQueryStream extends external_node_stream_.Readable {
     }
 }
 //# sourceMappingURL=BlobQuickQueryStream.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BlobQueryResponse.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BlobQueryResponse.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -90153,7 +90153,7 @@ class BlobQueryResponse {
     }
 }
 //# sourceMappingURL=BlobQueryResponse.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/models.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/models.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -90269,7 +90269,7 @@ function getBlobServiceAccountAudience(storageAccountName) {
     return `https://${storageAccountName}.blob.core.windows.net/.default`;
 }
 //# sourceMappingURL=models.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/PageBlobRangeResponse.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/PageBlobRangeResponse.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -91527,7 +91527,7 @@ class LroEngine extends Poller {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/pollers/BlobStartCopyFromUrlPoller.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/pollers/BlobStartCopyFromUrlPoller.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -91662,7 +91662,7 @@ function makeBlobBeginCopyFromURLPollOperation(state) {
     };
 }
 //# sourceMappingURL=BlobStartCopyFromUrlPoller.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/Range.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/Range.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -91684,7 +91684,7 @@ function rangeToString(iRange) {
         : `bytes=${iRange.offset}-`;
 }
 //# sourceMappingURL=Range.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/Batch.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/Batch.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 // In browser, during webpack or browserify bundling, this module will be replaced by 'events'
@@ -91817,7 +91817,7 @@ class Batch {
 //# sourceMappingURL=Batch.js.map
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -91950,7 +91950,7 @@ async function readStreamToLocalFile(rs, file) {
 const fsStat = external_node_util_.promisify(external_node_fs_namespaceObject.stat);
 const fsCreateReadStream = external_node_fs_namespaceObject.createReadStream;
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/Clients.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/Clients.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -94796,7 +94796,7 @@ class PageBlobClient extends BlobClient {
     }
 }
 //# sourceMappingURL=Clients.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BatchUtils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BatchUtils.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -94812,7 +94812,7 @@ function utf8ByteLength(str) {
     return Buffer.byteLength(str);
 }
 //# sourceMappingURL=BatchUtils.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BatchResponseParser.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BatchResponseParser.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -94955,7 +94955,7 @@ class BatchResponseParser {
     }
 }
 //# sourceMappingURL=BatchResponseParser.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/utils/Mutex.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/Mutex.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 var MutexLockStatus;
@@ -95021,7 +95021,7 @@ class Mutex {
     }
 }
 //# sourceMappingURL=Mutex.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BlobBatch.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BlobBatch.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -95296,7 +95296,7 @@ function batchHeaderFilterPolicy() {
     };
 }
 //# sourceMappingURL=BlobBatch.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BlobBatchClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BlobBatchClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -95469,7 +95469,7 @@ class BlobBatchClient {
     }
 }
 //# sourceMappingURL=BlobBatchClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/ContainerClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/ContainerClient.js
 
 
 
@@ -96763,7 +96763,7 @@ class ContainerClient extends StorageClient_StorageClient {
     }
 }
 //# sourceMappingURL=ContainerClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/AccountSASPermissions.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/AccountSASPermissions.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -96989,7 +96989,7 @@ class AccountSASPermissions {
     }
 }
 //# sourceMappingURL=AccountSASPermissions.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/AccountSASResourceTypes.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/AccountSASResourceTypes.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -97060,7 +97060,7 @@ class AccountSASResourceTypes {
     }
 }
 //# sourceMappingURL=AccountSASResourceTypes.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/AccountSASServices.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/AccountSASServices.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -97139,7 +97139,7 @@ class AccountSASServices {
     }
 }
 //# sourceMappingURL=AccountSASServices.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/sas/AccountSASSignatureValues.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/sas/AccountSASSignatureValues.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -97240,7 +97240,7 @@ function generateAccountSASQueryParametersInternal(accountSASSignatureValues, sh
     };
 }
 //# sourceMappingURL=AccountSASSignatureValues.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/BlobServiceClient.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/BlobServiceClient.js
 
 
 
@@ -97943,7 +97943,7 @@ class BlobServiceClient extends StorageClient_StorageClient {
     }
 }
 //# sourceMappingURL=BlobServiceClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/generatedModels.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/generatedModels.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /** Known values of {@link EncryptionAlgorithmType} that the service accepts. */
@@ -97952,7 +97952,7 @@ var generatedModels_KnownEncryptionAlgorithmType;
     KnownEncryptionAlgorithmType["AES256"] = "AES256";
 })(generatedModels_KnownEncryptionAlgorithmType || (generatedModels_KnownEncryptionAlgorithmType = {}));
 //# sourceMappingURL=generatedModels.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/storage-blob/dist/esm/index.js
+;// CONCATENATED MODULE: ./node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/index.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -98739,7 +98739,7 @@ function isGhes() {
     const isLocalHost = hostname.endsWith('.LOCALHOST');
     return !isGitHubHost && !isGheHost && !isLocalHost;
 }
-function getCacheServiceVersion() {
+function config_getCacheServiceVersion() {
     // Cache service v2 is not supported on GHES. We will default to
     // cache service v1 even if the feature flag was enabled by user.
     if (isGhes())
@@ -98765,7 +98765,7 @@ function isCacheWritable(mode) {
     return mode === 'write' || mode === 'write-only';
 }
 function getCacheServiceURL() {
-    const version = getCacheServiceVersion();
+    const version = config_getCacheServiceVersion();
     // Based on the version of the cache service, we will determine which
     // URL to use.
     switch (version) {
@@ -100254,7 +100254,7 @@ function isFeatureAvailable() {
  */
 function restoreCache(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     return cache_awaiter(this, arguments, void 0, function* (paths, primaryKey, restoreKeys, options, enableCrossOsArchive = false) {
-        const cacheServiceVersion = getCacheServiceVersion();
+        const cacheServiceVersion = config_getCacheServiceVersion();
         core_debug(`Cache service version: ${cacheServiceVersion}`);
         checkPaths(paths);
         const cacheMode = getCacheMode();
@@ -100492,7 +100492,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
  */
 function cache_saveCache(paths_1, key_1, options_1) {
     return cache_awaiter(this, arguments, void 0, function* (paths, key, options, enableCrossOsArchive = false) {
-        const cacheServiceVersion = getCacheServiceVersion();
+        const cacheServiceVersion = config_getCacheServiceVersion();
         core_debug(`Cache service version: ${cacheServiceVersion}`);
         checkPaths(paths);
         checkKey(key);
@@ -100778,18 +100778,17 @@ function setOutputs(outputs) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/common/command-runner.ts
-/** The one way src/ runs a program, injected so unit tests can script its answers. */
+;// CONCATENATED MODULE: ./src/docker/exec-runner.ts
 
-/** The runner actions use: `@actions/exec`, silent, output captured. */
-const actionsCommandRunner = async (command, args, options = {}) => {
+/** The runner the action uses: `@actions/exec`, silent, output captured. */
+const execRunner = async (command, args, options = {}) => {
     const env = {};
     for (const [key, value] of Object.entries(process.env)) {
         if (value !== undefined)
             env[key] = value;
     }
     Object.assign(env, options.env ?? {});
-    const result = await getExecOutput(command, [...args], {
+    const result = await getExecOutput(command, args, {
         cwd: options.cwd,
         env,
         input: options.input,
@@ -101151,7 +101150,7 @@ function formatVertexEvent(vertex, event) {
  * Runs buildx with the given arguments (which must ask for rawjson), printing
  * progress as it comes and keeping a per-step report.
  */
-async function runBuildx(runner, args, options = {}) {
+async function runBuildx(exec, args, options = {}) {
     const print = options.print ?? (() => undefined);
     const now = options.now ?? Date.now;
     const messages = [];
@@ -101161,7 +101160,7 @@ async function runBuildx(runner, args, options = {}) {
         print(line);
     });
     const started = now();
-    const result = await runner('docker', args, {
+    const result = await exec('docker', args, {
         env: { BUILDX_METADATA_WARNINGS: 'true', ...(options.env ?? {}) },
         onStderr: (chunk) => stream.push(chunk)
     });
@@ -101202,10 +101201,30 @@ function isCacheExportFailure(run) {
 }
 
 ;// CONCATENATED MODULE: ./src/docker/builder-info.ts
-/** Reads `Name:` and `Driver:` from `docker buildx inspect` output. */
+/** Reads `Name:`, `Driver:` and the BuildKit version from `docker buildx inspect` output. */
 function parseBuildxInspect(text) {
     const field = (label) => new RegExp(`^${label}:\\s*(\\S+)`, 'm').exec(text)?.[1] ?? '';
-    return { name: field('Name'), driver: field('Driver') };
+    // Distribution builds of dockerd report v0.0.0+unknown: no version then.
+    const version = /^\s*Build[Kk]it(?: version)?:\s*v?(\d+)\.(\d+)/m.exec(text);
+    const buildkit = version && version[1] + version[2] !== '00'
+        ? [Number(version[1]), Number(version[2])]
+        : undefined;
+    return { name: field('Name'), driver: field('Driver'), buildkit };
+}
+/**
+ * Whether the builder's BuildKit speaks the Actions cache service v2
+ * (`url_v2`, BuildKit 0.20+, which Docker Engine 28 embeds). Unknown means
+ * yes: the export pass reports it if not.
+ */
+function speaksCacheV2(builder) {
+    if (builder.buildkit) {
+        const [major, minor] = builder.buildkit;
+        return major > 0 || minor >= 20;
+    }
+    if (builder.driver === 'docker' && builder.engineMajor !== undefined) {
+        return builder.engineMajor >= 28;
+    }
+    return true;
 }
 /** Whether `docker info`'s DriverStatus JSON says the containerd store is on. */
 function usesContainerdStore(driverStatusJson) {
@@ -101232,8 +101251,8 @@ function cacheExporters(builder) {
     return new Set(['inline', 'registry', 'local', 'gha']);
 }
 /** Asks buildx and the engine which builder and store a build will use. */
-async function detectBuilder(runner, builder) {
-    const inspect = await runner('docker', [
+async function detectBuilder(exec, builder) {
+    const inspect = await exec('docker', [
         'buildx',
         'inspect',
         ...(builder ? [builder] : [])
@@ -101241,91 +101260,368 @@ async function detectBuilder(runner, builder) {
     if (inspect.exitCode !== 0) {
         throw new Error(`docker buildx inspect${builder ? ` ${builder}` : ''} failed: ${inspect.stderr.trim().split('\n').pop() ?? ''}`);
     }
-    const { name, driver } = parseBuildxInspect(inspect.stdout);
+    const { name, driver, buildkit } = parseBuildxInspect(inspect.stdout);
     let containerdStore = false;
+    let engineMajor;
     if (driver === 'docker') {
-        const info = await runner('docker', [
+        const info = await exec('docker', [
             'info',
             '--format',
-            '{{json .DriverStatus}}'
+            '{{.ServerVersion}} {{json .DriverStatus}}'
         ]);
-        containerdStore =
-            info.exitCode === 0 && usesContainerdStore(info.stdout.trim());
+        if (info.exitCode === 0) {
+            const text = info.stdout.trim();
+            const space = text.indexOf(' ');
+            containerdStore = usesContainerdStore(text.slice(space + 1));
+            const major = /^(\d+)\./.exec(text)?.[1];
+            engineMajor = major ? Number(major) : undefined;
+        }
     }
-    return { name: name || builder || 'default', driver, containerdStore };
-}
-
-;// CONCATENATED MODULE: ./src/docker/cache-mount-alias.ts
-
-
-/**
- * A cache mount restored from an older key and barely changed by the build
- * (apt archives after two packages were added: 0.2 MB new in 407 MB) is not
- * uploaded again. Its new key gets a tiny entry naming the older one instead:
- * the next build's exact-key lookup still finds the key (and skips the
- * restore when the layer cache will hit), and a restore through the alias
- * fetches the older entry. Re-uploading hundreds of megabytes for a few new
- * files was the largest part of saving the mounts.
- */
-/** The file that makes a saved folder an alias. */
-const ALIAS_FILE = '.build-cached-image-alias';
-/** Only mounts at least this big are worth an alias. */
-const ALIAS_MIN_BYTES = 32 * 1024 * 1024;
-/** At most this share of the mount's bytes may be new. */
-const ALIAS_MAX_NEW_SHARE = 0.05;
-async function listFiles(dir) {
-    const sizes = new Map();
-    const names = await (0,promises_namespaceObject.readdir)(dir, { recursive: true }).catch(() => []);
-    for (const name of names) {
-        const info = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, name)).catch(() => undefined);
-        if (info?.isFile())
-            sizes.set(name, info.size);
-    }
-    return sizes;
-}
-function totalBytes(sizes) {
-    let total = 0;
-    for (const size of sizes.values())
-        total += size;
-    return total;
-}
-/** Bytes of files that are new, or whose size changed, since `before`. */
-function newBytes(before, after) {
-    let added = 0;
-    for (const [name, size] of after) {
-        if (before.get(name) !== size)
-            added += size;
-    }
-    return added;
-}
-/** Whether the folder after the build is close enough to what was restored. */
-function decideAlias(before, after) {
-    const total = totalBytes(after);
-    const added = newBytes(before, after);
     return {
-        alias: total >= ALIAS_MIN_BYTES && added <= total * ALIAS_MAX_NEW_SHARE,
-        newBytes: added,
-        totalBytes: total
+        name: name || builder || 'default',
+        driver,
+        containerdStore,
+        buildkit,
+        engineMajor
     };
 }
-/** Replaces the folder's content with an alias of `key`. */
-async function writeAlias(dir, key) {
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, ALIAS_FILE), JSON.stringify({ key }) + '\n');
+
+;// CONCATENATED MODULE: ./src/docker/actions-cache.ts
+// How this run reaches the GitHub Actions cache: protocol, URL and mode, read
+// from the variables the runner sets, the same way `@actions/cache` reads them.
+/** As `@actions/cache` decides it: a server that is not GitHub's cloud speaks v1. */
+function actions_cache_isGhes(serverUrl) {
+    const host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
+    return (host !== 'GITHUB.COM' &&
+        !host.endsWith('.GHE.COM') &&
+        !host.endsWith('.LOCALHOST'));
 }
-/** The key a restored folder points at, when it is an alias. */
-async function readAlias(dir) {
-    const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
-    if (names.length !== 1 || names[0] !== ALIAS_FILE)
-        return undefined;
+function actions_cache_access(mode) {
+    const value = mode.trim().toLowerCase();
+    // Unknown values are permissive, as in @actions/cache.
+    const read = !['none', 'write-only'].includes(value);
+    const write = !['none', 'read'].includes(value);
+    const off = [!read && 'reads', !write && 'writes']
+        .filter(Boolean)
+        .join(' and ');
+    return {
+        read,
+        write,
+        reason: off
+            ? `ACTIONS_CACHE_MODE is "${value}", which allows no ${off}`
+            : ''
+    };
+}
+/**
+ * The Actions cache this run can use, or why there is none. Runners on the
+ * v2 service set ACTIONS_CACHE_SERVICE_V2 and ACTIONS_RESULTS_URL, and
+ * ACTIONS_CACHE_URL only when the server still sends one; GHES sets
+ * ACTIONS_CACHE_URL. Both need ACTIONS_RUNTIME_TOKEN.
+ */
+function actionsCacheService(env) {
+    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && !actions_cache_isGhes(env.GITHUB_SERVER_URL);
+    const token = env.ACTIONS_RUNTIME_TOKEN ?? '';
+    const url = (v2 ? env.ACTIONS_RESULTS_URL : env.ACTIONS_CACHE_URL) ?? '';
+    const urlName = v2
+        ? 'ACTIONS_RESULTS_URL (cache service v2)'
+        : 'ACTIONS_CACHE_URL (cache service v1)';
+    if (!url || !token) {
+        const missing = [!url && urlName, !token && 'ACTIONS_RUNTIME_TOKEN']
+            .filter(Boolean)
+            .join(' and ');
+        return { missing: `${missing} not set` };
+    }
+    return {
+        service: {
+            protocol: v2 ? 'v2' : 'v1',
+            url,
+            token,
+            access: actions_cache_access(env.ACTIONS_CACHE_MODE ?? '')
+        }
+    };
+}
+/**
+ * The `type=gha` attributes that reach the service: BuildKit (0.20 and
+ * later) speaks v2 when given `url_v2`, v1 when given `url`.
+ */
+function ghaServiceAttrs(service) {
+    const url = service.protocol === 'v2' ? 'url_v2' : 'url';
+    return `type=gha,${url}=${service.url},token=${service.token}`;
+}
+
+;// CONCATENATED MODULE: ./src/docker/image-ref.ts
+
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::\d+)?$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+/** Whether a first path component is a registry host, as Docker decides it. */
+function looksLikeHost(component) {
+    return (component.includes('.') ||
+        component.includes(':') ||
+        component === 'localhost');
+}
+/**
+ * Parses a repository without tag or digest (`localhost:5000/monolith`),
+ * throwing a ConfigurationError that names `input` when it is malformed.
+ */
+function parseImageName(input, value) {
+    const parts = value.split('/');
+    let host;
+    if (parts.length > 1 && looksLikeHost(parts[0]))
+        host = parts.shift();
+    const bad = (host !== undefined && !HOST.test(host)) ||
+        parts.length === 0 ||
+        parts.some((part) => !COMPONENT.test(part)) ||
+        value.length > 255;
+    if (bad) {
+        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
+    }
+    const path = parts.join('/');
+    return { host, path, repository: host ? `${host}/${path}` : path };
+}
+/**
+ * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
+ * `image`; a full `repo:tag` is checked as given.
+ */
+function parseTag(input, image, value) {
+    const colon = value.lastIndexOf(':');
+    const slash = value.lastIndexOf('/');
+    if (!value.includes('/') && !value.includes(':')) {
+        if (!TAG.test(value))
+            throw malformedTag(input, value);
+        return `${image.repository}:${value}`;
+    }
+    if (colon <= slash)
+        throw malformedTag(input, value);
+    const repo = value.slice(0, colon);
+    const tag = value.slice(colon + 1);
+    if (!TAG.test(tag))
+        throw malformedTag(input, value);
     try {
-        const { key } = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, ALIAS_FILE), 'utf8'));
-        return typeof key === 'string' && key ? key : undefined;
+        parseImageName(input, repo);
     }
     catch {
-        return undefined;
+        throw malformedTag(input, value);
     }
+    return value;
+}
+function malformedTag(input, value) {
+    return new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a valid tag: a tag is up to 128 characters of [A-Za-z0-9_.-], not starting with . or -, optionally after repository:`);
+}
+/**
+ * A branch name as a tag-safe slug: `release/2024.06` → `release-2024.06`.
+ * Tags and cache scopes are built from it, so it stays short and lowercase.
+ */
+function branchSlug(branch) {
+    const slug = branch
+        .replace(/^refs\/(heads|tags)\//, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .replace(/-+$/, '')
+        .slice(0, 60);
+    return slug || 'detached';
+}
+
+;// CONCATENATED MODULE: ./src/docker/cache-plan.ts
+
+
+const CACHE_CHOICES = [
+    'auto',
+    'registry',
+    'gha',
+    'local',
+    'none'
+];
+const MAX_OPTIONS = 'mode=max';
+// image-manifest keeps the cache a plain image manifest, which ECR accepts.
+const REGISTRY_OPTIONS = `${MAX_OPTIONS},image-manifest=true,oci-mediatypes=true`;
+/** The registry cache reference of a branch, next to the image. */
+function registryCacheRef(image, branch) {
+    return `${image.repository}:buildcache-${branchSlug(branch)}`;
+}
+/** The gha scope of a branch; the image path keeps images of one repo apart. */
+function ghaScope(image, branch) {
+    return `${image.path.replace(/\//g, '-')}-${branchSlug(branch)}`;
+}
+function chain(branch, fallbacks) {
+    const seen = new Set();
+    const result = [];
+    for (const name of [branch, ...fallbacks]) {
+        const slug = branchSlug(name);
+        if (!seen.has(slug)) {
+            seen.add(slug);
+            result.push(name);
+        }
+    }
+    return result;
+}
+function registryPlan(input, writable) {
+    const branches = chain(input.branch, input.fallbackBranches);
+    return {
+        backend: 'registry',
+        cacheFrom: branches.map((b) => `type=registry,ref=${registryCacheRef(input.image, b)}`),
+        cacheTo: writable
+            ? [
+                `type=registry,ref=${registryCacheRef(input.image, input.branch)},${REGISTRY_OPTIONS}`
+            ]
+            : [],
+        warnings: [],
+        notes: []
+    };
+}
+function ghaPlan(input) {
+    const gha = input.gha;
+    const base = ghaServiceAttrs(gha);
+    return {
+        backend: 'gha',
+        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `${base},scope=${ghaScope(input.image, b)}`),
+        cacheTo: gha.access.write
+            ? [`${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`]
+            : [],
+        // A read-only cache is the runner's decision, not a failure: say so.
+        warnings: gha.access.write
+            ? []
+            : [
+                `the Actions cache is read only for this run (${gha.access.reason}): the gha layer cache is read, not written`
+            ],
+        notes: []
+    };
+}
+function localPlan(input) {
+    return {
+        backend: 'local',
+        cacheFrom: [`type=local,src=${input.localDir}`],
+        cacheTo: [`type=local,dest=${input.localDir},${MAX_OPTIONS}`],
+        warnings: [],
+        notes: []
+    };
+}
+function inlinePlan(input) {
+    // Inline cache travels inside the pushed image, so read the branch tags.
+    return {
+        backend: 'inline',
+        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `type=registry,ref=${input.image.repository}:${branchSlug(b)}`),
+        cacheTo: ['type=inline'],
+        warnings: [],
+        notes: []
+    };
+}
+/**
+ * Picks the layer cache: the one asked for when the builder and the
+ * surroundings allow it, else the next one that works, with a warning that
+ * says why. Never returns an exporter the builder lacks.
+ */
+function planCache(input) {
+    const plan = readOnly(input, chooseBackend(input));
+    if (input.compression !== 'zstd' || plan.backend === 'inline')
+        return plan;
+    // The cache and the image share their layer blobs only when both use the
+    // same compression; zstd also unpacks several times faster on the next
+    // runner, which is most of a warm build's time.
+    return {
+        ...plan,
+        cacheTo: plan.cacheTo.map((to) => `${to},compression=zstd`)
+    };
+}
+/** Drops every cache write when the run may not write shared caches. */
+function readOnly(input, plan) {
+    if (input.write !== false || plan.cacheTo.length === 0)
+        return plan;
+    return {
+        ...plan,
+        cacheTo: [],
+        notes: [...plan.notes, 'cache writes are off: the layer cache is only read']
+    };
+}
+function chooseBackend(input) {
+    const reasons = [];
+    const warnings = [];
+    const has = (e) => input.exporters.has(e);
+    // Under auto, passing over a backend is normal and only noted; when the
+    // user named one, not getting it deserves a warning.
+    const withWarnings = (plan) => {
+        const named = input.choice !== 'auto' && plan.backend !== input.choice;
+        return {
+            ...plan,
+            warnings: [...warnings, ...plan.warnings, ...(named ? reasons : [])],
+            notes: named ? [] : reasons
+        };
+    };
+    if (input.choice === 'none') {
+        return {
+            backend: 'none',
+            cacheFrom: [],
+            cacheTo: [],
+            warnings: [],
+            notes: []
+        };
+    }
+    const registryUsable = () => {
+        if (!has('registry')) {
+            reasons.push('the builder cannot export a registry cache (docker driver without the containerd image store)');
+            return false;
+        }
+        if (!input.image.host) {
+            reasons.push(`"${input.image.repository}" names no registry host`);
+            return false;
+        }
+        if (input.registry === 'unreachable') {
+            warnings.push(`registry ${input.image.host} is unreachable; building without its cache`);
+            return false;
+        }
+        return true;
+    };
+    const ghaUsable = () => {
+        if (!has('gha')) {
+            reasons.push('the builder cannot export a gha cache');
+            return false;
+        }
+        if (!input.gha) {
+            reasons.push(`${input.ghaMissing ?? 'no Actions cache service is set'}, so the Actions cache is out of reach`);
+            return false;
+        }
+        if (!input.gha.access.read) {
+            reasons.push(`the Actions cache is off for this run (${input.gha.access.reason})`);
+            return false;
+        }
+        if (input.gha.protocol === 'v2' && input.ghaV2 === false) {
+            reasons.push("the builder's BuildKit predates the Actions cache service v2 (url_v2 needs BuildKit 0.20+, Docker Engine 28+)");
+            return false;
+        }
+        return true;
+    };
+    if (input.choice === 'registry' || input.choice === 'auto') {
+        if (registryUsable()) {
+            if (input.registry === 'writable' && input.write !== false) {
+                return withWarnings(registryPlan(input, true));
+            }
+            // A run that may not write reads the registry cache all the same.
+            if (input.write === false && input.registry === 'writable') {
+                return withWarnings(registryPlan(input, false));
+            }
+            if (input.choice === 'registry') {
+                warnings.push(`registry ${input.image.host} refuses pushes; reading its cache without writing it`);
+                return withWarnings(registryPlan(input, false));
+            }
+        }
+    }
+    if (input.choice === 'gha' ||
+        input.choice === 'auto' ||
+        input.choice === 'registry') {
+        if (ghaUsable())
+            return withWarnings(ghaPlan(input));
+    }
+    if (has('local')) {
+        return withWarnings(localPlan(input));
+    }
+    // Only the classic docker driver gets here; inline is all it has.
+    if (input.image.host && input.registry !== 'unreachable') {
+        return withWarnings(inlinePlan(input));
+    }
+    warnings.push(...reasons);
+    warnings.push('no cache backend is usable; building without a layer cache');
+    return { backend: 'none', cacheFrom: [], cacheTo: [], warnings, notes: [] };
 }
 
 ;// CONCATENATED MODULE: ./src/docker/dockerfile.ts
@@ -101444,6 +101740,217 @@ function stageNames(instructions) {
         const match = /\s+as\s+(\S+)\s*$/i.exec(from.args);
         return match ? match[1] : `stage-${n}`;
     });
+}
+
+;// CONCATENATED MODULE: ./src/common/duration.ts
+
+const UNIT_SECONDS = { h: 3600, m: 60, s: 1 };
+/**
+ * Parses `90s`, `10m`, `1h30m`, `2h` or a bare number of seconds into
+ * seconds. `name` is the input it came from, so the error can name it.
+ */
+function duration_parseDuration(name, value) {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Number(text);
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
+    if (!text || !match || !(match[1] ?? match[2] ?? match[3])) {
+        throw new ConfigurationError(`Input "${name}" has "${value}", which is not a duration: use seconds or a form such as 90s, 10m, 1h30m`);
+    }
+    const [, h, m, s] = match;
+    return (Number(h ?? 0) * UNIT_SECONDS.h +
+        Number(m ?? 0) * UNIT_SECONDS.m +
+        Number(s ?? 0));
+}
+/** Formats seconds for people: `75` → `1m15s`. */
+function formatDuration(seconds) {
+    const total = Math.round(seconds);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    const parts = [
+        h ? `${h}h` : '',
+        m ? `${m}m` : '',
+        s || (!h && !m) ? `${s}s` : ''
+    ];
+    return parts.join('');
+}
+
+;// CONCATENATED MODULE: ./src/common/summary.ts
+/**
+ * Markdown pieces for job summaries. Kept as plain strings (not
+ * `core.summary`) so domains can render them and tests can read them.
+ */
+/** Escapes the characters that would break a Markdown table cell. */
+function cell(value) {
+    return String(value ?? '')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, '<br>');
+}
+/** A Markdown table with a header row. */
+function markdownTable(header, rows) {
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${header.map(() => '---').join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)
+    ];
+    return lines.join('\n');
+}
+/** A collapsed block for long details such as logs. */
+function details(summaryText, body) {
+    return `<details><summary>${summaryText}</summary>\n\n${body}\n\n</details>`;
+}
+/** A fenced code block that cannot be closed early by its content. */
+function codeBlock(text, language = '') {
+    const fence = text.includes('```') ? '````' : '```';
+    return `${fence}${language}\n${text}\n${fence}`;
+}
+
+;// CONCATENATED MODULE: ./src/docker/build-summary.ts
+
+
+/** Hides credentials that cache specs carry (`token=...`). */
+function redactCacheSpec(spec) {
+    return spec.replace(/(token|secret|password)=[^,]*/gi, '$1=***');
+}
+function build_summary_version(value) {
+    return value ?? '—';
+}
+/** The job summary, as Markdown. */
+function renderSummary(summary) {
+    const { report } = summary;
+    const parts = ['## build-cached-image'];
+    parts.push(markdownTable(['Image', 'Digest', 'Duration', 'Cached steps', 'Layer cache'], [
+        [
+            summary.image,
+            summary.digest ?? '—',
+            formatDuration(summary.durationSeconds),
+            `${report.cachedSteps}/${report.totalSteps} (${Math.round(report.hitRatio * 100)}%)`,
+            `${summary.backend}, export ${summary.cacheExport}`
+        ]
+    ]));
+    parts.push(report.firstMiss
+        ? `First step that missed the cache: \`${report.firstMiss.name}\``
+        : report.totalSteps
+            ? 'Every step was cached.'
+            : 'No Dockerfile steps were reported.');
+    if (summary.cacheWrite) {
+        parts.push(`Cache writes: **${summary.cacheWrite.write ? 'on' : 'off'}**, ${summary.cacheWrite.reason}.`);
+    }
+    if (summary.warnings.length) {
+        parts.push(summary.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'));
+    }
+    parts.push('### Steps', markdownTable(['#', 'Step', 'Cache', 'Duration'], report.steps.map((step, i) => [
+        i + 1,
+        step.name,
+        step.error ? 'FAILED' : step.cached ? 'CACHED' : 'ran',
+        step.cached || step.durationSeconds === undefined
+            ? ''
+            : `${step.durationSeconds.toFixed(1)}s`
+    ])));
+    if (summary.mounts?.length) {
+        const mounts = summary.mounts;
+        parts.push('### Cache mounts', markdownTable(['Mounts', 'Key', 'Restore', 'Save', 'Key derived from'], mounts.map((m) => [
+            m.ids.join(', '),
+            m.key ?? '—',
+            m.restore,
+            m.save,
+            m.files.map((f) => `\`${f}\``).join(', ')
+        ])));
+    }
+    if (summary.packages) {
+        const { changes, blocked, compareTo } = summary.packages;
+        const blockedSet = new Set(blocked);
+        parts.push(`### Package changes since \`${compareTo}\``);
+        parts.push(changes.length
+            ? markdownTable(['Kind', 'Package', 'Change', 'Before', 'After', 'Blocked'], changes.map((c) => [
+                c.kind,
+                c.name,
+                c.change,
+                build_summary_version(c.before),
+                build_summary_version(c.after),
+                blockedSet.has(c) ? 'yes' : ''
+            ]))
+            : 'No package was added, removed or changed.');
+    }
+    if (summary.timings?.length) {
+        parts.push(details('Where the time went', markdownTable(['Phase', 'Seconds'], summary.timings.map(([phase, seconds]) => [phase, seconds.toFixed(1)]))));
+    }
+    parts.push(details('Cache sources', codeBlock(summary.cacheFrom.map(redactCacheSpec).join('\n') || '(none)')));
+    return parts.filter((p) => p !== '').join('\n\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/docker/cache-mount-alias.ts
+
+
+/**
+ * A cache mount restored from an older key and barely changed by the build
+ * (apt archives after two packages were added: 0.2 MB new in 407 MB) is not
+ * uploaded again. Its new key gets a tiny entry naming the older one instead:
+ * the next build's exact-key lookup still finds the key (and skips the
+ * restore when the layer cache will hit), and a restore through the alias
+ * fetches the older entry. Re-uploading hundreds of megabytes for a few new
+ * files was the largest part of saving the mounts.
+ */
+/** The file that makes a saved folder an alias. */
+const ALIAS_FILE = '.build-cached-image-alias';
+/** Only mounts at least this big are worth an alias. */
+const ALIAS_MIN_BYTES = 32 * 1024 * 1024;
+/** At most this share of the mount's bytes may be new. */
+const ALIAS_MAX_NEW_SHARE = 0.05;
+async function listFiles(dir) {
+    const sizes = new Map();
+    const names = await (0,promises_namespaceObject.readdir)(dir, { recursive: true }).catch(() => []);
+    for (const name of names) {
+        const info = await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, name)).catch(() => undefined);
+        if (info?.isFile())
+            sizes.set(name, info.size);
+    }
+    return sizes;
+}
+function totalBytes(sizes) {
+    let total = 0;
+    for (const size of sizes.values())
+        total += size;
+    return total;
+}
+/** Bytes of files that are new, or whose size changed, since `before`. */
+function newBytes(before, after) {
+    let added = 0;
+    for (const [name, size] of after) {
+        if (before.get(name) !== size)
+            added += size;
+    }
+    return added;
+}
+/** Whether the folder after the build is close enough to what was restored. */
+function decideAlias(before, after) {
+    const total = totalBytes(after);
+    const added = newBytes(before, after);
+    return {
+        alias: total >= ALIAS_MIN_BYTES && added <= total * ALIAS_MAX_NEW_SHARE,
+        newBytes: added,
+        totalBytes: total
+    };
+}
+/** Replaces the folder's content with an alias of `key`. */
+async function writeAlias(dir, key) {
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, ALIAS_FILE), JSON.stringify({ key }) + '\n');
+}
+/** The key a restored folder points at, when it is an alias. */
+async function readAlias(dir) {
+    const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
+    if (names.length !== 1 || names[0] !== ALIAS_FILE)
+        return undefined;
+    try {
+        const { key } = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, ALIAS_FILE), 'utf8'));
+        return typeof key === 'string' && key ? key : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/docker/cache-mounts.ts
@@ -101719,11 +102226,15 @@ async function runHelperBuild(options, name, dockerfileText, output, context, wh
     await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
     const dockerfile = (0,external_node_path_namespaceObject.join)(options.workDir, `${name}.Dockerfile`);
     await (0,promises_namespaceObject.writeFile)(dockerfile, dockerfileText);
-    const result = await options.runner('docker', [
+    const result = await options.exec('docker', [
         'buildx',
         'build',
         ...(options.builder ? ['--builder', options.builder] : []),
         '--progress=plain',
+        // The helpers only copy files: no network, so they run even where the
+        // engine's default bridge is missing or the build's network is locked down.
+        '--network',
+        'none',
         '--file',
         dockerfile,
         '--build-arg',
@@ -101754,386 +102265,254 @@ async function hasContent(dir) {
     return entries.length > 0;
 }
 
-;// CONCATENATED MODULE: ./src/docker/image-ref.ts
+;// CONCATENATED MODULE: ./src/docker/mount-cache.ts
+// The life of the RUN cache mounts around a build (restore, inject, extract,
+// alias, save), apart from the build itself so it can be tested through its
+// store and runner seams.
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::\d+)?$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-/** Whether a first path component is a registry host, as Docker decides it. */
-function looksLikeHost(component) {
-    return (component.includes('.') ||
-        component.includes(':') ||
-        component === 'localhost');
+
+
+
+
+
+
+
+function megabytes(bytes) {
+    return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+function mountFolder(root, mount) {
+    return (0,external_node_path_namespaceObject.join)(root, mount.id.replace(/[^A-Za-z0-9._-]+/g, '_'));
+}
+function utilityImage(options) {
+    if (options.utilityImage)
+        return options.utilityImage;
+    const image = firstBaseImage(dockerfile_parseDockerfile(options.dockerfile), options.buildArgs);
+    if (!image || image === 'scratch') {
+        throw new Error('no image with a shell to copy the cache mounts: set input "cache-mounts-utility-image"');
+    }
+    return image;
+}
+async function mountEntries(options, mounts) {
+    const manifests = mountManifestCandidates(options.dockerfile, options.buildArgs);
+    const platform = (options.platforms.join('+') || `linux-${process.arch}`).replace(/\//g, '-');
+    const entries = [];
+    for (const mount of mounts) {
+        const files = options.cacheKeyFiles.length
+            ? options.cacheKeyFiles
+            : await existingFiles(options.context, manifests.get(mount.id) ?? []);
+        const key = await cacheMountKey({
+            prefix: `buildkit-mounts-${options.imagePath.replace(/\//g, '-')}`,
+            platform,
+            mounts: [mount],
+            files,
+            workspace: options.workspace
+        });
+        entries.push({
+            mount,
+            path: mountFolder(options.dir, mount),
+            needsSave: true,
+            outcome: {
+                ids: [mount.id],
+                key: key.key,
+                restoreKeys: key.restoreKeys,
+                files: key.files,
+                restore: 'miss',
+                save: 'skipped'
+            }
+        });
+    }
+    return entries;
 }
 /**
- * Parses a repository without tag or digest (`localhost:5000/monolith`),
- * throwing a ConfigurationError that names `input` when it is malformed.
+ * Why no mount may be saved in this run, or undefined when saving is up to
+ * each mount: the run may not write shared caches, or the service is read only.
  */
-function parseImageName(input, value) {
-    const parts = value.split('/');
-    let host;
-    if (parts.length > 1 && looksLikeHost(parts[0]))
-        host = parts.shift();
-    const bad = (host !== undefined && !HOST.test(host)) ||
-        parts.length === 0 ||
-        parts.some((part) => !COMPONENT.test(part)) ||
-        value.length > 255;
-    if (bad) {
-        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
+function saveBlocked(options) {
+    if (!options.write.allowed) {
+        return `skipped: cache writes are off (${options.write.reason})`;
     }
-    const path = parts.join('/');
-    return { host, path, repository: host ? `${host}/${path}` : path };
+    const access = options.service.service?.access;
+    if (access && !access.write)
+        return `skipped: ${access.reason}`;
+    return undefined;
+}
+/** Restores one mount's folder; true when it came back with content to inject. */
+async function restoreOne(entry, options, store) {
+    const { outcome } = entry;
+    const key = outcome.key ?? '';
+    if (options.layerCached) {
+        const exact = await store.restore([entry.path], key, [], true);
+        if (exact) {
+            outcome.restore =
+                'skipped: manifests unchanged, the install steps come from the layer cache';
+            entry.needsSave = false;
+            return false;
+        }
+    }
+    await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+    const hit = await store.restore([entry.path], key, outcome.restoreKeys ?? [], false);
+    if (!hit)
+        return false;
+    entry.needsSave = hit !== key;
+    let content = hit;
+    const target = await readAlias(entry.path);
+    if (target) {
+        await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+        const real = await store.restore([entry.path], target, [], false);
+        if (real !== target) {
+            outcome.restore = `miss: ${hit} is an alias of ${target}, which is gone`;
+            return false;
+        }
+        content = `${target} (through the alias ${hit})`;
+    }
+    if (!(await hasContent(entry.path))) {
+        outcome.restore = `restored ${content} (empty)`;
+        return false;
+    }
+    outcome.restore = `restored ${content}`;
+    entry.restoredKey = target ?? hit;
+    entry.restoredFiles = await listFiles(entry.path);
+    return true;
 }
 /**
- * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
- * `image`; a full `repo:tag` is checked as given.
+ * Restores the cache mounts before the build, each under a key of its own
+ * manifests (the files copied before the RUNs that use it), so a change in
+ * one lock file moves only the mounts of that install. When a mount's exact
+ * key exists its manifests did not change since it was saved, so the steps
+ * that use it are layer-cache hits and restoring it would only cost time; an
+ * older key (a changed lock file) is restored and injected so the reinstall
+ * downloads only what is new. Undefined when the Dockerfile has no mounts.
  */
-function parseTag(input, image, value) {
-    const colon = value.lastIndexOf(':');
-    const slash = value.lastIndexOf('/');
-    if (!value.includes('/') && !value.includes(':')) {
-        if (!TAG.test(value))
-            throw malformedTag(input, value);
-        return `${image.repository}:${value}`;
+async function restoreMounts(options, deps, workDir, nonce) {
+    const mounts = findCacheMounts(options.dockerfile);
+    if (mounts.length === 0)
+        return undefined;
+    const entries = await mountEntries(options, mounts);
+    const { service, missing } = options.service;
+    const unreadable = !service
+        ? `skipped: no Actions cache service (${missing})`
+        : !service.access.read
+            ? `skipped: ${service.access.reason}`
+            : undefined;
+    if (unreadable) {
+        for (const entry of entries) {
+            entry.outcome.restore = unreadable;
+            entry.outcome.save = saveBlocked(options) ?? unreadable;
+            entry.needsSave = false;
+        }
+        return entries;
     }
-    if (colon <= slash)
-        throw malformedTag(input, value);
-    const repo = value.slice(0, colon);
-    const tag = value.slice(colon + 1);
-    if (!TAG.test(tag))
-        throw malformedTag(input, value);
     try {
-        parseImageName(input, repo);
+        // Downloads and unpacking of different mounts overlap: one big mount
+        // (apt archives) no longer holds the small ones back.
+        const came = await Promise.all(entries.map((e) => restoreOne(e, options, deps.store)));
+        const restored = entries.filter((_, i) => came[i]);
+        if (restored.length === 0)
+            return entries;
+        // One helper build injects every restored mount from numbered folders.
+        const injectDir = (0,external_node_path_namespaceObject.join)(workDir, 'inject');
+        await (0,promises_namespaceObject.rm)(injectDir, { recursive: true, force: true });
+        await (0,promises_namespaceObject.mkdir)(injectDir, { recursive: true });
+        for (const [i, entry] of restored.entries()) {
+            await (0,promises_namespaceObject.rename)(entry.path, (0,external_node_path_namespaceObject.join)(injectDir, String(i)));
+        }
+        await injectCacheMounts({
+            exec: deps.exec,
+            mounts: restored.map((e) => e.mount),
+            utilityImage: utilityImage(options),
+            dir: injectDir,
+            workDir,
+            builder: options.builder,
+            nonce
+        });
+        await (0,promises_namespaceObject.rm)(injectDir, { recursive: true, force: true });
+        deps.info(`Cache mounts ${restored.map((e) => e.mount.id).join(', ')} restored`);
     }
-    catch {
-        throw malformedTag(input, value);
+    catch (error) {
+        // Whatever came back was not injected: report it as failed, and forget
+        // what was restored so the save does not alias an entry the build never saw.
+        for (const entry of entries.filter((e) => e.restoredKey)) {
+            entry.outcome.restore = `failed: ${errorMessage(error)}`;
+            entry.restoredKey = undefined;
+            entry.restoredFiles = undefined;
+        }
+        deps.warning(`Restoring the cache mounts failed, building without them: ${errorMessage(error)}`);
     }
-    return value;
+    return entries;
 }
-function malformedTag(input, value) {
-    return new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a valid tag: a tag is up to 128 characters of [A-Za-z0-9_.-], not starting with . or -, optionally after repository:`);
+/** The mounts worth saving: key missing, writes allowed, and a step using them ran. */
+function mountsToSave(entries, options, report) {
+    const blocked = saveBlocked(options);
+    const ranSteps = report.steps.filter((s) => !s.cached);
+    const toSave = [];
+    for (const entry of entries) {
+        const { outcome } = entry;
+        if (!entry.needsSave) {
+            if (outcome.save === 'skipped')
+                outcome.save = 'skipped: the cache already has this key';
+            continue;
+        }
+        if (!ranSteps.some((s) => usesMount(s.name, entry.mount.id))) {
+            outcome.save = 'skipped: no step using it ran';
+            continue;
+        }
+        if (blocked) {
+            outcome.save = blocked;
+            continue;
+        }
+        toSave.push(entry);
+    }
+    return toSave;
 }
 /**
- * A branch name as a tag-safe slug: `release/2024.06` → `release-2024.06`.
- * Tags and cache scopes are built from it, so it stays short and lowercase.
+ * Saves the mounts whose key was missing and that a step which actually ran
+ * used: the others are either already in the cache or unchanged since the
+ * restore, and re-uploading them is the most expensive part of the action.
  */
-function branchSlug(branch) {
-    const slug = branch
-        .replace(/^refs\/(heads|tags)\//, '')
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .replace(/-+$/, '')
-        .slice(0, 60);
-    return slug || 'detached';
-}
-
-;// CONCATENATED MODULE: ./src/docker/cache-plan.ts
-
-const CACHE_CHOICES = [
-    'auto',
-    'registry',
-    'gha',
-    'local',
-    'none'
-];
-const MAX_OPTIONS = 'mode=max';
-// image-manifest keeps the cache a plain image manifest, which ECR accepts.
-const REGISTRY_OPTIONS = `${MAX_OPTIONS},image-manifest=true,oci-mediatypes=true`;
-/** The registry cache reference of a branch, next to the image. */
-function registryCacheRef(image, branch) {
-    return `${image.repository}:buildcache-${branchSlug(branch)}`;
-}
-/** The gha scope of a branch; the image path keeps images of one repo apart. */
-function ghaScope(image, branch) {
-    return `${image.path.replace(/\//g, '-')}-${branchSlug(branch)}`;
-}
-function chain(branch, fallbacks) {
-    const seen = new Set();
-    const result = [];
-    for (const name of [branch, ...fallbacks]) {
-        const slug = branchSlug(name);
-        if (!seen.has(slug)) {
-            seen.add(slug);
-            result.push(name);
-        }
-    }
-    return result;
-}
-function registryPlan(input, writable) {
-    const branches = chain(input.branch, input.fallbackBranches);
-    return {
-        backend: 'registry',
-        cacheFrom: branches.map((b) => `type=registry,ref=${registryCacheRef(input.image, b)}`),
-        cacheTo: writable
-            ? [
-                `type=registry,ref=${registryCacheRef(input.image, input.branch)},${REGISTRY_OPTIONS}`
-            ]
-            : [],
-        warnings: [],
-        notes: []
-    };
-}
-function ghaPlan(input) {
-    const gha = input.gha;
-    const base = `type=gha,url=${gha.url},token=${gha.token}`;
-    return {
-        backend: 'gha',
-        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `${base},scope=${ghaScope(input.image, b)}`),
-        cacheTo: [
-            `${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`
-        ],
-        warnings: [],
-        notes: []
-    };
-}
-function localPlan(input) {
-    return {
-        backend: 'local',
-        cacheFrom: [`type=local,src=${input.localDir}`],
-        cacheTo: [`type=local,dest=${input.localDir},${MAX_OPTIONS}`],
-        warnings: [],
-        notes: []
-    };
-}
-function inlinePlan(input) {
-    // Inline cache travels inside the pushed image, so read the branch tags.
-    return {
-        backend: 'inline',
-        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `type=registry,ref=${input.image.repository}:${branchSlug(b)}`),
-        cacheTo: ['type=inline'],
-        warnings: [],
-        notes: []
-    };
-}
-/**
- * Picks the layer cache: the one asked for when the builder and the
- * surroundings allow it, else the next one that works, with a warning that
- * says why. Never returns an exporter the builder lacks.
- */
-function planCache(input) {
-    const plan = chooseBackend(input);
-    if (input.compression !== 'zstd' || plan.backend === 'inline')
-        return plan;
-    // The cache and the image share their layer blobs only when both use the
-    // same compression; zstd also unpacks several times faster on the next
-    // runner, which is most of a warm build's time.
-    return {
-        ...plan,
-        cacheTo: plan.cacheTo.map((to) => `${to},compression=zstd`)
-    };
-}
-function chooseBackend(input) {
-    const reasons = [];
-    const warnings = [];
-    const has = (e) => input.exporters.has(e);
-    // Under auto, passing over a backend is normal and only noted; when the
-    // user named one, not getting it deserves a warning.
-    const withWarnings = (plan) => {
-        const named = input.choice !== 'auto' && plan.backend !== input.choice;
-        return {
-            ...plan,
-            warnings: [...warnings, ...(named ? reasons : [])],
-            notes: named ? [] : reasons
-        };
-    };
-    if (input.choice === 'none') {
-        return {
-            backend: 'none',
-            cacheFrom: [],
-            cacheTo: [],
-            warnings: [],
-            notes: []
-        };
-    }
-    const registryUsable = () => {
-        if (!has('registry')) {
-            reasons.push('the builder cannot export a registry cache (docker driver without the containerd image store)');
-            return false;
-        }
-        if (!input.image.host) {
-            reasons.push(`"${input.image.repository}" names no registry host`);
-            return false;
-        }
-        if (input.registry === 'unreachable') {
-            warnings.push(`registry ${input.image.host} is unreachable; building without its cache`);
-            return false;
-        }
-        return true;
-    };
-    const ghaUsable = () => {
-        if (!has('gha')) {
-            reasons.push('the builder cannot export a gha cache');
-            return false;
-        }
-        if (!input.gha?.url || !input.gha.token) {
-            reasons.push('ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set, so the Actions cache is out of reach');
-            return false;
-        }
-        return true;
-    };
-    if (input.choice === 'registry' || input.choice === 'auto') {
-        if (registryUsable()) {
-            if (input.registry === 'writable') {
-                return withWarnings(registryPlan(input, true));
+async function saveMounts(entries, options, deps, report, workDir, nonce) {
+    const toSave = mountsToSave(entries, options, report);
+    if (toSave.length === 0)
+        return;
+    try {
+        const extractDir = (0,external_node_path_namespaceObject.join)(workDir, 'extract');
+        await extractCacheMounts({
+            exec: deps.exec,
+            mounts: toSave.map((e) => e.mount),
+            utilityImage: utilityImage(options),
+            dir: extractDir,
+            workDir: (0,external_node_path_namespaceObject.join)(workDir, 'extract-context'),
+            builder: options.builder,
+            nonce
+        });
+        // Each mount is archived and uploaded on its own, side by side.
+        await Promise.all(toSave.map(async (entry, i) => {
+            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(entry.path), { recursive: true });
+            await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(extractDir, String(i)), entry.path);
+            // An empty mount would only cost a cache entry and a restore later.
+            if (!(await hasContent(entry.path))) {
+                entry.outcome.save = 'skipped: the mount is empty';
+                return;
             }
-            if (input.choice === 'registry') {
-                warnings.push(`registry ${input.image.host} refuses pushes; reading its cache without writing it`);
-                return withWarnings(registryPlan(input, false));
+            let saved = 'saved';
+            if (entry.restoredKey && entry.restoredFiles) {
+                const decision = decideAlias(entry.restoredFiles, await listFiles(entry.path));
+                if (decision.alias) {
+                    await writeAlias(entry.path, entry.restoredKey);
+                    saved = `saved as an alias of ${entry.restoredKey} (${megabytes(decision.newBytes)} new of ${megabytes(decision.totalBytes)})`;
+                }
             }
+            const id = await deps.store.save([entry.path], entry.outcome.key ?? '');
+            entry.outcome.save = id > 0 ? saved : 'failed: see the warning above';
+        }));
+    }
+    catch (error) {
+        for (const entry of toSave) {
+            if (entry.outcome.save === 'skipped')
+                entry.outcome.save = `failed: ${errorMessage(error)}`;
         }
+        deps.warning(`Saving the cache mounts failed: ${errorMessage(error)}`);
     }
-    if (input.choice === 'gha' ||
-        input.choice === 'auto' ||
-        input.choice === 'registry') {
-        if (ghaUsable())
-            return withWarnings(ghaPlan(input));
-    }
-    if (has('local')) {
-        return withWarnings(localPlan(input));
-    }
-    // Only the classic docker driver gets here; inline is all it has.
-    if (input.image.host && input.registry !== 'unreachable') {
-        return withWarnings(inlinePlan(input));
-    }
-    warnings.push(...reasons);
-    warnings.push('no cache backend is usable; building without a layer cache');
-    return { backend: 'none', cacheFrom: [], cacheTo: [], warnings, notes: [] };
-}
-
-;// CONCATENATED MODULE: ./src/common/duration.ts
-
-const UNIT_SECONDS = { h: 3600, m: 60, s: 1 };
-/**
- * Parses `90s`, `10m`, `1h30m`, `2h` or a bare number of seconds into
- * seconds. `name` is the input it came from, so the error can name it.
- */
-function duration_parseDuration(name, value) {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Number(text);
-    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
-    if (!text || !match || !(match[1] ?? match[2] ?? match[3])) {
-        throw new ConfigurationError(`Input "${name}" has "${value}", which is not a duration: use seconds or a form such as 90s, 10m, 1h30m`);
-    }
-    const [, h, m, s] = match;
-    return (Number(h ?? 0) * UNIT_SECONDS.h +
-        Number(m ?? 0) * UNIT_SECONDS.m +
-        Number(s ?? 0));
-}
-/** Formats seconds for people: `75` → `1m15s`. */
-function formatDuration(seconds) {
-    const total = Math.round(seconds);
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = total % 60;
-    const parts = [
-        h ? `${h}h` : '',
-        m ? `${m}m` : '',
-        s || (!h && !m) ? `${s}s` : ''
-    ];
-    return parts.join('');
-}
-
-;// CONCATENATED MODULE: ./src/common/summary.ts
-/**
- * Markdown pieces for job summaries. Kept as plain strings (not
- * `core.summary`) so domains can render them and tests can read them.
- */
-/** Escapes the characters that would break a Markdown table cell. */
-function cell(value) {
-    return String(value ?? '')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, '<br>');
-}
-/** A Markdown table with a header row. */
-function markdownTable(header, rows) {
-    const lines = [
-        `| ${header.map(cell).join(' | ')} |`,
-        `| ${header.map(() => '---').join(' | ')} |`,
-        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)
-    ];
-    return lines.join('\n');
-}
-/** A collapsed block for long details such as logs. */
-function details(summaryText, body) {
-    return `<details><summary>${summaryText}</summary>\n\n${body}\n\n</details>`;
-}
-/** A fenced code block that cannot be closed early by its content. */
-function codeBlock(text, language = '') {
-    const fence = text.includes('```') ? '````' : '```';
-    return `${fence}${language}\n${text}\n${fence}`;
-}
-
-;// CONCATENATED MODULE: ./src/docker/build-summary.ts
-
-
-/** Hides credentials that cache specs carry (`token=...`). */
-function redactCacheSpec(spec) {
-    return spec.replace(/(token|secret|password)=[^,]*/gi, '$1=***');
-}
-function build_summary_version(value) {
-    return value ?? '—';
-}
-/** The job summary, as Markdown. */
-function renderSummary(summary) {
-    const { report } = summary;
-    const parts = ['## build-cached-image'];
-    parts.push(markdownTable(['Image', 'Digest', 'Duration', 'Cached steps', 'Layer cache'], [
-        [
-            summary.image,
-            summary.digest ?? '—',
-            formatDuration(summary.durationSeconds),
-            `${report.cachedSteps}/${report.totalSteps} (${Math.round(report.hitRatio * 100)}%)`,
-            `${summary.backend}, export ${summary.cacheExport}`
-        ]
-    ]));
-    parts.push(report.firstMiss
-        ? `First step that missed the cache: \`${report.firstMiss.name}\``
-        : report.totalSteps
-            ? 'Every step was cached.'
-            : 'No Dockerfile steps were reported.');
-    if (summary.warnings.length) {
-        parts.push(summary.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'));
-    }
-    parts.push('### Steps', markdownTable(['#', 'Step', 'Cache', 'Duration'], report.steps.map((step, i) => [
-        i + 1,
-        step.name,
-        step.error ? 'FAILED' : step.cached ? 'CACHED' : 'ran',
-        step.cached || step.durationSeconds === undefined
-            ? ''
-            : `${step.durationSeconds.toFixed(1)}s`
-    ])));
-    if (summary.mounts?.length) {
-        const mounts = summary.mounts;
-        parts.push('### Cache mounts', markdownTable(['Mounts', 'Key', 'Restore', 'Save', 'Key derived from'], mounts.map((m) => [
-            m.ids.join(', '),
-            m.key ?? '—',
-            m.restore,
-            m.save,
-            m.files.map((f) => `\`${f}\``).join(', ')
-        ])));
-    }
-    if (summary.packages) {
-        const { changes, blocked, compareTo } = summary.packages;
-        const blockedSet = new Set(blocked);
-        parts.push(`### Package changes since \`${compareTo}\``);
-        parts.push(changes.length
-            ? markdownTable(['Kind', 'Package', 'Change', 'Before', 'After', 'Blocked'], changes.map((c) => [
-                c.kind,
-                c.name,
-                c.change,
-                build_summary_version(c.before),
-                build_summary_version(c.after),
-                blockedSet.has(c) ? 'yes' : ''
-            ]))
-            : 'No package was added, removed or changed.');
-    }
-    if (summary.timings?.length) {
-        parts.push(details('Where the time went', markdownTable(['Phase', 'Seconds'], summary.timings.map(([phase, seconds]) => [phase, seconds.toFixed(1)]))));
-    }
-    parts.push(details('Cache sources', codeBlock(summary.cacheFrom.map(redactCacheSpec).join('\n') || '(none)')));
-    return parts.filter((p) => p !== '').join('\n\n') + '\n';
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -102198,8 +102577,8 @@ function parsePackageListing(output) {
     };
 }
 /** Lists an image's packages by running a shell in it, without network. */
-async function listImagePackages(runner, image) {
-    const result = await runner('docker', [
+async function listImagePackages(exec, image) {
+    const result = await exec('docker', [
         'run',
         '--rm',
         '--network',
@@ -102348,8 +102727,6 @@ async function probeRegistry(host, repository, fetchImpl = fetch, timeoutMs = 50
 
 
 
-
-
 async function timed(deps, timings, phase, body) {
     const start = deps.now();
     try {
@@ -102359,224 +102736,13 @@ async function timed(deps, timings, phase, body) {
         timings.push([phase, (deps.now() - start) / 1000]);
     }
 }
-function ghaEnv() {
-    const url = process.env.ACTIONS_CACHE_URL;
-    const token = process.env.ACTIONS_RUNTIME_TOKEN;
-    return url && token ? { url, token } : undefined;
-}
-function megabytes(bytes) {
-    return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-function mountFolder(root, mount) {
-    return (0,external_node_path_namespaceObject.join)(root, mount.id.replace(/[^A-Za-z0-9._-]+/g, '_'));
-}
-/**
- * Restores the cache mounts before the build, each under a key of its own
- * manifests (the files copied before the RUNs that use it), so a change in
- * one lock file moves only the mounts of that install. When a mount's exact
- * key exists its manifests did not change since it was saved, so the steps
- * that use it are layer-cache hits and restoring it would only cost time; an
- * older key (a changed lock file) is restored and injected so the reinstall
- * downloads only what is new.
- */
-async function restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce) {
-    if (!inputs.cacheMounts)
-        return undefined;
-    const mounts = findCacheMounts(dockerfile);
-    if (mounts.length === 0)
-        return undefined;
-    const manifests = mountManifestCandidates(dockerfile, inputs.buildArgs);
-    const platform = (inputs.platforms.join('+') || `linux-${process.arch}`).replace(/\//g, '-');
-    const entries = [];
-    for (const mount of mounts) {
-        const files = inputs.cacheKeyFiles.length
-            ? inputs.cacheKeyFiles
-            : await existingFiles(inputs.context, manifests.get(mount.id) ?? []);
-        const key = await cacheMountKey({
-            prefix: `buildkit-mounts-${inputs.image.path.replace(/\//g, '-')}`,
-            platform,
-            mounts: [mount],
-            files,
-            workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
-        });
-        entries.push({
-            mount,
-            path: mountFolder(inputs.cacheMountsDir, mount),
-            needsSave: true,
-            outcome: {
-                ids: [mount.id],
-                key: key.key,
-                restoreKeys: key.restoreKeys,
-                files: key.files,
-                restore: 'miss',
-                save: 'skipped'
-            }
-        });
-    }
-    if (!deps.store.available()) {
-        for (const { outcome } of entries) {
-            outcome.restore = 'skipped: no Actions cache service (ACTIONS_CACHE_URL)';
-            outcome.save = outcome.restore;
-        }
-        entries.forEach((e) => (e.needsSave = false));
-        return entries;
-    }
-    const layerCached = plan.backend !== 'none' && plan.backend !== 'inline';
-    /** True when the entry came back with content to inject. */
-    const restoreOne = async (entry) => {
-        const { outcome } = entry;
-        const key = outcome.key ?? '';
-        if (layerCached) {
-            const exact = await deps.store.restore([entry.path], key, [], true);
-            if (exact) {
-                outcome.restore =
-                    'skipped: manifests unchanged, the install steps come from the layer cache';
-                entry.needsSave = false;
-                return false;
-            }
-        }
-        await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
-        const hit = await deps.store.restore([entry.path], key, outcome.restoreKeys ?? [], false);
-        if (!hit)
-            return false;
-        entry.needsSave = hit !== key;
-        let content = hit;
-        const target = await readAlias(entry.path);
-        if (target) {
-            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
-            const real = await deps.store.restore([entry.path], target, [], false);
-            if (real !== target) {
-                outcome.restore = `miss: ${hit} is an alias of ${target}, which is gone`;
-                return false;
-            }
-            content = `${target} (through the alias ${hit})`;
-        }
-        if (!(await hasContent(entry.path))) {
-            outcome.restore = `restored ${content} (empty)`;
-            return false;
-        }
-        outcome.restore = `restored ${content}`;
-        entry.restoredKey = target ?? hit;
-        entry.restoredFiles = await listFiles(entry.path);
-        return true;
-    };
-    try {
-        // Downloads and unpacking of different mounts overlap: one big mount
-        // (apt archives) no longer holds the small ones back.
-        const came = await Promise.all(entries.map(restoreOne));
-        const restored = entries.filter((_, i) => came[i]);
-        if (restored.length === 0)
-            return entries;
-        // One helper build injects every restored mount from numbered folders.
-        const injectDir = (0,external_node_path_namespaceObject.join)(workDir, 'inject');
-        await (0,promises_namespaceObject.rm)(injectDir, { recursive: true, force: true });
-        await (0,promises_namespaceObject.mkdir)(injectDir, { recursive: true });
-        for (const [i, entry] of restored.entries()) {
-            await (0,promises_namespaceObject.rename)(entry.path, (0,external_node_path_namespaceObject.join)(injectDir, String(i)));
-        }
-        await injectCacheMounts({
-            runner: deps.runner,
-            mounts: restored.map((e) => e.mount),
-            utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
-            dir: injectDir,
-            workDir,
-            builder: inputs.builder,
-            nonce
-        });
-        await (0,promises_namespaceObject.rm)(injectDir, { recursive: true, force: true });
-        info(`Cache mounts ${restored.map((e) => e.mount.id).join(', ')} restored`);
-    }
-    catch (error) {
-        // Whatever came back was not injected: report it as failed, and forget
-        // what was restored so the save does not alias an entry the build never saw.
-        for (const entry of entries.filter((e) => e.restoredKey)) {
-            entry.outcome.restore = `failed: ${errorMessage(error)}`;
-            entry.restoredKey = undefined;
-            entry.restoredFiles = undefined;
-        }
-        warning(`Restoring the cache mounts failed, building without them: ${errorMessage(error)}`);
-    }
-    return entries;
-}
-function baseImage(inputs, dockerfile) {
-    const image = firstBaseImage(dockerfile_parseDockerfile(dockerfile), inputs.buildArgs);
-    if (!image || image === 'scratch') {
-        throw new Error('no image with a shell to copy the cache mounts: set input "cache-mounts-utility-image"');
-    }
-    return image;
-}
-/**
- * Saves the mounts whose key was missing and that a step which actually ran
- * used: the others are either already in the cache or unchanged since the
- * restore, and re-uploading them is the most expensive part of the action.
- */
-async function saveMounts(entries, inputs, deps, dockerfile, report, workDir, nonce) {
-    const ranSteps = report.steps.filter((s) => !s.cached);
-    const toSave = [];
-    for (const entry of entries) {
-        const { outcome } = entry;
-        if (!entry.needsSave) {
-            if (outcome.save === 'skipped')
-                outcome.save = 'skipped: the cache already has this key';
-            continue;
-        }
-        const ran = ranSteps.some((s) => usesMount(s.name, entry.mount.id));
-        if (!ran) {
-            outcome.save = 'skipped: no step using it ran';
-            continue;
-        }
-        toSave.push(entry);
-    }
-    if (toSave.length === 0)
-        return;
-    try {
-        const extractDir = (0,external_node_path_namespaceObject.join)(workDir, 'extract');
-        await extractCacheMounts({
-            runner: deps.runner,
-            mounts: toSave.map((e) => e.mount),
-            utilityImage: inputs.utilityImage ?? baseImage(inputs, dockerfile),
-            dir: extractDir,
-            workDir: (0,external_node_path_namespaceObject.join)(workDir, 'extract-context'),
-            builder: inputs.builder,
-            nonce
-        });
-        // Each mount is archived and uploaded on its own, side by side.
-        await Promise.all(toSave.map(async (entry, i) => {
-            await (0,promises_namespaceObject.rm)(entry.path, { recursive: true, force: true });
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(entry.path), { recursive: true });
-            await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(extractDir, String(i)), entry.path);
-            // An empty mount would only cost a cache entry and a restore later.
-            if (!(await hasContent(entry.path))) {
-                entry.outcome.save = 'skipped: the mount is empty';
-                return;
-            }
-            let saved = 'saved';
-            if (entry.restoredKey && entry.restoredFiles) {
-                const decision = decideAlias(entry.restoredFiles, await listFiles(entry.path));
-                if (decision.alias) {
-                    await writeAlias(entry.path, entry.restoredKey);
-                    saved = `saved as an alias of ${entry.restoredKey} (${megabytes(decision.newBytes)} new of ${megabytes(decision.totalBytes)})`;
-                }
-            }
-            const id = await deps.store.save([entry.path], entry.outcome.key ?? '');
-            entry.outcome.save = id > 0 ? saved : 'failed: see the warning above';
-        }));
-    }
-    catch (error) {
-        for (const entry of toSave) {
-            if (entry.outcome.save === 'skipped')
-                entry.outcome.save = `failed: ${errorMessage(error)}`;
-        }
-        warning(`Saving the cache mounts failed: ${errorMessage(error)}`);
-    }
-}
 async function comparePackages(inputs, deps, builtRef, warnings) {
     if (!inputs.compareTo)
         return undefined;
     try {
         const [before, after] = await Promise.all([
-            listImagePackages(deps.runner, inputs.compareTo),
-            listImagePackages(deps.runner, builtRef)
+            listImagePackages(deps.exec, inputs.compareTo),
+            listImagePackages(deps.exec, builtRef)
         ]);
         const changes = diffPackages(before, after);
         return {
@@ -102605,13 +102771,14 @@ async function buildImage(inputs, deps) {
         warnings.push(message);
         warning(message);
     };
-    const gha = ghaEnv();
+    const gha = inputs.actionsCache.service;
     if (gha)
         core_setSecret(gha.token);
+    info(`Cache writes ${inputs.cacheWrite.write ? 'on' : 'off'}: ${inputs.cacheWrite.reason}`);
     const workDir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), `build-cached-image-${started}`);
     await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     const nonce = String(started);
-    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.runner, inputs.builder));
+    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.exec, inputs.builder));
     info(`Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`);
     if (inputs.platforms.length > 1 &&
         builder.driver === 'docker' &&
@@ -102634,6 +102801,9 @@ async function buildImage(inputs, deps) {
         exporters: cacheExporters(builder),
         registry,
         gha,
+        ghaMissing: inputs.actionsCache.missing,
+        ghaV2: speaksCacheV2(builder),
+        write: inputs.cacheWrite.write,
         localDir: inputs.localCacheDir,
         compression: inputs.compression
     });
@@ -102641,7 +102811,33 @@ async function buildImage(inputs, deps) {
     plan.notes.forEach((note) => info(`Cache: ${note}`));
     info(`Layer cache: ${plan.backend}`);
     const dockerfile = await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8');
-    const mounts = await timed(deps, timings, 'restore cache mounts', () => restoreMounts(inputs, deps, plan, dockerfile, workDir, nonce));
+    const mountOptions = {
+        dockerfile,
+        context: inputs.context,
+        buildArgs: inputs.buildArgs,
+        cacheKeyFiles: inputs.cacheKeyFiles,
+        platforms: inputs.platforms,
+        imagePath: inputs.image.path,
+        dir: inputs.cacheMountsDir,
+        utilityImage: inputs.utilityImage,
+        builder: inputs.builder,
+        workspace: inputs.workspace,
+        layerCached: plan.backend !== 'none' && plan.backend !== 'inline',
+        service: inputs.actionsCache,
+        write: {
+            allowed: inputs.cacheWrite.write,
+            reason: inputs.cacheWrite.reason
+        }
+    };
+    const mountDeps = {
+        exec: deps.exec,
+        store: deps.store,
+        info: (message) => info(message),
+        warning: (message) => warning(message)
+    };
+    const mounts = inputs.cacheMounts
+        ? await timed(deps, timings, 'restore cache mounts', () => restoreMounts(mountOptions, mountDeps, workDir, nonce))
+        : undefined;
     const secrets = [...inputs.secrets];
     for (const [id, value] of Object.entries(inputs.inlineSecrets)) {
         const path = (0,external_node_path_namespaceObject.join)(workDir, `secret-${id}`);
@@ -102670,7 +102866,7 @@ async function buildImage(inputs, deps) {
     };
     const builderInfo = builder;
     const stages = stageNames(dockerfile_parseDockerfile(dockerfile));
-    const build = await timed(deps, timings, 'build', () => runBuildx(deps.runner, buildxArgs(request, builderInfo), {
+    const build = await timed(deps, timings, 'build', () => runBuildx(deps.exec, buildxArgs(request, builderInfo), {
         print: (line) => info(line),
         stages
     }));
@@ -102689,7 +102885,7 @@ async function buildImage(inputs, deps) {
         if (!report.firstMiss && report.totalSteps > 0) {
             return 'skipped: every step was cached';
         }
-        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.runner, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`) }));
+        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.exec, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`) }));
         if (exported.exitCode === 0)
             return 'written';
         const reason = buildFailureMessage(exported).split('\n')[0];
@@ -102699,7 +102895,7 @@ async function buildImage(inputs, deps) {
     const [cacheExport] = await Promise.all([
         exportCache(),
         mounts
-            ? timed(deps, timings, 'save cache mounts', () => saveMounts(mounts, inputs, deps, dockerfile, report, workDir, nonce))
+            ? timed(deps, timings, 'save cache mounts', () => saveMounts(mounts, mountOptions, mountDeps, report, workDir, nonce))
             : undefined
     ]);
     const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8').catch(() => '{}'));
@@ -102724,7 +102920,8 @@ async function buildImage(inputs, deps) {
         mounts: mounts?.map((e) => e.outcome),
         packages,
         warnings,
-        timings
+        timings,
+        cacheWrite: inputs.cacheWrite
     });
     return {
         image,
@@ -102807,7 +103004,96 @@ function getChoice(name, choices, fallback) {
     return value;
 }
 
+;// CONCATENATED MODULE: ./src/github/event-trust.ts
+// Which workflow events let someone without write access choose the code that
+// runs or the branch name a run carries, so that shared caches stay theirs to read only.
+const CACHE_WRITE_SETTINGS = [
+    'auto',
+    'true',
+    'false'
+];
+// Events whose code and ref only people with write access choose. Anything
+// else (pull requests, comments, workflow_run, events added later) is
+// treated as untrusted until someone adds it here on purpose.
+const TRUSTED_EVENTS = new Set([
+    'push',
+    'workflow_dispatch',
+    'schedule',
+    'merge_group',
+    'release',
+    'repository_dispatch'
+]);
+const PULL_REQUEST_EVENTS = new Set([
+    'pull_request',
+    'pull_request_target',
+    'pull_request_review',
+    'pull_request_review_comment'
+]);
+function fromFork(payload) {
+    const head = payload.pull_request?.head?.repo?.full_name;
+    const base = payload.repository?.full_name;
+    return !head || !base || head !== base;
+}
+/**
+ * Whether this run may write the shared caches (registry cache tags, Actions
+ * cache entries), and under which branch's name it reads and writes them.
+ * `auto` writes only for trusted events; a pull request, even from the same
+ * repository, reads its base branch's caches and writes none, because its
+ * code is not reviewed yet and the base branch's names are the only ones it
+ * may use.
+ */
+function decideCacheWrite(input) {
+    const { setting, eventName, payload } = input;
+    const pullRequest = payload.pull_request?.number ?? undefined;
+    const isPullRequest = PULL_REQUEST_EVENTS.has(eventName);
+    const cacheBranch = (isPullRequest
+        ? input.baseRef || payload.pull_request?.base?.ref
+        : undefined) ||
+        input.refName ||
+        payload.repository?.default_branch ||
+        'main';
+    const base = { cacheBranch, pullRequest };
+    if (setting === 'true') {
+        return { ...base, write: true, reason: 'input "cache-write" is true' };
+    }
+    if (setting === 'false') {
+        return { ...base, write: false, reason: 'input "cache-write" is false' };
+    }
+    if (TRUSTED_EVENTS.has(eventName)) {
+        return {
+            ...base,
+            write: true,
+            reason: `event "${eventName}" runs code and a branch name only writers choose`
+        };
+    }
+    let why;
+    if (eventName === 'pull_request_target') {
+        why =
+            'it runs with the base repository\u2019s rights for a pull request whose head branch anyone can name';
+    }
+    else if (eventName === 'issue_comment') {
+        why = 'anyone who can comment starts it';
+    }
+    else if (isPullRequest && fromFork(payload)) {
+        why = 'the pull request comes from a fork';
+    }
+    else if (isPullRequest) {
+        why = 'the pull request\u2019s code is not reviewed yet';
+    }
+    else {
+        why =
+            'it is not one of the events whose code and branch only writers choose';
+    }
+    return {
+        ...base,
+        write: false,
+        reason: `event "${eventName || 'unknown'}": ${why}; the caches are read, not written (input "cache-write": auto)`
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/build-cached-image/inputs.ts
+
+
 
 
 
@@ -102873,24 +103159,42 @@ function parseSecrets(lines) {
     }
     return { specs, inline };
 }
-/** The branch being built: the PR head, else the pushed branch. */
-function currentBranch() {
-    return (process.env.GITHUB_HEAD_REF ||
-        process.env.GITHUB_REF_NAME ||
-        (process.env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
-        'main');
-}
-function defaultBranch() {
+/** The event payload the runner wrote, or {} when there is none to read. */
+function eventPayload() {
     const path = process.env.GITHUB_EVENT_PATH;
     if (!path || !(0,external_node_fs_namespaceObject.existsSync)(path))
-        return undefined;
+        return {};
     try {
-        const event = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
-        return event.repository?.default_branch;
+        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
     }
     catch {
-        return undefined;
+        return {};
     }
+}
+/**
+ * Whether this run may write shared caches and which branch names them:
+ * read from the event, never from GITHUB_HEAD_REF, which a pull request's
+ * author chooses.
+ */
+function cacheWriteDecision(payload) {
+    return decideCacheWrite({
+        setting: getChoice('cache-write', CACHE_WRITE_SETTINGS, 'auto'),
+        eventName: process.env.GITHUB_EVENT_NAME ?? '',
+        payload,
+        refName: process.env.GITHUB_REF_NAME ||
+            (process.env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, ''),
+        baseRef: process.env.GITHUB_BASE_REF
+    });
+}
+/** Default tags: the commit, and the branch, or `pr-<n>` for a pull request. */
+function defaultTags(decision) {
+    const sha = process.env.GITHUB_SHA ?? '';
+    const name = decision.pullRequest
+        ? `pr-${decision.pullRequest}`
+        : process.env.GITHUB_HEAD_REF
+            ? undefined
+            : branchSlug(decision.cacheBranch);
+    return [sha, name].filter((t) => Boolean(t));
 }
 /**
  * Reads and checks every input before anything runs: a bad value throws a
@@ -102898,10 +103202,11 @@ function defaultBranch() {
  */
 function getInputs() {
     const image = parseImageName('image', getRequiredInput('image'));
-    const branch = currentBranch();
-    const sha = process.env.GITHUB_SHA ?? '';
+    const payload = eventPayload();
+    const cacheWrite = cacheWriteDecision(payload);
+    const branch = cacheWrite.cacheBranch;
     const tagInputs = getList('tags');
-    const tags = (tagInputs.length ? tagInputs : [sha, branchSlug(branch)].filter(Boolean)).map((tag) => parseTag('tags', image, tag));
+    const tags = (tagInputs.length ? tagInputs : defaultTags(cacheWrite)).map((tag) => parseTag('tags', image, tag));
     const context = workspacePath(getOptionalInput('context') ?? '.');
     if (!(0,external_node_fs_namespaceObject.existsSync)(context) || !(0,external_node_fs_namespaceObject.statSync)(context).isDirectory()) {
         throw new errors_ConfigurationError(`Input "context" has "${getOptionalInput('context') ?? '.'}", which is not a directory`);
@@ -102928,7 +103233,11 @@ function getInputs() {
     const fallbacks = getList('cache-from-branches');
     const cacheFromBranches = fallbacks.length
         ? fallbacks
-        : [process.env.GITHUB_BASE_REF, defaultBranch(), 'main'].filter((b) => Boolean(b));
+        : [
+            process.env.GITHUB_BASE_REF,
+            payload.repository?.default_branch,
+            'main'
+        ].filter((b) => Boolean(b));
     const cacheKeyFiles = getList('cache-key-files').map(workspacePath);
     for (const keyFile of cacheKeyFiles) {
         if (!(0,external_node_fs_namespaceObject.existsSync)(keyFile)) {
@@ -102970,7 +103279,10 @@ function getInputs() {
         utilityImage: getOptionalInput('cache-mounts-utility-image'),
         localCacheDir: workspacePath(getOptionalInput('local-cache-dir') ?? (0,external_node_path_namespaceObject.join)(home, 'layers')),
         compareTo: getOptionalInput('compare-to'),
-        failOnPackageChange: getList('fail-on-package-change')
+        failOnPackageChange: getList('fail-on-package-change'),
+        cacheWrite,
+        actionsCache: actionsCacheService(process.env),
+        workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
     };
 }
 
@@ -102983,15 +103295,14 @@ function getInputs() {
 
 const actionsCache = {
     restore: (paths, key, restoreKeys, lookupOnly) => restoreCache(paths, key, restoreKeys, { lookupOnly }),
-    save: (paths, key) => cache_saveCache(paths, key),
-    available: () => isFeatureAvailable()
+    save: (paths, key) => cache_saveCache(paths, key)
 };
 /** Builds, caches, reports; fails only on bad input, a failed build or a blocked package change. */
 async function run() {
     await runAction(async () => {
         const inputs = getInputs();
         const outcome = await buildImage(inputs, {
-            runner: actionsCommandRunner,
+            exec: execRunner,
             store: actionsCache,
             now: () => Date.now()
         });
@@ -103007,6 +103318,7 @@ async function run() {
             'cache-hit-ratio': report.hitRatio.toFixed(2),
             'first-missed-step': report.firstMiss?.name ?? '',
             'cache-backend': outcome.backend,
+            'cache-write': String(inputs.cacheWrite.write),
             'package-changes': outcome.packageChanges ?? []
         });
         await summary.addRaw(outcome.summary).write();

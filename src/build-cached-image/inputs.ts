@@ -10,6 +10,10 @@ import {
   getOptionalInput,
   getRequiredInput
 } from '../common/inputs.js'
+import {
+  actionsCacheService,
+  type ActionsCacheLookup
+} from '../docker/actions-cache.js'
 import { CACHE_CHOICES, type CacheChoice } from '../docker/cache-plan.js'
 import { COMPRESSIONS, type LayerCompression } from '../docker/buildx-args.js'
 import {
@@ -18,6 +22,12 @@ import {
   parseTag,
   type ImageName
 } from '../docker/image-ref.js'
+import {
+  CACHE_WRITE_SETTINGS,
+  decideCacheWrite,
+  type CacheWriteDecision,
+  type EventPayload
+} from '../github/event-trust.js'
 
 /** The action's inputs, checked and resolved. */
 export interface Inputs {
@@ -48,6 +58,11 @@ export interface Inputs {
   localCacheDir: string
   compareTo?: string
   failOnPackageChange: string[]
+  /** Whether shared caches may be written, and the branch that names them. */
+  cacheWrite: CacheWriteDecision
+  /** The Actions cache service the runner gave, or why there is none. */
+  actionsCache: ActionsCacheLookup
+  workspace: string
 }
 
 /** Lines of a multi-line input; commas are kept (values may contain them). */
@@ -122,27 +137,43 @@ function parseSecrets(lines: string[]): {
   return { specs, inline }
 }
 
-/** The branch being built: the PR head, else the pushed branch. */
-function currentBranch(): string {
-  return (
-    process.env.GITHUB_HEAD_REF ||
-    process.env.GITHUB_REF_NAME ||
-    (process.env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, '') ||
-    'main'
-  )
+/** The event payload the runner wrote, or {} when there is none to read. */
+function eventPayload(): EventPayload {
+  const path = process.env.GITHUB_EVENT_PATH
+  if (!path || !existsSync(path)) return {}
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as EventPayload
+  } catch {
+    return {}
+  }
 }
 
-function defaultBranch(): string | undefined {
-  const path = process.env.GITHUB_EVENT_PATH
-  if (!path || !existsSync(path)) return undefined
-  try {
-    const event = JSON.parse(readFileSync(path, 'utf8')) as {
-      repository?: { default_branch?: string }
-    }
-    return event.repository?.default_branch
-  } catch {
-    return undefined
-  }
+/**
+ * Whether this run may write shared caches and which branch names them:
+ * read from the event, never from GITHUB_HEAD_REF, which a pull request's
+ * author chooses.
+ */
+function cacheWriteDecision(payload: EventPayload): CacheWriteDecision {
+  return decideCacheWrite({
+    setting: getChoice('cache-write', CACHE_WRITE_SETTINGS, 'auto'),
+    eventName: process.env.GITHUB_EVENT_NAME ?? '',
+    payload,
+    refName:
+      process.env.GITHUB_REF_NAME ||
+      (process.env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, ''),
+    baseRef: process.env.GITHUB_BASE_REF
+  })
+}
+
+/** Default tags: the commit, and the branch, or `pr-<n>` for a pull request. */
+function defaultTags(decision: CacheWriteDecision): string[] {
+  const sha = process.env.GITHUB_SHA ?? ''
+  const name = decision.pullRequest
+    ? `pr-${decision.pullRequest}`
+    : process.env.GITHUB_HEAD_REF
+      ? undefined
+      : branchSlug(decision.cacheBranch)
+  return [sha, name].filter((t): t is string => Boolean(t))
 }
 
 /**
@@ -151,12 +182,13 @@ function defaultBranch(): string | undefined {
  */
 export function getInputs(): Inputs {
   const image = parseImageName('image', getRequiredInput('image'))
-  const branch = currentBranch()
-  const sha = process.env.GITHUB_SHA ?? ''
+  const payload = eventPayload()
+  const cacheWrite = cacheWriteDecision(payload)
+  const branch = cacheWrite.cacheBranch
   const tagInputs = getList('tags')
-  const tags = (
-    tagInputs.length ? tagInputs : [sha, branchSlug(branch)].filter(Boolean)
-  ).map((tag) => parseTag('tags', image, tag))
+  const tags = (tagInputs.length ? tagInputs : defaultTags(cacheWrite)).map(
+    (tag) => parseTag('tags', image, tag)
+  )
 
   const context = workspacePath(getOptionalInput('context') ?? '.')
   if (!existsSync(context) || !statSync(context).isDirectory()) {
@@ -193,9 +225,11 @@ export function getInputs(): Inputs {
   const fallbacks = getList('cache-from-branches')
   const cacheFromBranches = fallbacks.length
     ? fallbacks
-    : [process.env.GITHUB_BASE_REF, defaultBranch(), 'main'].filter(
-        (b): b is string => Boolean(b)
-      )
+    : [
+        process.env.GITHUB_BASE_REF,
+        payload.repository?.default_branch,
+        'main'
+      ].filter((b): b is string => Boolean(b))
   const cacheKeyFiles = getList('cache-key-files').map(workspacePath)
   for (const keyFile of cacheKeyFiles) {
     if (!existsSync(keyFile)) {
@@ -247,6 +281,9 @@ export function getInputs(): Inputs {
       getOptionalInput('local-cache-dir') ?? join(home, 'layers')
     ),
     compareTo: getOptionalInput('compare-to'),
-    failOnPackageChange: getList('fail-on-package-change')
+    failOnPackageChange: getList('fail-on-package-change'),
+    cacheWrite,
+    actionsCache: actionsCacheService(process.env),
+    workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
   }
 }

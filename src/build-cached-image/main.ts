@@ -2,14 +2,14 @@ import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import { runAction, setOutputs } from '../common/action.js'
 import { actionsCommandRunner } from '../common/command-runner.js'
-import { buildImage, type MountCacheStore } from './build-image.js'
+import type { MountCacheStore } from '../docker/mount-cache.js'
+import { buildImage } from './build-image.js'
 import { getInputs } from './inputs.js'
 
 const actionsCache: MountCacheStore = {
   restore: (paths, key, restoreKeys, lookupOnly) =>
     cache.restoreCache(paths, key, restoreKeys, { lookupOnly }),
-  save: (paths, key) => cache.saveCache(paths, key),
-  available: () => cache.isFeatureAvailable()
+  save: (paths, key) => cache.saveCache(paths, key)
 }
 
 /** Builds, caches, reports; fails only on bad input, a failed build or a blocked package change. */
@@ -33,6 +33,7 @@ export async function run(): Promise<void> {
       'cache-hit-ratio': report.hitRatio.toFixed(2),
       'first-missed-step': report.firstMiss?.name ?? '',
       'cache-backend': outcome.backend,
+      'cache-write': String(inputs.cacheWrite.write),
       'package-changes': outcome.packageChanges ?? []
     })
     await core.summary.addRaw(outcome.summary).write()

@@ -37,6 +37,8 @@ export interface BuildSummary {
   warnings: string[]
   /** Seconds per phase of the action, in order. */
   timings?: [string, number][]
+  /** Whether shared caches were written, and what decided it. */
+  cacheWrite?: { write: boolean; reason: string }
 }
 
 /** Hides credentials that cache specs carry (`token=...`). */
@@ -73,6 +75,11 @@ export function renderSummary(summary: BuildSummary): string {
         ? 'Every step was cached.'
         : 'No Dockerfile steps were reported.'
   )
+  if (summary.cacheWrite) {
+    parts.push(
+      `Cache writes: **${summary.cacheWrite.write ? 'on' : 'off'}**, ${summary.cacheWrite.reason}.`
+    )
+  }
   if (summary.warnings.length) {
     parts.push(summary.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'))
   }

@@ -7,19 +7,46 @@ export interface BuilderInfo {
   driver: string
   /** Docker's containerd image store, which widens what the docker driver can do. */
   containerdStore: boolean
+  /** BuildKit's [major, minor] when the builder reports a real version. */
+  buildkit?: [number, number]
+  /** Docker Engine major version, for the docker driver (its embedded BuildKit). */
+  engineMajor?: number
 }
 
 /** A cache backend as `--cache-to type=` names it. */
 export type CacheExporter = 'inline' | 'registry' | 'local' | 'gha'
 
-/** Reads `Name:` and `Driver:` from `docker buildx inspect` output. */
+/** Reads `Name:`, `Driver:` and the BuildKit version from `docker buildx inspect` output. */
 export function parseBuildxInspect(text: string): {
   name: string
   driver: string
+  buildkit?: [number, number]
 } {
   const field = (label: string): string =>
     new RegExp(`^${label}:\\s*(\\S+)`, 'm').exec(text)?.[1] ?? ''
-  return { name: field('Name'), driver: field('Driver') }
+  // Distribution builds of dockerd report v0.0.0+unknown: no version then.
+  const version = /^\s*Build[Kk]it(?: version)?:\s*v?(\d+)\.(\d+)/m.exec(text)
+  const buildkit: [number, number] | undefined =
+    version && version[1] + version[2] !== '00'
+      ? [Number(version[1]), Number(version[2])]
+      : undefined
+  return { name: field('Name'), driver: field('Driver'), buildkit }
+}
+
+/**
+ * Whether the builder's BuildKit speaks the Actions cache service v2
+ * (`url_v2`, BuildKit 0.20+, which Docker Engine 28 embeds). Unknown means
+ * yes: the export pass reports it if not.
+ */
+export function speaksCacheV2(builder: BuilderInfo): boolean {
+  if (builder.buildkit) {
+    const [major, minor] = builder.buildkit
+    return major > 0 || minor >= 20
+  }
+  if (builder.driver === 'docker' && builder.engineMajor !== undefined) {
+    return builder.engineMajor >= 28
+  }
+  return true
 }
 
 /** Whether `docker info`'s DriverStatus JSON says the containerd store is on. */
@@ -64,16 +91,28 @@ export async function detectBuilder(
       `docker buildx inspect${builder ? ` ${builder}` : ''} failed: ${inspect.stderr.trim().split('\n').pop() ?? ''}`
     )
   }
-  const { name, driver } = parseBuildxInspect(inspect.stdout)
+  const { name, driver, buildkit } = parseBuildxInspect(inspect.stdout)
   let containerdStore = false
+  let engineMajor: number | undefined
   if (driver === 'docker') {
     const info = await runner('docker', [
       'info',
       '--format',
-      '{{json .DriverStatus}}'
+      '{{.ServerVersion}} {{json .DriverStatus}}'
     ])
-    containerdStore =
-      info.exitCode === 0 && usesContainerdStore(info.stdout.trim())
+    if (info.exitCode === 0) {
+      const text = info.stdout.trim()
+      const space = text.indexOf(' ')
+      containerdStore = usesContainerdStore(text.slice(space + 1))
+      const major = /^(\d+)\./.exec(text)?.[1]
+      engineMajor = major ? Number(major) : undefined
+    }
   }
-  return { name: name || builder || 'default', driver, containerdStore }
+  return {
+    name: name || builder || 'default',
+    driver,
+    containerdStore,
+    buildkit,
+    engineMajor
+  }
 }

@@ -102,6 +102,10 @@ async function runHelperBuild(
     'build',
     ...(options.builder ? ['--builder', options.builder] : []),
     '--progress=plain',
+    // The helpers only copy files: no network, so they run even where the
+    // engine's default bridge is missing or the build's network is locked down.
+    '--network',
+    'none',
     '--file',
     dockerfile,
     '--build-arg',

@@ -1,3 +1,4 @@
+import { ghaServiceAttrs, type ActionsCacheService } from './actions-cache.js'
 import type { CacheExporter } from './builder-info.js'
 import { branchSlug, type ImageName } from './image-ref.js'
 import type { RegistryAccess } from './registry-probe.js'
@@ -25,7 +26,17 @@ export interface CachePlanInput {
   exporters: Set<CacheExporter>
   /** Undefined when the image names no registry host. */
   registry?: RegistryAccess
-  gha?: { url: string; token: string }
+  /** The Actions cache service, when the runner gave one. */
+  gha?: ActionsCacheService
+  /** Why there is no Actions cache service (names the missing variables). */
+  ghaMissing?: string
+  /** Whether the builder's BuildKit speaks cache service v2; true when absent. */
+  ghaV2?: boolean
+  /**
+   * Whether this run may write shared caches (input "cache-write"); true
+   * when absent. When false every backend is read only.
+   */
+  write?: boolean
   localDir: string
   /** Compression of the cache's layers; gzip when absent. */
   compression?: 'zstd' | 'gzip'
@@ -86,17 +97,22 @@ function registryPlan(input: CachePlanInput, writable: boolean): CachePlan {
 }
 
 function ghaPlan(input: CachePlanInput): CachePlan {
-  const gha = input.gha as { url: string; token: string }
-  const base = `type=gha,url=${gha.url},token=${gha.token}`
+  const gha = input.gha as ActionsCacheService
+  const base = ghaServiceAttrs(gha)
   return {
     backend: 'gha',
     cacheFrom: chain(input.branch, input.fallbackBranches).map(
       (b) => `${base},scope=${ghaScope(input.image, b)}`
     ),
-    cacheTo: [
-      `${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`
-    ],
-    warnings: [],
+    cacheTo: gha.access.write
+      ? [`${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`]
+      : [],
+    // A read-only cache is the runner's decision, not a failure: say so.
+    warnings: gha.access.write
+      ? []
+      : [
+          `the Actions cache is read only for this run (${gha.access.reason}): the gha layer cache is read, not written`
+        ],
     notes: []
   }
 }
@@ -130,7 +146,7 @@ function inlinePlan(input: CachePlanInput): CachePlan {
  * says why. Never returns an exporter the builder lacks.
  */
 export function planCache(input: CachePlanInput): CachePlan {
-  const plan = chooseBackend(input)
+  const plan = readOnly(input, chooseBackend(input))
   if (input.compression !== 'zstd' || plan.backend === 'inline') return plan
   // The cache and the image share their layer blobs only when both use the
   // same compression; zstd also unpacks several times faster on the next
@@ -138,6 +154,16 @@ export function planCache(input: CachePlanInput): CachePlan {
   return {
     ...plan,
     cacheTo: plan.cacheTo.map((to) => `${to},compression=zstd`)
+  }
+}
+
+/** Drops every cache write when the run may not write shared caches. */
+function readOnly(input: CachePlanInput, plan: CachePlan): CachePlan {
+  if (input.write !== false || plan.cacheTo.length === 0) return plan
+  return {
+    ...plan,
+    cacheTo: [],
+    notes: [...plan.notes, 'cache writes are off: the layer cache is only read']
   }
 }
 
@@ -151,7 +177,7 @@ function chooseBackend(input: CachePlanInput): CachePlan {
     const named = input.choice !== 'auto' && plan.backend !== input.choice
     return {
       ...plan,
-      warnings: [...warnings, ...(named ? reasons : [])],
+      warnings: [...warnings, ...plan.warnings, ...(named ? reasons : [])],
       notes: named ? [] : reasons
     }
   }
@@ -189,9 +215,21 @@ function chooseBackend(input: CachePlanInput): CachePlan {
       reasons.push('the builder cannot export a gha cache')
       return false
     }
-    if (!input.gha?.url || !input.gha.token) {
+    if (!input.gha) {
       reasons.push(
-        'ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set, so the Actions cache is out of reach'
+        `${input.ghaMissing ?? 'no Actions cache service is set'}, so the Actions cache is out of reach`
+      )
+      return false
+    }
+    if (!input.gha.access.read) {
+      reasons.push(
+        `the Actions cache is off for this run (${input.gha.access.reason})`
+      )
+      return false
+    }
+    if (input.gha.protocol === 'v2' && input.ghaV2 === false) {
+      reasons.push(
+        "the builder's BuildKit predates the Actions cache service v2 (url_v2 needs BuildKit 0.20+, Docker Engine 28+)"
       )
       return false
     }
@@ -200,8 +238,12 @@ function chooseBackend(input: CachePlanInput): CachePlan {
 
   if (input.choice === 'registry' || input.choice === 'auto') {
     if (registryUsable()) {
-      if (input.registry === 'writable') {
+      if (input.registry === 'writable' && input.write !== false) {
         return withWarnings(registryPlan(input, true))
+      }
+      // A run that may not write reads the registry cache all the same.
+      if (input.write === false && input.registry === 'writable') {
+        return withWarnings(registryPlan(input, false))
       }
       if (input.choice === 'registry') {
         warnings.push(

@@ -38,7 +38,12 @@ function input(overrides: Partial<CachePlanInput>): CachePlanInput {
     fallbackBranches: ['release/2024.06', 'main'],
     exporters: cacheExporters(containerd),
     registry: 'writable',
-    gha: { url: 'http://127.0.0.1:1/', token: 'a.b.c' },
+    gha: {
+      protocol: 'v1',
+      url: 'http://127.0.0.1:1/',
+      token: 'a.b.c',
+      access: { read: true, write: true, reason: '' }
+    },
     localDir: '/cache',
     ...overrides
   }
