@@ -102889,7 +102889,11 @@ async function buildImage(inputs, deps) {
         if (exported.exitCode === 0)
             return 'written';
         const reason = buildFailureMessage(exported).split('\n')[0];
-        warn(`The image is built, but exporting the ${plan.backend} cache failed: ${reason}`);
+        // BuildKit's gha client drops the service's message: name the causes.
+        const hint = /failed to reserve cache/.test(reason)
+            ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
+            : '';
+        warn(`The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`);
         return 'failed';
     };
     const [cacheExport] = await Promise.all([

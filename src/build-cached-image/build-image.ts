@@ -257,8 +257,12 @@ export async function buildImage(
     )
     if (exported.exitCode === 0) return 'written'
     const reason = buildFailureMessage(exported).split('\n')[0]
+    // BuildKit's gha client drops the service's message: name the causes.
+    const hint = /failed to reserve cache/.test(reason)
+      ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
+      : ''
     warn(
-      `The image is built, but exporting the ${plan.backend} cache failed: ${reason}`
+      `The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`
     )
     return 'failed'
   }

@@ -8,7 +8,11 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCacheServer, type CacheServer } from '../support/cache-server.js'
+import { startCacheServer } from '../support/cache-server.js'
+import {
+  startCacheServiceV2,
+  type CacheServiceV2
+} from '../support/cache-service-v2.js'
 import { BASE_IMAGE, REGISTRY } from '../support/docker-env.js'
 import { describeWithDocker } from '../support/describe-with-docker.js'
 import {
@@ -74,7 +78,8 @@ describeWithDocker(
   () => {
     let work: string
     let mountsDir: string
-    let server: CacheServer
+    // The cache service v2 with Azurite, as on GitHub's runners today.
+    let server: CacheServiceV2
     const image = `${REGISTRY}/ert-e2e-monolith-${process.pid}-${Date.now() % 100000}`
     let coldImage = ''
     let coldResult: ActionResult
@@ -105,8 +110,8 @@ describeWithDocker(
       work = mkdtempSync(join(tmpdir(), 'ert-monolith-'))
       cpSync(fixture, work, { recursive: true })
       mountsDir = join(mkdtempSync(join(tmpdir(), 'ert-mounts-')), 'mounts')
-      server = await startCacheServer()
-    })
+      server = await startCacheServiceV2()
+    }, 60_000)
 
     afterAll(async () => {
       await server?.close()
@@ -162,6 +167,11 @@ describeWithDocker(
           .filter((e) => e.key.startsWith('buildkit-mounts-'))
         expect(saved).toHaveLength(3)
         expect(saved.some((e) => e.size > 1_000_000)).toBe(true)
+        // Their bytes went through the signed URLs into the blob store.
+        const blobs = await server.blobs()
+        for (const entry of saved) {
+          expect(blobs).toContainEqual({ name: entry.blob, size: entry.size })
+        }
         expect(aptDownloadBytes(result.stdout)).toBeGreaterThan(20e6)
         expect(npmRegistryFetches(result.stdout)).toBeGreaterThan(5)
         coldImage = result.outputs.image
@@ -290,7 +300,7 @@ describeWithDocker(
     )
 
     it(
-      'registry and cache service down: the build succeeds with warnings',
+      'registry and cache service (v1, as on GHES) down: the build succeeds with warnings',
       async () => {
         const down = await startCacheServer({ down: true })
         try {

@@ -47,13 +47,17 @@ export interface CacheServer {
   close: () => Promise<void>
 }
 
-/** A JWT-shaped runtime token; the signature is never checked by clients. */
+/**
+ * A JWT-shaped runtime token; the signature is never checked by clients.
+ * BuildKit's gha client (go-actions-cache) requires `ac`, `exp` and `nbf`.
+ */
 export function runtimeToken(scope = 'refs/heads/main'): string {
   const encode = (value: unknown): string =>
     Buffer.from(JSON.stringify(value)).toString('base64url')
   const claims = {
     ac: JSON.stringify([{ Scope: scope, Permission: 3 }]),
-    exp: Math.floor(Date.now() / 1000) + 86400
+    exp: Math.floor(Date.now() / 1000) + 86400,
+    nbf: Math.floor(Date.now() / 1000) - 60
   }
   return `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}.c2ln`
 }
