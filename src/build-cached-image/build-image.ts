@@ -26,7 +26,16 @@ import {
   matchingChanges,
   type PackageChange
 } from '../docker/packages.js'
-import { speaksCacheV2 } from '../docker/builder-info.js'
+import {
+  speaksCacheV2,
+  storesAttestations,
+  type BuilderInfo
+} from '../docker/builder-info.js'
+import {
+  cacheTagHint,
+  imageTagHint,
+  immutableTagRefusal
+} from '../docker/ecr-rules.js'
 import { probeRegistry, type RegistryAccess } from '../docker/registry-probe.js'
 import type { StepReport } from '../docker/rawjson-progress.js'
 import type { Inputs } from './inputs.js'
@@ -51,6 +60,31 @@ async function timed<T>(
     return await body()
   } finally {
     timings.push([phase, (deps.now() - start) / 1000])
+  }
+}
+
+/**
+ * The attestation flags: provenance and SBOM as asked, kept in the image
+ * index form ECR accepts unless OCI artifacts are asked for. The classic
+ * image store keeps no attestations, so nothing is asked of it.
+ */
+function attestations(
+  inputs: Inputs,
+  builder: BuilderInfo
+): Pick<BuildRequest, 'provenance' | 'sbom' | 'ociArtifact'> {
+  if (!storesAttestations(builder)) {
+    core.info(
+      'Attestations: none (the classic image store keeps no provenance or SBOM)'
+    )
+    return {}
+  }
+  const any = inputs.provenance !== 'false' || inputs.sbom
+  return {
+    provenance: inputs.provenance,
+    sbom: inputs.sbom,
+    // oci-artifact= is known to BuildKit 0.19+; older ones have no other form.
+    ociArtifact:
+      any && speaksCacheV2(builder) ? inputs.ociArtifactAttestations : undefined
   }
 }
 
@@ -138,22 +172,22 @@ export async function buildImage(
     )
   }
   let registry: RegistryAccess | undefined
+  const cacheImage = inputs.cacheRepository ?? inputs.image
   if (
-    inputs.image.host &&
+    cacheImage.host &&
     (inputs.cache === 'auto' || inputs.cache === 'registry')
   ) {
-    const host = inputs.image.host
+    const host = cacheImage.host
     const probe = await timed(deps, timings, 'probe registry', () =>
-      probeRegistry(host, inputs.image.path)
+      probeRegistry(host, cacheImage.path)
     )
     registry = probe.access
-    core.info(
-      `Registry ${inputs.image.host}: ${probe.access} (${probe.detail})`
-    )
+    core.info(`Registry ${host}: ${probe.access} (${probe.detail})`)
   }
   const plan = planCache({
     choice: inputs.cache,
     image: inputs.image,
+    cacheImage: inputs.cacheRepository,
     branch: inputs.branch,
     fallbackBranches: inputs.cacheFromBranches,
     exporters: cacheExporters(builder),
@@ -224,19 +258,28 @@ export async function buildImage(
     metadataFile,
     cacheFrom: plan.cacheFrom,
     cacheTo: inline ? plan.cacheTo : [],
-    compression: inputs.compression
+    compression: inputs.compression,
+    ...attestations(inputs, builder)
   }
+  // buildx 0.36+ reads this; older ones ignore it. The --output above says
+  // the same where the action writes it.
+  const env: Record<string, string> = inputs.ociArtifactAttestations
+    ? {}
+    : { BUILDX_NO_DEFAULT_OCI_ARTIFACT: 'true' }
   const builderInfo = builder
   const stages = stageNames(parseDockerfile(dockerfile))
   const build = await timed(deps, timings, 'build', () =>
     runBuildx(deps.runner, buildxArgs(request, builderInfo), {
       print: (line) => core.info(line),
-      stages
+      stages,
+      env
     })
   )
   if (build.exitCode !== 0) {
     await rm(workDir, { recursive: true, force: true })
-    throw new Error(buildFailureMessage(build))
+    const message = buildFailureMessage(build)
+    const refusal = immutableTagRefusal([message, ...build.messages].join('\n'))
+    throw new Error(refusal ? `${message}\n${imageTagHint(refusal)}` : message)
   }
   const { report } = build
 
@@ -252,15 +295,18 @@ export async function buildImage(
       runBuildx(
         deps.runner,
         cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo),
-        { print: (line) => core.info(`[cache export] ${line}`) }
+        { print: (line) => core.info(`[cache export] ${line}`), env }
       )
     )
     if (exported.exitCode === 0) return 'written'
     const reason = buildFailureMessage(exported).split('\n')[0]
+    const refusal = immutableTagRefusal(reason)
     // BuildKit's gha client drops the service's message: name the causes.
-    const hint = /failed to reserve cache/.test(reason)
-      ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
-      : ''
+    const hint = refusal
+      ? ` ${cacheTagHint(refusal)}`
+      : /failed to reserve cache/.test(reason)
+        ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
+        : ''
     warn(
       `The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`
     )

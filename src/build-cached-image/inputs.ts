@@ -58,6 +58,13 @@ export interface Inputs {
   localCacheDir: string
   compareTo?: string
   failOnPackageChange: string[]
+  /** Repository of the registry cache tags (default the image's own). */
+  cacheRepository?: ImageName
+  /** `--provenance` value: false, mode=min or mode=max. */
+  provenance: string
+  sbom: boolean
+  /** Attestations as OCI artifacts (subject + artifactType), which ECR may refuse. */
+  ociArtifactAttestations: boolean
   /** Whether shared caches may be written, and the branch that names them. */
   cacheWrite: CacheWriteDecision
   /** The Actions cache service the runner gave, or why there is none. */
@@ -176,6 +183,24 @@ function defaultTags(decision: CacheWriteDecision): string[] {
   return [sha, name].filter((t): t is string => Boolean(t))
 }
 
+const PROVENANCE: Record<string, string> = {
+  false: 'false',
+  true: 'mode=min',
+  'mode=min': 'mode=min',
+  'mode=max': 'mode=max'
+}
+
+function getProvenance(): string {
+  const value = getOptionalInput('provenance') ?? 'mode=min'
+  const mode = PROVENANCE[value]
+  if (!mode) {
+    throw new ConfigurationError(
+      `Input "provenance" has "${value}"; expected one of: ${Object.keys(PROVENANCE).join(', ')}`
+    )
+  }
+  return mode
+}
+
 /**
  * Reads and checks every input before anything runs: a bad value throws a
  * ConfigurationError naming the input.
@@ -244,6 +269,7 @@ export function getInputs(): Inputs {
       `Input "network" has "${network}"; expected one of: default, none, host`
     )
   }
+  const cacheRepository = getOptionalInput('cache-repository')
   const home = join(homedir(), '.cache', 'build-cached-image')
   return {
     image,
@@ -282,6 +308,12 @@ export function getInputs(): Inputs {
     ),
     compareTo: getOptionalInput('compare-to'),
     failOnPackageChange: getList('fail-on-package-change'),
+    cacheRepository: cacheRepository
+      ? parseImageName('cache-repository', cacheRepository)
+      : undefined,
+    provenance: getProvenance(),
+    sbom: getBoolean('sbom', false),
+    ociArtifactAttestations: getBoolean('oci-artifact-attestations', false),
     cacheWrite,
     actionsCache: actionsCacheService(process.env),
     workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()

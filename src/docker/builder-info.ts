@@ -76,6 +76,11 @@ export function cacheExporters(builder: BuilderInfo): Set<CacheExporter> {
   return new Set(['inline', 'registry', 'local', 'gha'])
 }
 
+/** Whether the builder can keep attestations: the classic image store cannot. */
+export function storesAttestations(builder: BuilderInfo): boolean {
+  return builder.driver !== 'docker' || builder.containerdStore
+}
+
 /** Asks buildx and the engine which builder and store a build will use. */
 export async function detectBuilder(
   runner: CommandRunner,

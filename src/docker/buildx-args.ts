@@ -23,6 +23,18 @@ export interface BuildRequest {
   pull?: boolean
   /** Layer compression of the image; gzip when absent. */
   compression?: LayerCompression
+  /**
+   * Attestations: `--provenance` value (`false`, `mode=min`, `mode=max`)
+   * and `--sbom`; absent means no flag (buildx's defaults).
+   */
+  provenance?: string
+  sbom?: boolean
+  /**
+   * `oci-artifact=` of the image exporter: false keeps attestations in the
+   * image index form ECR accepts (BuildKit 0.32 defaults to OCI artifacts
+   * with a subject, which ECR has answered with 405). Absent: not set.
+   */
+  ociArtifact?: boolean
 }
 
 /** The `compression` input. */
@@ -53,7 +65,14 @@ function outputArgs(request: BuildRequest, builder: BuilderInfo): string[] {
       builder.driver === 'docker'
         ? `type=image,push=${request.push}`
         : 'type=registry'
-    return ['--output', `${type},compression=zstd,oci-mediatypes=true`]
+    const artifact =
+      request.ociArtifact === undefined
+        ? ''
+        : `,oci-artifact=${request.ociArtifact}`
+    return [
+      '--output',
+      `${type},compression=zstd,oci-mediatypes=true${artifact}`
+    ]
   }
   const args: string[] = []
   if (request.push) args.push('--push')
@@ -83,6 +102,9 @@ export function buildxArgs(
   if (request.network) args.push('--network', request.network)
   for (const from of request.cacheFrom) args.push('--cache-from', from)
   for (const to of request.cacheTo) args.push('--cache-to', to)
+  if (request.provenance !== undefined)
+    args.push(`--provenance=${request.provenance}`)
+  if (request.sbom !== undefined) args.push(`--sbom=${request.sbom}`)
   if (request.noCache) args.push('--no-cache')
   if (request.pull) args.push('--pull')
   if (request.metadataFile) args.push('--metadata-file', request.metadataFile)
@@ -108,6 +130,10 @@ export function cacheExportArgs(
       push: false,
       load: false,
       compression: undefined,
+      // A cache-only pass exports no image, so no attestations either.
+      provenance: undefined,
+      sbom: undefined,
+      ociArtifact: undefined,
       // cache-from stays: steps that were hits on the remote cache were
       // never pulled, and without it this pass would rebuild them.
       metadataFile: undefined

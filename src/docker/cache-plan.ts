@@ -19,6 +19,11 @@ export type CacheBackend = 'registry' | 'gha' | 'local' | 'inline' | 'none'
 export interface CachePlanInput {
   choice: CacheChoice
   image: ImageName
+  /**
+   * Where the registry cache tags live; the image's repository when absent.
+   * A separate MUTABLE repository lets the image's repository be IMMUTABLE.
+   */
+  cacheImage?: ImageName
   /** The branch being built (its cache is written). */
   branch: string
   /** Branches whose caches are read after this branch's, in order. */
@@ -81,14 +86,15 @@ function chain(branch: string, fallbacks: string[]): string[] {
 
 function registryPlan(input: CachePlanInput, writable: boolean): CachePlan {
   const branches = chain(input.branch, input.fallbackBranches)
+  const cacheImage = input.cacheImage ?? input.image
   return {
     backend: 'registry',
     cacheFrom: branches.map(
-      (b) => `type=registry,ref=${registryCacheRef(input.image, b)}`
+      (b) => `type=registry,ref=${registryCacheRef(cacheImage, b)}`
     ),
     cacheTo: writable
       ? [
-          `type=registry,ref=${registryCacheRef(input.image, input.branch)},${REGISTRY_OPTIONS}`
+          `type=registry,ref=${registryCacheRef(cacheImage, input.branch)},${REGISTRY_OPTIONS}`
         ]
       : [],
     warnings: [],
@@ -198,13 +204,14 @@ function chooseBackend(input: CachePlanInput): CachePlan {
       )
       return false
     }
-    if (!input.image.host) {
-      reasons.push(`"${input.image.repository}" names no registry host`)
+    const cacheImage = input.cacheImage ?? input.image
+    if (!cacheImage.host) {
+      reasons.push(`"${cacheImage.repository}" names no registry host`)
       return false
     }
     if (input.registry === 'unreachable') {
       warnings.push(
-        `registry ${input.image.host} is unreachable; building without its cache`
+        `registry ${cacheImage.host} is unreachable; building without its cache`
       )
       return false
     }
@@ -247,7 +254,7 @@ function chooseBackend(input: CachePlanInput): CachePlan {
       }
       if (input.choice === 'registry') {
         warnings.push(
-          `registry ${input.image.host} refuses pushes; reading its cache without writing it`
+          `registry ${(input.cacheImage ?? input.image).host} refuses pushes; reading its cache without writing it`
         )
         return withWarnings(registryPlan(input, false))
       }
