@@ -5449,7 +5449,7 @@ function setup(env) {
 	createDebug.disable = disable;
 	createDebug.enable = enable;
 	createDebug.enabled = enabled;
-	createDebug.humanize = __nccwpck_require__(744);
+	createDebug.humanize = __nccwpck_require__(8363);
 	createDebug.destroy = destroy;
 
 	Object.keys(env).forEach(key => {
@@ -6481,7 +6481,7 @@ exports.parseProxyResponse = parseProxyResponse;
 
 /***/ }),
 
-/***/ 744:
+/***/ 8363:
 /***/ ((module) => {
 
 /**
@@ -40908,7 +40908,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4709);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(744);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40917,7 +40917,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4709:
+/***/ 744:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -100778,17 +100778,18 @@ function setOutputs(outputs) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/docker/exec-runner.ts
+;// CONCATENATED MODULE: ./src/common/command-runner.ts
+/** The one way src/ runs a program, injected so unit tests can script its answers. */
 
-/** The runner the action uses: `@actions/exec`, silent, output captured. */
-const execRunner = async (command, args, options = {}) => {
+/** The runner actions use: `@actions/exec`, silent, output captured. */
+const actionsCommandRunner = async (command, args, options = {}) => {
     const env = {};
     for (const [key, value] of Object.entries(process.env)) {
         if (value !== undefined)
             env[key] = value;
     }
     Object.assign(env, options.env ?? {});
-    const result = await getExecOutput(command, args, {
+    const result = await getExecOutput(command, [...args], {
         cwd: options.cwd,
         env,
         input: options.input,
@@ -100831,7 +100832,13 @@ function outputArgs(request, builder) {
         const type = builder.driver === 'docker'
             ? `type=image,push=${request.push}`
             : 'type=registry';
-        return ['--output', `${type},compression=zstd,oci-mediatypes=true`];
+        const artifact = request.ociArtifact === undefined
+            ? ''
+            : `,oci-artifact=${request.ociArtifact}`;
+        return [
+            '--output',
+            `${type},compression=zstd,oci-mediatypes=true${artifact}`
+        ];
     }
     const args = [];
     if (request.push)
@@ -100868,6 +100875,10 @@ function buildxArgs(request, builder) {
         args.push('--cache-from', from);
     for (const to of request.cacheTo)
         args.push('--cache-to', to);
+    if (request.provenance !== undefined)
+        args.push(`--provenance=${request.provenance}`);
+    if (request.sbom !== undefined)
+        args.push(`--sbom=${request.sbom}`);
     if (request.noCache)
         args.push('--no-cache');
     if (request.pull)
@@ -100891,6 +100902,10 @@ function cacheExportArgs(request, builder) {
         push: false,
         load: false,
         compression: undefined,
+        // A cache-only pass exports no image, so no attestations either.
+        provenance: undefined,
+        sbom: undefined,
+        ociArtifact: undefined,
         // cache-from stays: steps that were hits on the remote cache were
         // never pulled, and without it this pass would rebuild them.
         metadataFile: undefined
@@ -101150,7 +101165,7 @@ function formatVertexEvent(vertex, event) {
  * Runs buildx with the given arguments (which must ask for rawjson), printing
  * progress as it comes and keeping a per-step report.
  */
-async function runBuildx(exec, args, options = {}) {
+async function runBuildx(runner, args, options = {}) {
     const print = options.print ?? (() => undefined);
     const now = options.now ?? Date.now;
     const messages = [];
@@ -101160,7 +101175,7 @@ async function runBuildx(exec, args, options = {}) {
         print(line);
     });
     const started = now();
-    const result = await exec('docker', args, {
+    const result = await runner('docker', args, {
         env: { BUILDX_METADATA_WARNINGS: 'true', ...(options.env ?? {}) },
         onStderr: (chunk) => stream.push(chunk)
     });
@@ -101250,9 +101265,13 @@ function cacheExporters(builder) {
     }
     return new Set(['inline', 'registry', 'local', 'gha']);
 }
+/** Whether the builder can keep attestations: the classic image store cannot. */
+function storesAttestations(builder) {
+    return builder.driver !== 'docker' || builder.containerdStore;
+}
 /** Asks buildx and the engine which builder and store a build will use. */
-async function detectBuilder(exec, builder) {
-    const inspect = await exec('docker', [
+async function detectBuilder(runner, builder) {
+    const inspect = await runner('docker', [
         'buildx',
         'inspect',
         ...(builder ? [builder] : [])
@@ -101264,7 +101283,7 @@ async function detectBuilder(exec, builder) {
     let containerdStore = false;
     let engineMajor;
     if (driver === 'docker') {
-        const info = await exec('docker', [
+        const info = await runner('docker', [
             'info',
             '--format',
             '{{.ServerVersion}} {{json .DriverStatus}}'
@@ -101458,12 +101477,13 @@ function chain(branch, fallbacks) {
 }
 function registryPlan(input, writable) {
     const branches = chain(input.branch, input.fallbackBranches);
+    const cacheImage = input.cacheImage ?? input.image;
     return {
         backend: 'registry',
-        cacheFrom: branches.map((b) => `type=registry,ref=${registryCacheRef(input.image, b)}`),
+        cacheFrom: branches.map((b) => `type=registry,ref=${registryCacheRef(cacheImage, b)}`),
         cacheTo: writable
             ? [
-                `type=registry,ref=${registryCacheRef(input.image, input.branch)},${REGISTRY_OPTIONS}`
+                `type=registry,ref=${registryCacheRef(cacheImage, input.branch)},${REGISTRY_OPTIONS}`
             ]
             : [],
         warnings: [],
@@ -101562,12 +101582,13 @@ function chooseBackend(input) {
             reasons.push('the builder cannot export a registry cache (docker driver without the containerd image store)');
             return false;
         }
-        if (!input.image.host) {
-            reasons.push(`"${input.image.repository}" names no registry host`);
+        const cacheImage = input.cacheImage ?? input.image;
+        if (!cacheImage.host) {
+            reasons.push(`"${cacheImage.repository}" names no registry host`);
             return false;
         }
         if (input.registry === 'unreachable') {
-            warnings.push(`registry ${input.image.host} is unreachable; building without its cache`);
+            warnings.push(`registry ${cacheImage.host} is unreachable; building without its cache`);
             return false;
         }
         return true;
@@ -101601,7 +101622,7 @@ function chooseBackend(input) {
                 return withWarnings(registryPlan(input, false));
             }
             if (input.choice === 'registry') {
-                warnings.push(`registry ${input.image.host} refuses pushes; reading its cache without writing it`);
+                warnings.push(`registry ${(input.cacheImage ?? input.image).host} refuses pushes; reading its cache without writing it`);
                 return withWarnings(registryPlan(input, false));
             }
         }
@@ -102226,7 +102247,7 @@ async function runHelperBuild(options, name, dockerfileText, output, context, wh
     await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
     const dockerfile = (0,external_node_path_namespaceObject.join)(options.workDir, `${name}.Dockerfile`);
     await (0,promises_namespaceObject.writeFile)(dockerfile, dockerfileText);
-    const result = await options.exec('docker', [
+    const result = await options.runner('docker', [
         'buildx',
         'build',
         ...(options.builder ? ['--builder', options.builder] : []),
@@ -102417,7 +102438,7 @@ async function restoreMounts(options, deps, workDir, nonce) {
             await (0,promises_namespaceObject.rename)(entry.path, (0,external_node_path_namespaceObject.join)(injectDir, String(i)));
         }
         await injectCacheMounts({
-            exec: deps.exec,
+            runner: deps.runner,
             mounts: restored.map((e) => e.mount),
             utilityImage: utilityImage(options),
             dir: injectDir,
@@ -102476,7 +102497,7 @@ async function saveMounts(entries, options, deps, report, workDir, nonce) {
     try {
         const extractDir = (0,external_node_path_namespaceObject.join)(workDir, 'extract');
         await extractCacheMounts({
-            exec: deps.exec,
+            runner: deps.runner,
             mounts: toSave.map((e) => e.mount),
             utilityImage: utilityImage(options),
             dir: extractDir,
@@ -102577,8 +102598,8 @@ function parsePackageListing(output) {
     };
 }
 /** Lists an image's packages by running a shell in it, without network. */
-async function listImagePackages(exec, image) {
-    const result = await exec('docker', [
+async function listImagePackages(runner, image) {
+    const result = await runner('docker', [
         'run',
         '--rm',
         '--network',
@@ -102637,6 +102658,32 @@ function matchingChanges(changes, patterns) {
         };
     });
     return changes.filter((change) => compiled.some((p) => (!p.kind || p.kind === change.kind) && p.matches(change.name)));
+}
+
+;// CONCATENATED MODULE: ./src/docker/ecr-rules.ts
+// ECR's rules that a push can break, recognised in buildx's output, with the
+// one change that fixes each: a failed push should say what to do next.
+const IMMUTABLE = /The image tag '([^']+)' already exists in the '([^']+)' repository and cannot be overwritten because the repository is immutable\.?/;
+/** The refusal in a failed push's output, if that is why it failed. */
+function immutableTagRefusal(text) {
+    const match = IMMUTABLE.exec(text);
+    if (!match)
+        return undefined;
+    return { tag: match[1], repository: match[2], message: match[0] };
+}
+/**
+ * What to change after an immutable tag refused the image's push. The
+ * default tags include the branch, which moves on every push.
+ */
+function imageTagHint(refusal) {
+    return `Hint: "${refusal.repository}" has IMMUTABLE tags, so every tag pushed must be new. Set input "tags" to tags that never repeat (the commit SHA alone; the default also pushes the branch tag, which moves on every push), or exclude the moving tags from immutability with an ECR tag-mutability exclusion filter.`;
+}
+/**
+ * What to change after an immutable tag refused the registry cache. The
+ * cache tag is rewritten by every build, so it needs a mutable home.
+ */
+function cacheTagHint(refusal) {
+    return `Hint: the registry cache tag "${refusal.tag}" is rewritten by every build, which an IMMUTABLE repository refuses. Set input "cache-repository" to a repository with MUTABLE tags (e.g. ${refusal.repository}-cache), or exclude buildcache-* from this repository's tag immutability with an ECR exclusion filter.`;
 }
 
 ;// CONCATENATED MODULE: ./src/docker/registry-probe.ts
@@ -102727,6 +102774,7 @@ async function probeRegistry(host, repository, fetchImpl = fetch, timeoutMs = 50
 
 
 
+
 async function timed(deps, timings, phase, body) {
     const start = deps.now();
     try {
@@ -102736,13 +102784,31 @@ async function timed(deps, timings, phase, body) {
         timings.push([phase, (deps.now() - start) / 1000]);
     }
 }
+/**
+ * The attestation flags: provenance and SBOM as asked, kept in the image
+ * index form ECR accepts unless OCI artifacts are asked for. The classic
+ * image store keeps no attestations, so nothing is asked of it.
+ */
+function attestations(inputs, builder) {
+    if (!storesAttestations(builder)) {
+        info('Attestations: none (the classic image store keeps no provenance or SBOM)');
+        return {};
+    }
+    const any = inputs.provenance !== 'false' || inputs.sbom;
+    return {
+        provenance: inputs.provenance,
+        sbom: inputs.sbom,
+        // oci-artifact= is known to BuildKit 0.19+; older ones have no other form.
+        ociArtifact: any && speaksCacheV2(builder) ? inputs.ociArtifactAttestations : undefined
+    };
+}
 async function comparePackages(inputs, deps, builtRef, warnings) {
     if (!inputs.compareTo)
         return undefined;
     try {
         const [before, after] = await Promise.all([
-            listImagePackages(deps.exec, inputs.compareTo),
-            listImagePackages(deps.exec, builtRef)
+            listImagePackages(deps.runner, inputs.compareTo),
+            listImagePackages(deps.runner, builtRef)
         ]);
         const changes = diffPackages(before, after);
         return {
@@ -102778,7 +102844,7 @@ async function buildImage(inputs, deps) {
     const workDir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), `build-cached-image-${started}`);
     await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
     const nonce = String(started);
-    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.exec, inputs.builder));
+    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.runner, inputs.builder));
     info(`Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`);
     if (inputs.platforms.length > 1 &&
         builder.driver === 'docker' &&
@@ -102786,16 +102852,18 @@ async function buildImage(inputs, deps) {
         throw new Error(`Input "platforms" asks for ${inputs.platforms.join(',')}, but the docker driver without the containerd image store builds one platform only`);
     }
     let registry;
-    if (inputs.image.host &&
+    const cacheImage = inputs.cacheRepository ?? inputs.image;
+    if (cacheImage.host &&
         (inputs.cache === 'auto' || inputs.cache === 'registry')) {
-        const host = inputs.image.host;
-        const probe = await timed(deps, timings, 'probe registry', () => probeRegistry(host, inputs.image.path));
+        const host = cacheImage.host;
+        const probe = await timed(deps, timings, 'probe registry', () => probeRegistry(host, cacheImage.path));
         registry = probe.access;
-        info(`Registry ${inputs.image.host}: ${probe.access} (${probe.detail})`);
+        info(`Registry ${host}: ${probe.access} (${probe.detail})`);
     }
     const plan = planCache({
         choice: inputs.cache,
         image: inputs.image,
+        cacheImage: inputs.cacheRepository,
         branch: inputs.branch,
         fallbackBranches: inputs.cacheFromBranches,
         exporters: cacheExporters(builder),
@@ -102830,7 +102898,7 @@ async function buildImage(inputs, deps) {
         }
     };
     const mountDeps = {
-        exec: deps.exec,
+        runner: deps.runner,
         store: deps.store,
         info: (message) => info(message),
         warning: (message) => warning(message)
@@ -102862,17 +102930,26 @@ async function buildImage(inputs, deps) {
         metadataFile,
         cacheFrom: plan.cacheFrom,
         cacheTo: inline ? plan.cacheTo : [],
-        compression: inputs.compression
+        compression: inputs.compression,
+        ...attestations(inputs, builder)
     };
+    // buildx 0.36+ reads this; older ones ignore it. The --output above says
+    // the same where the action writes it.
+    const env = inputs.ociArtifactAttestations
+        ? {}
+        : { BUILDX_NO_DEFAULT_OCI_ARTIFACT: 'true' };
     const builderInfo = builder;
     const stages = stageNames(dockerfile_parseDockerfile(dockerfile));
-    const build = await timed(deps, timings, 'build', () => runBuildx(deps.exec, buildxArgs(request, builderInfo), {
+    const build = await timed(deps, timings, 'build', () => runBuildx(deps.runner, buildxArgs(request, builderInfo), {
         print: (line) => info(line),
-        stages
+        stages,
+        env
     }));
     if (build.exitCode !== 0) {
         await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
-        throw new Error(buildFailureMessage(build));
+        const message = buildFailureMessage(build);
+        const refusal = immutableTagRefusal([message, ...build.messages].join('\n'));
+        throw new Error(refusal ? `${message}\n${imageTagHint(refusal)}` : message);
     }
     const { report } = build;
     // The layer-cache export and the cache-mount save touch different stores,
@@ -102885,14 +102962,17 @@ async function buildImage(inputs, deps) {
         if (!report.firstMiss && report.totalSteps > 0) {
             return 'skipped: every step was cached';
         }
-        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.exec, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`) }));
+        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.runner, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`), env }));
         if (exported.exitCode === 0)
             return 'written';
         const reason = buildFailureMessage(exported).split('\n')[0];
+        const refusal = immutableTagRefusal(reason);
         // BuildKit's gha client drops the service's message: name the causes.
-        const hint = /failed to reserve cache/.test(reason)
-            ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
-            : '';
+        const hint = refusal
+            ? ` ${cacheTagHint(refusal)}`
+            : /failed to reserve cache/.test(reason)
+                ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
+                : '';
         warn(`The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`);
         return 'failed';
     };
@@ -103200,6 +103280,20 @@ function defaultTags(decision) {
             : branchSlug(decision.cacheBranch);
     return [sha, name].filter((t) => Boolean(t));
 }
+const PROVENANCE = {
+    false: 'false',
+    true: 'mode=min',
+    'mode=min': 'mode=min',
+    'mode=max': 'mode=max'
+};
+function getProvenance() {
+    const value = getOptionalInput('provenance') ?? 'mode=min';
+    const mode = PROVENANCE[value];
+    if (!mode) {
+        throw new errors_ConfigurationError(`Input "provenance" has "${value}"; expected one of: ${Object.keys(PROVENANCE).join(', ')}`);
+    }
+    return mode;
+}
 /**
  * Reads and checks every input before anything runs: a bad value throws a
  * ConfigurationError naming the input.
@@ -103252,6 +103346,7 @@ function getInputs() {
     if (network && !/^(default|none|host)$/.test(network)) {
         throw new errors_ConfigurationError(`Input "network" has "${network}"; expected one of: default, none, host`);
     }
+    const cacheRepository = getOptionalInput('cache-repository');
     const home = (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), '.cache', 'build-cached-image');
     return {
         image,
@@ -103284,6 +103379,12 @@ function getInputs() {
         localCacheDir: workspacePath(getOptionalInput('local-cache-dir') ?? (0,external_node_path_namespaceObject.join)(home, 'layers')),
         compareTo: getOptionalInput('compare-to'),
         failOnPackageChange: getList('fail-on-package-change'),
+        cacheRepository: cacheRepository
+            ? parseImageName('cache-repository', cacheRepository)
+            : undefined,
+        provenance: getProvenance(),
+        sbom: getBoolean('sbom', false),
+        ociArtifactAttestations: getBoolean('oci-artifact-attestations', false),
         cacheWrite,
         actionsCache: actionsCacheService(process.env),
         workspace: process.env.GITHUB_WORKSPACE ?? process.cwd()
@@ -103306,7 +103407,7 @@ async function run() {
     await runAction(async () => {
         const inputs = getInputs();
         const outcome = await buildImage(inputs, {
-            exec: execRunner,
+            runner: actionsCommandRunner,
             store: actionsCache,
             now: () => Date.now()
         });

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { actionsCacheService } from '../../src/docker/actions-cache.js'
-import type { ExecRunner } from '../../src/docker/exec-runner.js'
+import type { CommandRunner } from '../../src/common/command-runner.js'
 import {
   restoreMounts,
   saveMounts,
@@ -69,7 +69,7 @@ function folderStore(): MountCacheStore & {
 function helperBuilds(
   mounts: Map<string, Map<string, string>>,
   fail = false
-): ExecRunner & { calls: string[][] } {
+): CommandRunner & { calls: string[][] } {
   const calls: string[][] = []
   const runner = (async (_command: string, args: string[]) => {
     calls.push(args)
@@ -95,7 +95,7 @@ function helperBuilds(
       }
     }
     return { exitCode: 0, stdout: '', stderr: '' }
-  }) as ExecRunner & { calls: string[][] }
+  }) as CommandRunner & { calls: string[][] }
   runner.calls = calls
   return runner
 }
@@ -138,11 +138,11 @@ function options(
 
 function deps(
   store: MountCacheStore,
-  exec: ExecRunner
+  runner: CommandRunner
 ): MountCacheDeps & { warnings: string[] } {
   const warnings: string[] = []
   return {
-    exec,
+    runner,
     store,
     info: () => undefined,
     warning: (m) => warnings.push(m),
