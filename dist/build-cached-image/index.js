@@ -102672,6 +102672,22 @@ function immutableTagRefusal(text) {
     return { tag: match[1], repository: match[2], message: match[0] };
 }
 /**
+ * A 400 to the manifest PUT of a tag: BuildKit's cache exporter drops the
+ * registry's message, so this is all a refused cache tag shows. On ECR it is
+ * what an IMMUTABLE repository answers to a tag that exists.
+ */
+function refusedTagPut(text) {
+    const match = /PUT request to \S+?\/v2\/(\S+)\/manifests\/([\w][\w.-]*): 400 Bad Request/.exec(text);
+    if (!match)
+        return undefined;
+    const [, repository, tag] = match;
+    return {
+        repository,
+        tag,
+        message: `The registry answered 400 Bad Request to the tag "${tag}" of "${repository}"; on ECR that is how an IMMUTABLE repository refuses an existing tag ("The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the repository is immutable.").`
+    };
+}
+/**
  * What to change after an immutable tag refused the image's push. The
  * default tags include the branch, which moves on every push.
  */
@@ -102966,10 +102982,10 @@ async function buildImage(inputs, deps) {
         if (exported.exitCode === 0)
             return 'written';
         const reason = buildFailureMessage(exported).split('\n')[0];
-        const refusal = immutableTagRefusal(reason);
+        const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason);
         // BuildKit's gha client drops the service's message: name the causes.
         const hint = refusal
-            ? ` ${cacheTagHint(refusal)}`
+            ? ` ${refusal.message === reason ? '' : `${refusal.message} `}${cacheTagHint(refusal)}`
             : /failed to reserve cache/.test(reason)
                 ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
                 : '';

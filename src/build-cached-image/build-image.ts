@@ -34,7 +34,8 @@ import {
 import {
   cacheTagHint,
   imageTagHint,
-  immutableTagRefusal
+  immutableTagRefusal,
+  refusedTagPut
 } from '../docker/ecr-rules.js'
 import { probeRegistry, type RegistryAccess } from '../docker/registry-probe.js'
 import type { StepReport } from '../docker/rawjson-progress.js'
@@ -300,10 +301,10 @@ export async function buildImage(
     )
     if (exported.exitCode === 0) return 'written'
     const reason = buildFailureMessage(exported).split('\n')[0]
-    const refusal = immutableTagRefusal(reason)
+    const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason)
     // BuildKit's gha client drops the service's message: name the causes.
     const hint = refusal
-      ? ` ${cacheTagHint(refusal)}`
+      ? ` ${refusal.message === reason ? '' : `${refusal.message} `}${cacheTagHint(refusal)}`
       : /failed to reserve cache/.test(reason)
         ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
         : ''

@@ -22,6 +22,25 @@ export function immutableTagRefusal(
 }
 
 /**
+ * A 400 to the manifest PUT of a tag: BuildKit's cache exporter drops the
+ * registry's message, so this is all a refused cache tag shows. On ECR it is
+ * what an IMMUTABLE repository answers to a tag that exists.
+ */
+export function refusedTagPut(text: string): ImmutableTagRefusal | undefined {
+  const match =
+    /PUT request to \S+?\/v2\/(\S+)\/manifests\/([\w][\w.-]*): 400 Bad Request/.exec(
+      text
+    )
+  if (!match) return undefined
+  const [, repository, tag] = match
+  return {
+    repository,
+    tag,
+    message: `The registry answered 400 Bad Request to the tag "${tag}" of "${repository}"; on ECR that is how an IMMUTABLE repository refuses an existing tag ("The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the repository is immutable.").`
+  }
+}
+
+/**
  * What to change after an immutable tag refused the image's push. The
  * default tags include the branch, which moves on every push.
  */

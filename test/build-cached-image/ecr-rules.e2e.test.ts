@@ -196,7 +196,16 @@ describeWithDocker(
         expect(second.exitCode).toBe(0)
         expect(second.outputs.digest).toMatch(/^sha256:/)
         const warning = messages(second, 'warning').join('\n')
+        // BuildKit's cache exporter shows only the status; the warning names
+        // ECR's rule as its likely cause.
+        expect(warning).toMatch(
+          /exporting the registry cache failed: .*manifests\/buildcache-main: 400 Bad Request/
+        )
         expect(warning).toContain(immutableTagMessage(solo, 'buildcache-main'))
+        expect(proxy.refusals).toContainEqual({
+          repository: solo,
+          tag: 'buildcache-main'
+        })
         expect(warning).toMatch(
           /Set input "cache-repository" to a repository with MUTABLE tags/
         )

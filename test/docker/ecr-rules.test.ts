@@ -13,7 +13,8 @@ import { planCache } from '../../src/docker/cache-plan.js'
 import {
   cacheTagHint,
   imageTagHint,
-  immutableTagRefusal
+  immutableTagRefusal,
+  refusedTagPut
 } from '../../src/docker/ecr-rules.js'
 import { parseImageName } from '../../src/docker/image-ref.js'
 
@@ -38,6 +39,24 @@ describe('ECR immutable tags', () => {
     expect(immutableTagRefusal('ERROR: 500 Internal Server Error')).toBe(
       undefined
     )
+  })
+
+  it('a 400 to a cache tag’s manifest PUT (all BuildKit’s cache exporter shows) is read as that refusal', () => {
+    const refusal = refusedTagPut(
+      'error writing manifest blob: failed commit on ref "sha256:4d80": unexpected status from PUT request to https://1234.dkr.ecr.eu-west-1.amazonaws.com/v2/team/monolith/manifests/buildcache-main: 400 Bad Request'
+    )
+    expect(refusal).toMatchObject({
+      repository: 'team/monolith',
+      tag: 'buildcache-main'
+    })
+    expect(refusal?.message).toContain(
+      "The image tag 'buildcache-main' already exists in the 'team/monolith' repository"
+    )
+    expect(
+      refusedTagPut(
+        'PUT request to http://r/v2/m/manifests/x: 500 Internal Server Error'
+      )
+    ).toBeUndefined()
   })
 
   it('hints name the input that fixes each case', () => {
