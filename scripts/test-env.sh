@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Local Docker test environment for ecs-release-train: Docker Engine with BuildKit/buildx and the
-# containerd image store, a plain-HTTP registry on loopback, and a Debian base image in it.
+# Local Docker test environment for ecs-release-train: Docker Engine 28.5 with BuildKit/buildx, run
+# twice side by side (one daemon on the containerd image store, one on the classic store as GitHub's
+# ubuntu-24.04 runners ship it), a plain-HTTP registry on loopback, and a Debian base image in it.
+#
+#   default socket  /var/run/docker.sock          containerd image store
+#   classic socket  /var/run/docker-classic.sock  classic store (DOCKER_HOST selects it; see
+#                                                 ERT_CLASSIC_DOCKER_HOST in test/support/docker-env.ts)
 #
 #   bash scripts/test-env.sh up       # install/start whatever is missing, then print status
 #   bash scripts/test-env.sh status   # print status; non-zero exit if anything is down
@@ -11,6 +16,7 @@
 #   ERT_STATE_DIR       logs, pid files, registry storage, rootfs cache
 #                       (default /var/tmp/ecs-release-train-env)
 #   ERT_DEBIAN_MIRROR   Debian mirror URI (default: the one apt already uses)
+#   ERT_CLASSIC_ENGINE  0 to skip the classic-store daemon (default 1)
 #
 # Why it looks like this: CI machines reach only the Debian mirror and the npm registry (no Docker
 # Hub, no download.docker.com), and do not run systemd. So everything comes from Debian packages,
@@ -31,8 +37,23 @@ REGISTRY_PID="${STATE_DIR}/registry.pid"
 REGISTRY_LOG="${STATE_DIR}/registry.log"
 REGISTRY_CONFIG="${STATE_DIR}/registry/config.yml"
 REGISTRY_DATA="${STATE_DIR}/registry/data"
-# Oldest engine whose containerd image store can export registry cache from the default builder.
-MIN_DOCKER_MAJOR=24
+# The engine GitHub's runners ship today (ubuntu-24.04: Docker 28, buildx 0.3x, containerd 2.x). Debian
+# unstable is the mirror's closest match; each package is pinned to its series below.
+DOCKER_SERIES=28.5
+BUILDX_SERIES=0.29
+CONTAINERD_SERIES=2.1
+# The classic-store daemon beside the default one: own data root, exec root (and so its own managed
+# containerd), socket, pid file and bridge, so neither daemon sees the other's images or networks.
+CLASSIC_ENGINE="${ERT_CLASSIC_ENGINE:-1}"
+CLASSIC_SOCK=/var/run/docker-classic.sock
+CLASSIC_HOST="unix://${CLASSIC_SOCK}"
+CLASSIC_DATA_ROOT=/var/lib/docker-classic
+CLASSIC_EXEC_ROOT=/var/run/docker-classic
+CLASSIC_BRIDGE=docker-classic
+CLASSIC_BRIDGE_CIDR=172.31.0.1/16
+CLASSIC_PID="${STATE_DIR}/dockerd-classic.pid"
+CLASSIC_LOG="${STATE_DIR}/dockerd-classic.log"
+CLASSIC_CONFIG="${STATE_DIR}/classic/daemon.json"
 MANIFEST_ACCEPT='application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json'
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
@@ -46,9 +67,10 @@ elapsed_since() { echo "$(( $(now) - $1 ))s"; }
 
 # `docker info --format` exits 0 with an empty answer when the daemon is down (CLI 26), so insist on
 # a server version; the timeout guards against a socket whose daemon hangs.
-docker_up() {
-  local v
-  v=$(timeout 15 docker version --format '{{.Server.Version}}' 2>/dev/null) && [[ -n "$v" ]]
+docker_up() { [[ -n "$(server_version "${1:-}")" ]]; }
+# The daemon's version, or nothing when it does not answer. $1: a DOCKER_HOST, empty for the default.
+server_version() {
+  DOCKER_HOST="${1:-unix:///var/run/docker.sock}" timeout 15 docker version --format '{{.Server.Version}}' 2>/dev/null || true
 }
 registry_up() { curl -fsS -o /dev/null --max-time 3 "${REGISTRY_URL}/v2/" 2>/dev/null; }
 base_image_present() {
@@ -60,10 +82,12 @@ pkg_installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
 }
 
-dockerd_major() {
-  command -v dockerd >/dev/null 2>&1 || { echo 0; return; }
-  dockerd --version 2>/dev/null | sed -n 's/^Docker version \([0-9]*\)\..*/\1/p' | grep . || echo 0
+# "major.minor" of an installed program's version line, or nothing.
+installed_series() {
+  command -v "$1" >/dev/null 2>&1 || return 0
+  "$@" 2>/dev/null | grep -o -m1 '[0-9][0-9]*\.[0-9][0-9]*\.[0-9]' | head -1 | sed 's/\.[0-9]$//'
 }
+dockerd_series() { installed_series dockerd --version; }
 
 # Write a file only when its content changes, so re-runs do not touch mtimes or trigger apt work.
 # Returns 0 if the file was (re)written, 1 if it was already up to date.
@@ -199,62 +223,97 @@ apt_install() {
 # Step 1: Docker Engine
 
 docker_packages_ok() {
-  [[ $(dockerd_major) -ge $MIN_DOCKER_MAJOR ]] && docker buildx version >/dev/null 2>&1
+  [[ "$(dockerd_series)" == "$DOCKER_SERIES" ]] \
+    && [[ "$(installed_series docker buildx version)" == "$BUILDX_SERIES" ]] \
+    && [[ "$(installed_series containerd --version)" == "$CONTAINERD_SERIES" ]]
 }
 
-# Debian 12's docker.io (20.10) cannot export registry cache from the default builder; Debian
-# 13's 26.x can, and its binaries need only bookworm's libc. A pin of 100 keeps everything on
-# bookworm unless asked for by name.
-#
-# Ask per package (docker.io/trixie), never with `-t trixie`: -t makes trixie the preferred
-# release for every dependency too, so runc/tini/iptables come from trixie, drag in libc6 2.41,
-# and libc6's Breaks on base-files turns the machine into Debian 13 (/etc/debian_version 13.x).
-# Verified on a pristine bookworm minbase: /trixie installs only docker.io, docker-buildx and
-# containerd from trixie, the rest (runc 1.1.5, tini, iptables 1.8.9) from bookworm.
-DOCKER_SUITE=""
-docker_candidate_major() {
-  apt-cache policy docker.io 2>/dev/null | sed -n 's/^ *Candidate: \([0-9][0-9]*\)\..*/\1/p'
-}
-add_trixie_suite() {
+# Bookworm's docker.io (20.10) is far from the runner's engine; Debian unstable carries docker.io
+# 28.5.2, docker-buildx 0.29.1 and containerd 2.1.9, whose binaries need only libc6 >= 2.34, which
+# bookworm's 2.36 satisfies, so no libc upgrade. Two deliberate choices keep the rest of the machine
+# on bookworm:
+# - unstable gets pin 100, and only the named packages get a higher pin, each to its series
+#   (`Pin: version`), so nothing else is ever taken from unstable and the engine does not drift to
+#   29 when unstable moves on;
+# - runc stays bookworm's 1.1.5: unstable's runc 1.3 needs libc6 >= 2.38, and pulling that libc6
+#   turns the machine into a Debian 13/sid hybrid (libc6 Breaks on base-files). containerd 2.1 and
+#   dockerd 28.5 run fine on runc 1.1. docker.io also depends on tini-static (unstable, static).
+# Verified on bookworm 12.11: apt installs exactly these five packages and removes only `tini`.
+# Never install with `-t unstable`: -t makes unstable the preferred release for every dependency.
+# Check-Valid-Until: no because these machines' mirror can be a dated snapshot, whose unstable
+# Release file (valid for a week, unlike stable's) has then expired; the signature is still checked.
+UNSTABLE_SOURCES=/etc/apt/sources.list.d/ecs-release-train-unstable.sources
+DOCKER_PREFERENCES=/etc/apt/preferences.d/ecs-release-train-docker
+DOCKER_PACKAGES=(docker.io docker-cli docker-buildx containerd tini-static)
+add_docker_suite() {
   [[ "$(os_id)" == debian ]] || return 0
-  # /etc/debian_version alone is not enough: a bookworm whose base-files came from trixie says 13
-  # while its own suites still only offer docker.io 20.10.
-  local candidate
-  candidate=$(docker_candidate_major)
-  [[ "$(debian_major)" == 12 ]] || [[ -n "$candidate" && "$candidate" -lt $MIN_DOCKER_MAJOR ]] || return 0
-  if write_if_changed /etc/apt/sources.list.d/trixie.sources "Types: deb
+  if write_if_changed "$UNSTABLE_SOURCES" "Types: deb
 URIs: $(debian_mirror)
-Suites: trixie
+Suites: unstable
 Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"; then
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+Check-Valid-Until: no"; then
     APT_INDEX_FRESH=0
-    log "added the trixie suite (pin 100) for docker packages"
+    log "added Debian unstable (pin 100; docker packages pinned by name) for docker packages"
   fi
-  write_if_changed /etc/apt/preferences.d/trixie-low "Package: *
-Pin: release n=trixie
+  # Specific records first: apt takes the first record that matches a package.
+  write_if_changed "$DOCKER_PREFERENCES" "Package: docker.io docker-cli
+Pin: version ${DOCKER_SERIES}.*
+Pin-Priority: 990
+
+Package: docker-buildx
+Pin: version ${BUILDX_SERIES}.*
+Pin-Priority: 990
+
+Package: containerd
+Pin: version ${CONTAINERD_SERIES}.*
+Pin-Priority: 990
+
+Package: tini-static
+Pin: release n=sid
+Pin-Priority: 990
+
+Package: *
+Pin: release n=sid
 Pin-Priority: 100" || true
-  DOCKER_SUITE=/trixie
+  # The trixie suite an older version of this script added (docker 26) is no longer needed.
+  if [[ -f /etc/apt/sources.list.d/trixie.sources ]] && grep -qx 'Suites: trixie' /etc/apt/sources.list.d/trixie.sources \
+    && [[ -f /etc/apt/preferences.d/trixie-low ]]; then
+    rm -f /etc/apt/sources.list.d/trixie.sources /etc/apt/preferences.d/trixie-low
+    APT_INDEX_FRESH=0
+    log "removed the trixie suite an older test-env.sh added"
+  fi
+}
+
+# Fails with the reason when the mirror no longer offers a pinned series (unstable moves on).
+check_docker_candidates() {
+  local pkg series candidate
+  for pkg in docker.io docker-buildx containerd; do
+    case $pkg in
+      docker.io) series=$DOCKER_SERIES ;;
+      docker-buildx) series=$BUILDX_SERIES ;;
+      containerd) series=$CONTAINERD_SERIES ;;
+    esac
+    candidate=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+    [[ "$candidate" == "$series".* ]] \
+      || die "apt offers $pkg '${candidate:-none}', not $series.x: the mirror's unstable suite moved on; update the series in $0"
+  done
 }
 
 install_docker_packages() {
   if docker_packages_ok; then
-    log "docker engine $(dockerd_major).x and buildx already installed"
+    log "docker engine $(dockerd_series), buildx $BUILDX_SERIES, containerd $CONTAINERD_SERIES already installed"
     return
   fi
   [[ "$(os_id)" == debian ]] || log "WARNING: not Debian; trying the distribution's docker.io anyway"
   local t0
   t0=$(now)
-  add_trixie_suite
-  local pkg pkgs=()
+  add_docker_suite
   apt_update_once
-  # Since trixie the CLI is a separate docker-cli, only recommended by docker.io, and we install
-  # without recommends (they would pull apparmor, git, needrestart, ... from trixie).
-  for pkg in docker.io docker-cli docker-buildx containerd; do
-    if [[ $pkg == docker-cli ]] && ! apt-cache show "docker-cli${DOCKER_SUITE}" >/dev/null 2>&1; then continue; fi
-    pkgs+=("${pkg}${DOCKER_SUITE}")
-  done
-  apt_install "${pkgs[@]}"
-  docker_packages_ok || die "dockerd $(dockerd_major).x or buildx missing after install; need >= $MIN_DOCKER_MAJOR"
+  check_docker_candidates
+  # Without recommends: they would pull apparmor, git, needrestart, ... from unstable.
+  apt_install "${DOCKER_PACKAGES[@]}"
+  docker_packages_ok || die "after install: dockerd $(dockerd_series), buildx $(installed_series docker buildx version), containerd $(installed_series containerd --version); wanted $DOCKER_SERIES / $BUILDX_SERIES / $CONTAINERD_SERIES"
   log "docker packages installed in $(elapsed_since "$t0")"
 }
 
@@ -272,38 +331,79 @@ configure_daemon_json() {
   write_if_changed "$f" "$merged" && log "wrote $f"
 }
 
+# Starts a dockerd and waits until it answers. $1 label, $2 log, $3 DOCKER_HOST ('' = default),
+# $4 pid file, rest: extra dockerd flags.
 start_dockerd() {
-  local t0 pid i
+  local label=$1 logfile=$2 host=$3 pidfile=$4 t0 pid i
+  shift 4
   t0=$(now)
-  log "starting dockerd (log: $DOCKERD_LOG)"
+  log "starting $label dockerd (log: $logfile)"
   # No --containerd flag: dockerd then runs its own containerd, which is what we want without
   # systemd (the packaged containerd.service is never started here).
-  pid=$(spawn "$DOCKERD_LOG" dockerd --pidfile "$DOCKERD_PID")
+  pid=$(spawn "$logfile" dockerd --pidfile "$pidfile" "$@")
   for ((i = 0; i < 120; i++)); do
-    if docker_up; then
-      log "dockerd answering after $(elapsed_since "$t0")"
+    if docker_up "$host"; then
+      log "$label dockerd answering after $(elapsed_since "$t0")"
       return
     fi
     if [[ ! -d "/proc/$pid" ]]; then break; fi
     sleep 0.5
   done
-  log "dockerd did not come up; last lines of $DOCKERD_LOG:"
-  tail -n 40 "$DOCKERD_LOG" >&2 || true
-  die "dockerd failed to start"
+  log "$label dockerd did not come up; last lines of $logfile:"
+  tail -n 40 "$logfile" >&2 || true
+  die "$label dockerd failed to start"
+}
+
+# An engine of ours that runs an older version is stopped so the new packages can replace it (that
+# restarts it: other users of the engine see a short outage). One we did not start is left alone.
+stop_outdated() {
+  local label=$1 host=$2 pidfile=$3 v
+  v=$(server_version "$host")
+  [[ -z "$v" || "$v" == "$DOCKER_SERIES".* ]] && return 0
+  if pid_alive "$pidfile" dockerd; then
+    log "$label dockerd runs $v, not $DOCKER_SERIES: stopping it to upgrade"
+    stop_pidfile "$pidfile" dockerd || true
+  else
+    log "WARNING: $label daemon runs $v, not $DOCKER_SERIES, and was not started by this script; left alone"
+  fi
 }
 
 ensure_docker() {
+  stop_outdated default "" "$DOCKERD_PID"
+  [[ $CLASSIC_ENGINE == 1 ]] && stop_outdated classic "$CLASSIC_HOST" "$CLASSIC_PID"
   if docker_up; then
-    log "docker daemon already answering; not touching it"
+    log "default docker daemon already answering; not touching it"
     if ! docker info --format '{{json .DriverStatus}}' 2>/dev/null | grep -q 'io.containerd.snapshotter'; then
-      log "WARNING: the running daemon does not use the containerd image store;" \
+      log "WARNING: the default daemon does not use the containerd image store;" \
         "registry cache export (--cache-to type=registry) will fail with the docker driver"
     fi
+  else
+    install_docker_packages
+    configure_daemon_json
+    start_dockerd default "$DOCKERD_LOG" "" "$DOCKERD_PID"
+  fi
+  [[ $CLASSIC_ENGINE == 1 ]] && ensure_classic_docker
+  return 0
+}
+
+# The classic store as the runner has it: containerd snapshotter off. Its own bridge, because two
+# daemons cannot share docker0; each daemon adds its own NAT rules for its own bridge.
+ensure_classic_docker() {
+  if docker_up "$CLASSIC_HOST"; then
+    log "classic docker daemon already answering on $CLASSIC_HOST; not touching it"
     return
   fi
   install_docker_packages
-  configure_daemon_json
-  start_dockerd
+  if ! ip link show "$CLASSIC_BRIDGE" >/dev/null 2>&1; then
+    ip link add name "$CLASSIC_BRIDGE" type bridge
+    ip addr add "$CLASSIC_BRIDGE_CIDR" dev "$CLASSIC_BRIDGE"
+    ip link set "$CLASSIC_BRIDGE" up
+  fi
+  write_if_changed "$CLASSIC_CONFIG" '{"features":{"containerd-snapshotter":false}}' || true
+  mkdir -p "$CLASSIC_DATA_ROOT" "$CLASSIC_EXEC_ROOT"
+  start_dockerd classic "$CLASSIC_LOG" "$CLASSIC_HOST" "$CLASSIC_PID" \
+    --config-file "$CLASSIC_CONFIG" --host "$CLASSIC_HOST" --data-root "$CLASSIC_DATA_ROOT" \
+    --exec-root "$CLASSIC_EXEC_ROOT" --bridge "$CLASSIC_BRIDGE"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -314,6 +414,8 @@ ensure_tools() {
   for p in docker-registry debootstrap jq curl; do
     pkg_installed "$p" || command -v "$p" >/dev/null 2>&1 || missing+=("$p")
   done
+  # `ip` makes the classic daemon's bridge.
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   [[ ${#missing[@]} -eq 0 ]] && return
   apt_install "${missing[@]}"
   # On a systemd machine the package enables its own registry (htpasswd auth, also on :5000),
@@ -412,37 +514,41 @@ ensure_base_image() {
 # ---------------------------------------------------------------------------------------------
 # Commands
 
+# One engine's status lines; returns 1 if it is down or lacks buildx.
+engine_status() {
+  local label=$1 host=$2 want_store=$3 v
+  if ! docker_up "$host"; then
+    printf '%-15s DOWN (%s)\n' "$label:" "$host"
+    return 1
+  fi
+  v=$(DOCKER_HOST=$host docker version --format 'client {{.Client.Version}}, server {{.Server.Version}}' 2>/dev/null || true)
+  printf '%-15s up at %s (%s)\n' "$label:" "$host" "$v"
+  v=$(DOCKER_HOST=$host docker info --format '{{.Driver}} {{json .DriverStatus}}' 2>/dev/null || true)
+  if [[ "$v" == *io.containerd.snapshotter* ]]; then v="${v%% *} (containerd image store)"; else v="${v%% *} (classic image store)"; fi
+  [[ "$v" == *"($want_store image store)"* ]] || v="$v WARNING: expected the $want_store store"
+  printf '%-15s %s\n' "  storage:" "$v"
+}
+
 cmd_status() {
   local bad=0 v
-  if docker_up; then
-    v=$(docker version --format 'client {{.Client.Version}}, server {{.Server.Version}}' 2>/dev/null || true)
-    echo "docker:        up ($v)"
-    v=$(docker buildx version 2>/dev/null || true)
-    if [[ -n "$v" ]]; then echo "buildx:        $v"; else echo "buildx:        MISSING"; bad=1; fi
-    v=$(docker info --format '{{.Driver}} {{json .DriverStatus}}' 2>/dev/null || true)
-    if [[ "$v" == *io.containerd.snapshotter* ]]; then
-      echo "storage:       ${v%% *} (containerd image store)"
-    else
-      echo "storage:       ${v%% *} (WARNING: not the containerd image store)"
-    fi
-  else
-    echo "docker:        DOWN"
-    bad=1
-  fi
+  engine_status docker unix:///var/run/docker.sock containerd || bad=1
+  if [[ $CLASSIC_ENGINE == 1 ]]; then engine_status docker-classic "$CLASSIC_HOST" classic || bad=1; fi
+  v=$(docker buildx version 2>/dev/null || true)
+  if [[ -n "$v" ]]; then echo "buildx:         $v"; else echo "buildx:         MISSING"; bad=1; fi
   if registry_up; then
-    echo "registry:      up at $REGISTRY_URL"
+    echo "registry:       up at $REGISTRY_URL"
     if base_image_present; then
-      echo "base image:    $BASE_IMAGE present"
+      echo "base image:     $BASE_IMAGE present"
     else
-      echo "base image:    $BASE_IMAGE MISSING"
+      echo "base image:     $BASE_IMAGE MISSING"
       bad=1
     fi
   else
-    echo "registry:      DOWN ($REGISTRY_URL)"
-    echo "base image:    unknown (registry down)"
+    echo "registry:       DOWN ($REGISTRY_URL)"
+    echo "base image:     unknown (registry down)"
     bad=1
   fi
-  echo "state dir:     $STATE_DIR"
+  echo "state dir:      $STATE_DIR"
   return $bad
 }
 
@@ -451,7 +557,7 @@ cmd_up() {
   t0=$(now)
   # Tools first (jq is needed to write daemon.json); when docker will be installed too, add its
   # suite beforehand so a single apt-get update serves both installs.
-  if ! docker_up && ! docker_packages_ok; then add_trixie_suite; fi
+  if ! docker_packages_ok; then add_docker_suite; fi
   ensure_tools
   ensure_docker
   ensure_registry
@@ -463,6 +569,7 @@ cmd_up() {
 cmd_down() {
   stop_pidfile "$REGISTRY_PID" docker-registry || log "registry: no running instance of ours"
   stop_pidfile "$DOCKERD_PID" dockerd || log "dockerd: no running instance of ours (left alone)"
+  stop_pidfile "$CLASSIC_PID" dockerd || log "classic dockerd: no running instance of ours (left alone)"
 }
 
 usage() {
@@ -481,7 +588,7 @@ main() {
     # Installing packages and running dockerd need root; status only needs the docker socket.
     if [[ $cmd != status ]]; then
       command -v sudo >/dev/null 2>&1 || die "run as root"
-      exec sudo --preserve-env=ERT_REGISTRY_PORT,ERT_STATE_DIR,ERT_DEBIAN_MIRROR,PATH bash "$0" "$@"
+      exec sudo --preserve-env=ERT_REGISTRY_PORT,ERT_STATE_DIR,ERT_DEBIAN_MIRROR,ERT_CLASSIC_ENGINE,PATH bash "$0" "$@"
     fi
   elif [[ $cmd != status ]]; then
     mkdir -p "$STATE_DIR"

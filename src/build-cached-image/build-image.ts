@@ -10,6 +10,10 @@ import {
 } from '../docker/buildx-args.js'
 import { buildFailureMessage, runBuildx } from '../docker/buildx-build.js'
 import { cacheExporters, detectBuilder } from '../docker/builder-info.js'
+import {
+  builderShortfalls,
+  describeShortfalls
+} from '../docker/builder-shortfalls.js'
 import { planCache } from '../docker/cache-plan.js'
 import { parseDockerfile, stageNames } from '../docker/dockerfile.js'
 import type { CommandRunner } from '../common/command-runner.js'
@@ -172,6 +176,9 @@ export async function buildImage(
       `Input "platforms" asks for ${inputs.platforms.join(',')}, but the docker driver without the containerd image store builds one platform only`
     )
   }
+  // Never a silent downgrade: an annotation now, a section in the summary.
+  const shortfalls = builderShortfalls(builder, inputs)
+  if (shortfalls) core.warning(describeShortfalls(shortfalls))
   let registry: RegistryAccess | undefined
   const cacheImage = inputs.cacheRepository ?? inputs.image
   if (
@@ -350,6 +357,7 @@ export async function buildImage(
     mounts: mounts?.map((e) => e.outcome),
     packages,
     warnings,
+    shortfalls,
     timings,
     cacheWrite: inputs.cacheWrite
   })

@@ -1,5 +1,6 @@
 import { formatDuration } from '../common/duration.js'
 import { codeBlock, details, markdownTable } from '../common/summary.js'
+import type { BuilderShortfalls } from './builder-shortfalls.js'
 import type { CacheBackend } from './cache-plan.js'
 import type { PackageChange } from './packages.js'
 import type { StepReport } from './rawjson-progress.js'
@@ -35,6 +36,8 @@ export interface BuildSummary {
     blocked: PackageChange[]
   }
   warnings: string[]
+  /** What the builder could not give, and how to get it back. */
+  shortfalls?: BuilderShortfalls
   /** Seconds per phase of the action, in order. */
   timings?: [string, number][]
   /** Whether shared caches were written, and what decided it. */
@@ -82,6 +85,16 @@ export function renderSummary(summary: BuildSummary): string {
   }
   if (summary.warnings.length) {
     parts.push(summary.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'))
+  }
+  if (summary.shortfalls) {
+    parts.push(
+      '### Given up on this Docker set-up',
+      markdownTable(
+        ['Wanted', 'Got instead'],
+        summary.shortfalls.items.map((s) => [s.wanted, s.instead])
+      ),
+      `To get it back, ${summary.shortfalls.remedy}.`
+    )
   }
   parts.push(
     '### Steps',

@@ -274,6 +274,12 @@ function chooseBackend(input: CachePlanInput): CachePlan {
   if (input.image.host && input.registry !== 'unreachable') {
     return withWarnings(inlinePlan(input))
   }
+  if (input.registry === 'unreachable' && !has('registry')) {
+    // Said by registryUsable() only for builders that could use it.
+    warnings.push(
+      `registry ${input.image.host} is unreachable; building without its cache`
+    )
+  }
   warnings.push(...reasons)
   warnings.push('no cache backend is usable; building without a layer cache')
   return { backend: 'none', cacheFrom: [], cacheTo: [], warnings, notes: [] }

@@ -104,6 +104,20 @@ describe('planCache', () => {
     expect(plan.warnings.join('\n')).toMatch(/unreachable/)
   })
 
+  it('on the classic docker driver an unreachable registry leaves no cache, and both are said', () => {
+    const plan = planCache(
+      input({ exporters: cacheExporters(classic), registry: 'unreachable' })
+    )
+    expect(plan.backend).toBe('none')
+    expect(plan.cacheFrom).toEqual([])
+    expect(plan.warnings).toEqual(
+      expect.arrayContaining([
+        'registry localhost:5000 is unreachable; building without its cache',
+        'no cache backend is usable; building without a layer cache'
+      ])
+    )
+  })
+
   it('an explicit registry that refuses pushes is read without being written', () => {
     const plan = planCache(input({ choice: 'registry', registry: 'read-only' }))
     expect(plan.backend).toBe('registry')

@@ -1,13 +1,22 @@
 import { describe } from '@jest/globals'
-import { dockerUnavailableReason } from './docker-env.js'
+import {
+  dockerUnavailableReason,
+  selectedEngines,
+  type DockerEngine
+} from './docker-env.js'
 
 /**
  * `describe` for suites that need the engine. Without one they are skipped
  * with the reason printed, except under CI=true, where a missing engine is
- * a failure: CI must never go green by skipping the real builds.
+ * a failure: CI must never go green by skipping the real builds. Without
+ * `engine`, the suite runs on whatever engine DOCKER_HOST reaches.
  */
-export function describeWithDocker(name: string, body: () => void): void {
-  const reason = dockerUnavailableReason()
+export function describeWithDocker(
+  name: string,
+  body: () => void,
+  engine?: DockerEngine
+): void {
+  const reason = dockerUnavailableReason(engine)
   if (!reason) {
     describe(name, body)
     return
@@ -20,4 +29,21 @@ export function describeWithDocker(name: string, body: () => void): void {
   }
   console.warn(`SKIPPED "${name}": ${reason}`)
   describe.skip(name, body)
+}
+
+/**
+ * The same suite once per image store (containerd and classic, or those
+ * ERT_STORES names); the body gets the engine to point DOCKER_HOST at.
+ */
+export function describeOnEachStore(
+  name: string,
+  body: (engine: DockerEngine) => void
+): void {
+  for (const engine of selectedEngines()) {
+    describeWithDocker(
+      `${name} [${engine.store} store]`,
+      () => body(engine),
+      engine
+    )
+  }
 }

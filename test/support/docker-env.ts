@@ -6,20 +6,80 @@ export const REGISTRY = process.env.ERT_REGISTRY ?? 'localhost:5000'
 export const BASE_IMAGE =
   process.env.ERT_BASE_IMAGE ?? `${REGISTRY}/debian:bookworm`
 
-let cached: string | undefined
+/** One of the two engines scripts/test-env.sh runs side by side. */
+export interface DockerEngine {
+  /** The image store: `containerd` (Docker 29's default) or `classic` (GitHub's ubuntu-24.04 runners). */
+  store: 'containerd' | 'classic'
+  /** The DOCKER_HOST that reaches it. */
+  host: string
+}
 
-/** Why Docker tests cannot run here, or '' when they can. */
-export function dockerUnavailableReason(): string {
-  if (cached !== undefined) return cached
+export const ENGINES: readonly DockerEngine[] = [
+  {
+    store: 'containerd',
+    host: process.env.ERT_DOCKER_HOST ?? 'unix:///var/run/docker.sock'
+  },
+  {
+    store: 'classic',
+    host:
+      process.env.ERT_CLASSIC_DOCKER_HOST ??
+      'unix:///var/run/docker-classic.sock'
+  }
+]
+
+/**
+ * The engines a run covers: both, unless ERT_STORES names some
+ * (`ERT_STORES=classic npm test -- test/build-cached-image`).
+ */
+export function selectedEngines(): DockerEngine[] {
+  const wanted = (process.env.ERT_STORES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const unknown = wanted.filter((s) => !ENGINES.some((e) => e.store === s))
+  if (unknown.length > 0) {
+    throw new Error(
+      `ERT_STORES has "${unknown.join(',')}"; expected containerd and/or classic`
+    )
+  }
+  return ENGINES.filter((e) => wanted.length === 0 || wanted.includes(e.store))
+}
+
+/** The environment that points docker and buildx at an engine. */
+export function engineEnv(engine: DockerEngine): Record<string, string> {
+  return { DOCKER_HOST: engine.host }
+}
+
+const cached = new Map<string, string>()
+
+/**
+ * Why Docker tests cannot run here, or '' when they can: on `engine` (whose
+ * store must then be the one it names), or on whatever engine DOCKER_HOST
+ * reaches when no engine is given.
+ */
+export function dockerUnavailableReason(engine?: DockerEngine): string {
+  const host = engine?.host ?? process.env.DOCKER_HOST ?? ''
+  const known = cached.get(host)
+  if (known !== undefined) return known
+  const env = engine ? { ...process.env, ...engineEnv(engine) } : process.env
+  let reason = ''
   try {
     execFileSync('docker', ['buildx', 'version'], {
       stdio: 'pipe',
-      timeout: 20_000
+      timeout: 20_000,
+      env
     })
-    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
-      stdio: 'pipe',
-      timeout: 20_000
-    })
+    const driver = execFileSync(
+      'docker',
+      ['info', '--format', '{{json .DriverStatus}}'],
+      { stdio: 'pipe', timeout: 20_000, env }
+    ).toString()
+    const containerd = driver.includes('io.containerd.snapshotter')
+    if (engine && containerd !== (engine.store === 'containerd')) {
+      throw new Error(
+        `the engine at ${engine.host} does not use the ${engine.store} image store`
+      )
+    }
     execFileSync(
       'curl',
       ['-fsS', `http://${REGISTRY.replace('localhost', '127.0.0.1')}/v2/`],
@@ -28,9 +88,12 @@ export function dockerUnavailableReason(): string {
         timeout: 10_000
       }
     )
-    cached = ''
   } catch (error) {
-    cached = `no Docker engine with buildx and registry at ${REGISTRY} (${String(error).split('\n')[0]}); run: sudo bash scripts/test-env.sh up`
+    const what = engine
+      ? `${engine.store}-store Docker engine with buildx at ${engine.host}`
+      : 'Docker engine with buildx'
+    reason = `no ${what} and registry at ${REGISTRY} (${String(error).split('\n')[0]}); run: sudo bash scripts/test-env.sh up`
   }
-  return cached
+  cached.set(host, reason)
+  return reason
 }
