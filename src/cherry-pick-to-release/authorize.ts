@@ -3,7 +3,7 @@ import { branchMatcher, isValidBranchName } from '../git/release-branch.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
 import { whoAddedLabel } from '../github/label-events.js'
 import { hasWriteAccess } from '../github/permissions.js'
-import { refusalComment } from './messages.js'
+import { refusalText } from './messages.js'
 
 // Labels this action adds itself (a /cherry-pick on an open PR becomes a
 // label) carry its token's identity; the command was checked when it came.
@@ -62,7 +62,7 @@ export async function refuseRequest(
     const full = `${repo.owner}/${repo.repo}`
     return {
       message: `${who.replace(/`/g, '"')} without write access to ${full}; nothing picked`,
-      comment: refusalComment([
+      comment: refusalText([
         `${who}, but only people with write access to \`${full}\` (the write, maintain or admin role) may ask for a cherry-pick, so nothing was picked.`,
         '',
         `Someone with write access can add the \`${context.label}\` label (or \`${context.label}:<branch>\`) or comment \`/cherry-pick [branch]\`.`
@@ -78,7 +78,7 @@ export async function refuseRequest(
         : 'is not a valid branch name'
       return {
         message: `target "${request.branch}" ${why.replace(/`/g, '"')}; nothing picked`,
-        comment: refusalComment([
+        comment: refusalText([
           `\`${request.branch.replace(/`/g, "'")}\` ${why}, so nothing was picked. An explicit target (\`${context.label}:<branch>\` or \`/cherry-pick <branch>\`) must be a branch matching \`${context.releaseBranchPattern}\` (input \`release-branch-pattern\`).`
         ])
       }

@@ -3,13 +3,18 @@ import { ConfigurationError } from '../common/errors.js'
 import {
   getBoolean,
   getChoice,
+  getDurationSeconds,
   getInteger,
   getList,
   getOptionalInput,
   getRequiredInput
 } from '../common/inputs.js'
 import { Identity } from '../git/partial-fetch.js'
-import { MergeCommitStrategy } from '../github/merge-method.js'
+import { AutoMergeMethod } from '../github/auto-merge.js'
+import {
+  MergeCommitStrategy,
+  MergesInPullRequest
+} from '../github/merge-method.js'
 import { validateTemplate } from './templates.js'
 
 /** The inputs of actions/cherry-pick-to-release/action.yml, typed. */
@@ -32,6 +37,39 @@ export interface Inputs {
   pickedLabel: string
   conflictLabel: string
   committer: Identity
+  mergeCommitsInPr: MergesInPullRequest
+  /** Labels of the original PR copied to the picked PR (regular expression). */
+  copyLabelsPattern?: RegExp
+  copyMilestone: boolean
+  copyAssignees: boolean
+  copyRequestedReviewers: boolean
+  authorAsReviewer: boolean
+  autoMerge?: AutoMergeMethod
+  hotfixLabel: string
+  stagingWorkflow?: string
+  productionWorkflow: string
+  stagingTimeoutSeconds: number
+  stagingPollSeconds: number
+}
+
+function workflowFile(input: string, value: string): string {
+  if (!/^(\d+|[\w.-]+\.ya?ml)$/.test(value)) {
+    throw new ConfigurationError(
+      `Input "${input}" has "${value}"; expected a workflow file name such as staging.yml or a workflow id`
+    )
+  }
+  return value
+}
+
+function labelsPattern(value: string | undefined): RegExp | undefined {
+  if (!value) return undefined
+  try {
+    return new RegExp(value)
+  } catch (error) {
+    throw new ConfigurationError(
+      `Input "copy-labels-pattern" has "${value}", which is not a regular expression: ${(error as Error).message}`
+    )
+  }
 }
 
 /** Reads `Name <email>`. */
@@ -79,12 +117,16 @@ export function getInputs(): Inputs {
       `Input "repository-url" has "${repositoryUrl}"; expected an https://, ssh://, file:// URL or an absolute path`
     )
   }
-  const dispatchWorkflow = getOptionalInput('dispatch-workflow')
-  if (dispatchWorkflow && !/^(\d+|[\w.-]+\.ya?ml)$/.test(dispatchWorkflow)) {
-    throw new ConfigurationError(
-      `Input "dispatch-workflow" has "${dispatchWorkflow}"; expected a workflow file name such as deploy-staging.yml or a workflow id`
-    )
-  }
+  const dispatch = getOptionalInput('dispatch-workflow')
+  const dispatchWorkflow = dispatch
+    ? workflowFile('dispatch-workflow', dispatch)
+    : undefined
+  const staging = getOptionalInput('staging-workflow') ?? dispatchWorkflow
+  const autoMerge = getChoice(
+    'auto-merge',
+    ['off', 'merge', 'squash', 'rebase'] as const,
+    'off'
+  )
 
   return {
     token,
@@ -123,6 +165,27 @@ export function getInputs(): Inputs {
       'committer',
       getOptionalInput('committer') ??
         'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>'
-    )
+    ),
+    mergeCommitsInPr: getChoice(
+      'merge-commits-in-pr',
+      ['skip', 'pick'] as const,
+      'skip'
+    ),
+    copyLabelsPattern: labelsPattern(getOptionalInput('copy-labels-pattern')),
+    copyMilestone: getBoolean('copy-milestone', false),
+    copyAssignees: getBoolean('copy-assignees', false),
+    copyRequestedReviewers: getBoolean('copy-requested-reviewers', false),
+    authorAsReviewer: getBoolean('author-as-reviewer', true),
+    autoMerge: autoMerge === 'off' ? undefined : autoMerge,
+    hotfixLabel: getOptionalInput('hotfix-label') ?? 'hotfix',
+    stagingWorkflow: staging
+      ? workflowFile('staging-workflow', staging)
+      : undefined,
+    productionWorkflow: workflowFile(
+      'production-workflow',
+      getOptionalInput('production-workflow') ?? 'production.yml'
+    ),
+    stagingTimeoutSeconds: getDurationSeconds('staging-timeout', 1800),
+    stagingPollSeconds: getDurationSeconds('staging-poll-interval', 20)
   }
 }

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { CommandRunner } from '../common/command-runner.js'
+import { Clock } from '../common/clock.js'
+import { CommandRunner } from '../common/command-runner.js'
 import { Git } from '../git/git.js'
-import { landCommits } from '../git/land-commits.js'
 import {
   fetchCommit,
   firstParentLog,
@@ -13,41 +13,37 @@ import { globPrefix, newestBranch } from '../git/release-branch.js'
 import { branchExists, listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
 import { addComment, addLabels, removeLabel } from '../github/issues.js'
-import { resolveMergeMethod, selectCommits } from '../github/merge-method.js'
 import {
-  addAssignees,
-  createPullRequest,
-  findOpenPullRequest,
+  resolveMergeMethod,
+  selectCommits,
+  Selection
+} from '../github/merge-method.js'
+import {
   getPullRequest,
   listPullRequestCommits,
   PullRequestInfo
 } from '../github/pull-requests.js'
-import { dispatchWorkflow } from '../github/workflows.js'
 import { refuseRequest } from './authorize.js'
+import { HotfixReport, runHotfixLane } from './hotfix.js'
 import { Inputs } from './inputs.js'
-import {
-  conflictComment,
-  failureComment,
-  pickedComment,
-  waitComment,
-  workflowPermissionComment
-} from './messages.js'
-import { renderTemplate } from './templates.js'
-import { Trigger } from './trigger.js'
+import { runComment, waitComment } from './messages.js'
+import { PickResult, pickTarget, TargetReport } from './pick-target.js'
+import { TargetRequest, Trigger } from './trigger.js'
 
-/** The four results the action reports. */
-export type PickResult = 'picked' | 'conflict' | 'skipped' | 'failed'
+export { pickBranchName } from './pick-target.js'
+export type { PickResult, TargetReport } from './pick-target.js'
 
 /** What one run did, for outputs, the summary and the exit status. */
 export interface PickReport {
+  /** `picked` only when no target failed or conflicted and one was picked. */
   result: PickResult
   message: string
-  pullNumber?: number
-  targetBranch?: string
+  pullNumber: number
   method?: string
-  commits: string[]
-  pullRequest?: { number: number; url: string }
-  dispatched?: string
+  targets: TargetReport[]
+  /** Merges inside the PR that were left out (`merge-commits-in-pr: skip`). */
+  skippedMerges: string[]
+  hotfix?: HotfixReport
 }
 
 /** What the pick needs from its surroundings; tests pass their own. */
@@ -55,23 +51,134 @@ export interface PickDependencies {
   client: GitHubClient
   repo: RepoRef
   runner: CommandRunner
-  sleep: (ms: number) => Promise<void>
+  clock: Clock
   /** Parent of the temporary repository (RUNNER_TEMP in an action). */
   tempDir?: string
+  /** Where links to the repository point (GITHUB_SERVER_URL). */
+  serverUrl: string
   log: (message: string) => void
 }
 
 type PickRequest = Extract<Trigger, { kind: 'pick' }>
 
-/** The branch a PR's pick goes to when it is not pushed onto the target. */
-export function pickBranchName(pullNumber: number, target: string): string {
-  return `cherry-pick/${pullNumber}-to-${target}`
+/** The overall verdict: a failure or conflict on any target names the run. */
+export function overallResult(targets: readonly TargetReport[]): PickResult {
+  const results = targets.map((target) => target.result)
+  if (results.includes('failed')) return 'failed'
+  if (results.includes('conflict')) return 'conflict'
+  if (results.includes('picked')) return 'picked'
+  return 'skipped'
+}
+
+function describeRequest(request: TargetRequest): string {
+  return request.branch ?? 'the current release branch'
+}
+
+/** The state of one run, shared by its steps. */
+interface RunState {
+  deps: PickDependencies
+  inputs: Inputs
+  number: number
+  parent: string
+  reports: TargetReport[]
+}
+
+/** Writes the run's one comment and returns its report. */
+async function finish(
+  run: RunState,
+  pr: PullRequestInfo | undefined,
+  extra: Pick<PickReport, 'method' | 'skippedMerges'> = { skippedMerges: [] },
+  selection?: Selection
+): Promise<PickReport> {
+  const { reports } = run
+  const report: PickReport = {
+    result: overallResult(reports),
+    message: reports.map((t) => `${t.target}: ${t.message}`).join('; '),
+    pullNumber: run.number,
+    targets: reports,
+    ...extra
+  }
+  await addComment(
+    run.deps.client,
+    run.deps.repo,
+    run.number,
+    runComment({
+      pullNumber: run.number,
+      author: pr?.author ?? '',
+      mode: run.inputs.mode,
+      targets: reports,
+      selection,
+      skippedMerges: report.skippedMerges
+    })
+  )
+  return report
+}
+
+/** The requests whose sender may ask and whose target is allowed. */
+async function authorizedTargets(
+  run: RunState,
+  request: PickRequest
+): Promise<TargetRequest[]> {
+  const accepted: TargetRequest[] = []
+  const context = {
+    client: run.deps.client,
+    repo: run.deps.repo,
+    git: new Git(run.parent, run.deps.runner),
+    label: run.inputs.label,
+    releaseBranchPattern: run.inputs.releaseBranchPattern
+  }
+  for (const target of request.targets) {
+    const refusal = await refuseRequest(context, {
+      ...target,
+      source: request.source,
+      pullNumber: run.number
+    })
+    if (!refusal) accepted.push(target)
+    else {
+      run.reports.push({
+        target: describeRequest(target),
+        result: 'failed',
+        message: refusal.message,
+        commits: [],
+        alreadyPicked: [],
+        refusal: refusal.comment
+      })
+    }
+  }
+  return accepted
+}
+
+/** Branch names for the accepted requests; unusable ones become reports. */
+async function resolveTargets(
+  run: RunState,
+  pr: PullRequestInfo,
+  accepted: readonly TargetRequest[]
+): Promise<{ targets: string[]; current?: string }> {
+  const { client, repo } = run.deps
+  const pattern = run.inputs.releaseBranchPattern
+  const branches = await listBranches(client, repo, globPrefix(pattern))
+  const current = newestBranch(branches, pattern)
+  const targets: string[] = []
+  for (const asked of accepted) {
+    const target = asked.branch ?? current
+    let problem: string | undefined
+    if (!target) {
+      problem = `no branch matches the release branch pattern \`${pattern}\`.`
+    } else if (asked.branch && !(await branchExists(client, repo, target))) {
+      problem = `the branch \`${target}\` named by the request does not exist.`
+    } else if (target === pr.baseRef) {
+      problem = `\`${target}\` is the branch this pull request was merged into.`
+    }
+    if (problem) run.reports.push(failedTarget(asked, problem))
+    else if (target && !targets.includes(target)) targets.push(target)
+  }
+  return { targets, current }
 }
 
 /**
- * Cherry-picks one merged pull request onto its release branch, from the
- * trigger to the comment on the PR. Never checks out or runs PR code: only
- * git objects are fetched and picked.
+ * Cherry-picks one merged pull request onto every target it asks for, one
+ * after another, from the trigger to one comment on the PR. Never checks
+ * out or runs PR code: only git objects are fetched and picked.
  */
 export async function pickPullRequest(
   deps: PickDependencies,
@@ -80,126 +187,75 @@ export async function pickPullRequest(
 ): Promise<PickReport> {
   const { client, repo } = deps
   const number = request.pullNumber
-  const fail = async (reason: string): Promise<PickReport> => {
-    await addComment(client, repo, number, failureComment(reason))
-    return {
-      result: 'failed',
-      message: reason,
-      pullNumber: number,
-      commits: []
-    }
-  }
-
   const parent = deps.tempDir ?? tmpdir()
   await mkdir(parent, { recursive: true })
-  const refusal = await refuseRequest(
-    {
-      client,
-      repo,
-      git: new Git(parent, deps.runner),
-      label: inputs.label,
-      releaseBranchPattern: inputs.releaseBranchPattern
-    },
-    request
-  )
-  if (refusal) {
-    await addComment(client, repo, number, refusal.comment)
-    return {
-      result: 'failed',
-      message: refusal.message,
-      pullNumber: number,
-      commits: []
-    }
-  }
+  const run: RunState = { deps, inputs, number, parent, reports: [] }
+
+  const accepted = await authorizedTargets(run, request)
+  if (accepted.length === 0) return finish(run, undefined)
 
   const pr = await getPullRequest(client, repo, number)
   if (!pr.merged) {
     if (request.source === 'comment') {
-      // Turn the command into the label, so the pick happens at merge.
-      const label = request.branch
-        ? `${inputs.label}:${request.branch}`
-        : inputs.label
-      await addLabels(client, repo, number, [label])
+      // Turn the command into labels, so the pick happens at merge.
+      const labels = accepted.map((t) =>
+        t.branch ? `${inputs.label}:${t.branch}` : inputs.label
+      )
+      await addLabels(client, repo, number, labels)
     }
-    await addComment(client, repo, number, waitComment(request.branch))
+    if (run.reports.length > 0) return finish(run, pr)
+    await addComment(
+      client,
+      repo,
+      number,
+      waitComment(accepted.map((t) => t.branch))
+    )
     return {
       result: 'skipped',
       message: `pull request #${number} is not merged yet; it will be picked at merge`,
       pullNumber: number,
-      commits: []
+      targets: [],
+      skippedMerges: []
     }
   }
   if (!pr.mergeCommitSha) {
-    return fail(
-      `pull request #${number} is merged but has no merge commit SHA.`
-    )
-  }
-
-  let target = request.branch
-  if (target) {
-    if (!(await branchExists(client, repo, target))) {
-      return fail(
-        `the branch \`${target}\` named by the request does not exist.`
+    for (const target of accepted) {
+      run.reports.push(
+        failedTarget(target, 'the merged pull request has no merge commit SHA')
       )
     }
-  } else {
-    const prefix = globPrefix(inputs.releaseBranchPattern)
-    const branches = await listBranches(client, repo, prefix)
-    target = newestBranch(branches, inputs.releaseBranchPattern)
-    if (!target) {
-      return fail(
-        `no branch matches the release branch pattern \`${inputs.releaseBranchPattern}\`.`
-      )
-    }
+    return finish(run, pr)
   }
-  if (target === pr.baseRef) {
-    return fail(
-      `\`${target}\` is the branch this pull request was merged into.`
-    )
-  }
-  deps.log(`Target branch: ${target}`)
+  const { targets, current } = await resolveTargets(run, pr, accepted)
+  if (targets.length === 0) return finish(run, pr)
+  deps.log(`Targets: ${targets.join(', ')}`)
 
   const work = await mkdtemp(join(parent, 'cherry-pick-'))
   try {
-    return await pickInto(deps, inputs, pr, target, work)
+    return await pickEverywhere(run, pr, targets, current, work)
   } finally {
     await rm(work, { recursive: true, force: true })
   }
 }
 
-async function pickInto(
-  deps: PickDependencies,
-  inputs: Inputs,
+/** Fetches once, selects the commits once, then lands them on each target. */
+async function pickEverywhere(
+  run: RunState,
   pr: PullRequestInfo,
-  target: string,
+  targets: readonly string[],
+  current: string | undefined,
   work: string
 ): Promise<PickReport> {
+  const { deps, inputs, number } = run
   const { client, repo } = deps
-  const number = pr.number
-  const mergeSha = pr.mergeCommitSha ?? ''
-  const branch = pickBranchName(number, target)
-  const base = { pullNumber: number, targetBranch: target }
-
-  if (inputs.mode === 'pull-request') {
-    const open = await findOpenPullRequest(client, repo, branch)
-    if (open) {
-      return {
-        ...base,
-        result: 'skipped',
-        message: `pull request #${open.number} from ${branch} is already open`,
-        commits: [],
-        pullRequest: { number: open.number, url: open.htmlUrl }
-      }
-    }
-  }
-
-  const prCommits = await listPullRequestCommits(client, repo, number)
   const git = new Git(work, deps.runner)
   await initRepository(git, {
     url: inputs.repositoryUrl,
     token: inputs.pushToken ?? inputs.token,
     committer: inputs.committer
   })
+  const prCommits = await listPullRequestCommits(client, repo, number)
+  const mergeSha = pr.mergeCommitSha ?? ''
   // Depth N+2 reaches the parent of the oldest PR commit both along the
   // first parent (rebase) and through the merge's second parent.
   await fetchCommit(git, mergeSha, prCommits.length + 2)
@@ -209,7 +265,8 @@ async function pickInto(
     method,
     landed,
     prCommits,
-    inputs.mergeCommitStrategy
+    inputs.mergeCommitStrategy,
+    inputs.mergeCommitsInPr
   )
   deps.log(
     `Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`
@@ -217,167 +274,66 @@ async function pickInto(
   if (method === 'merge' && !selection.mainline) {
     await fetchCommit(git, pr.headSha, prCommits.length + 1)
   }
-
-  const outcome = await landCommits(
-    git,
-    {
-      target,
-      shas: selection.shas,
-      mainline: selection.mainline,
-      historyDepth: inputs.historyDepth,
-      attempts: inputs.pushAttempts,
-      pushTo: inputs.mode === 'push' ? target : branch,
-      force: inputs.mode === 'pull-request',
-      onConflict: inputs.onConflict === 'draft-pr' ? 'commit' : 'abort',
-      conflictBranch: inputs.onConflict === 'draft-pr' ? branch : undefined,
-      conflictMessage: (failed, files) =>
-        [
-          `CHERRY-PICK CONFLICT: #${number} onto ${target}`,
-          '',
-          `Conflict markers committed in: ${files.join(', ')}`,
-          '',
-          `(cherry picked from commit ${failed})`
-        ].join('\n')
-    },
-    deps.sleep
-  )
-  const withMethod = { ...base, method }
-
-  if (outcome.status === 'skipped') {
-    return {
-      ...withMethod,
-      result: 'skipped',
-      message: `already on ${target}: ${outcome.alreadyPicked.join(', ')}`,
-      commits: []
-    }
-  }
-
-  if (outcome.status === 'push-failed') {
-    const reason =
-      outcome.reason === 'workflow-permission'
-        ? workflowPermissionComment(target)
-        : failureComment(
-            `pushing to \`${inputs.mode === 'push' ? target : branch}\` failed after ${outcome.attempts} attempt(s): ${outcome.message.split('\n')[0]}`
-          )
-    await addComment(client, repo, number, reason)
-    return {
-      ...withMethod,
-      result: 'failed',
-      message: `push refused (${outcome.reason}): ${outcome.message}`,
-      commits: []
-    }
-  }
-
-  if (outcome.status === 'conflict') {
-    let pullRequest: { number: number; url: string } | undefined
-    if (outcome.conflictCommit) {
-      const draft = await createPullRequest(client, repo, {
-        head: branch,
-        base: target,
-        title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, templateValues(pr, target, selection.shas))}`,
-        body: renderTemplate(
-          inputs.prBodyTemplate,
-          templateValues(pr, target, selection.shas)
-        ),
-        draft: true
-      })
-      pullRequest = { number: draft.number, url: draft.htmlUrl }
-      await addLabels(client, repo, draft.number, [inputs.conflictLabel])
-      await addAssignees(client, repo, draft.number, [pr.author])
-    }
-    await addComment(
-      client,
-      repo,
-      number,
-      conflictComment({
-        target,
-        pullNumber: number,
-        author: pr.author,
-        files: outcome.files,
-        shas: selection.shas,
-        failed: outcome.failed,
-        mainline: selection.mainline,
-        draftUrl: pullRequest?.url,
-        branch,
-        mode: inputs.mode
-      })
-    )
-    await addLabels(client, repo, number, [inputs.conflictLabel])
-    return {
-      ...withMethod,
-      result: 'conflict',
-      message: `conflict in ${outcome.files.join(', ')} while picking ${outcome.failed}`,
-      commits: outcome.conflictCommit ? [outcome.conflictCommit] : [],
-      pullRequest
-    }
-  }
-
-  const commits = outcome.picked.map((commit) => commit.sha)
-  let pullRequest: { number: number; url: string } | undefined
-  let dispatched: string | undefined
-  if (inputs.mode === 'pull-request') {
-    const created = await createPullRequest(client, repo, {
-      head: branch,
-      base: target,
-      title: renderTemplate(
-        inputs.prTitleTemplate,
-        templateValues(pr, target, commits)
-      ),
-      body: renderTemplate(
-        inputs.prBodyTemplate,
-        templateValues(pr, target, commits)
+  const hotfix =
+    pr.labels.includes(inputs.hotfixLabel) && inputs.mode === 'push'
+  for (const target of targets) {
+    run.reports.push(
+      await pickTarget(
+        {
+          client,
+          repo,
+          git,
+          sleep: (ms) => deps.clock.sleep(ms),
+          log: deps.log,
+          inputs,
+          pr,
+          selection,
+          hotfixDispatch: hotfix && target === current
+        },
+        target
       )
-    })
-    pullRequest = { number: created.number, url: created.htmlUrl }
-    await addLabels(client, repo, created.number, inputs.prLabels)
-    await addAssignees(client, repo, created.number, [pr.author])
-  } else if (!inputs.pushToken && inputs.dispatchWorkflow) {
-    await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target)
-    dispatched = inputs.dispatchWorkflow
-  } else if (!inputs.pushToken) {
-    deps.log(
-      `Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`
     )
   }
-  await addComment(
-    client,
-    repo,
-    number,
-    pickedComment({
-      target,
-      commits: outcome.picked,
-      mode: inputs.mode,
-      pullRequestUrl: pullRequest?.url,
-      dispatched,
-      alreadyPicked: outcome.alreadyPicked
-    })
+  await labelOriginal(deps, inputs, number, run.reports)
+  const report = await finish(
+    run,
+    pr,
+    { method, skippedMerges: selection.skippedMerges },
+    selection
   )
-  await addLabels(client, repo, number, [inputs.pickedLabel])
-  await removeLabel(client, repo, number, inputs.conflictLabel)
+  const onCurrent = run.reports.find(
+    (t) => t.target === current && t.result === 'picked'
+  )
+  if (hotfix && onCurrent) {
+    report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target)
+  }
+  return report
+}
+
+function failedTarget(asked: TargetRequest, reason: string): TargetReport {
   return {
-    ...withMethod,
-    result: 'picked',
-    message: `picked onto ${target} after ${outcome.attempts} push attempt(s)`,
-    commits,
-    pullRequest,
-    dispatched
+    target: describeRequest(asked),
+    result: 'failed',
+    message: reason.replace(/`/g, '"'),
+    commits: [],
+    alreadyPicked: [],
+    refusal: reason
   }
 }
 
-function templateValues(
-  pr: PullRequestInfo,
-  target: string,
-  shas: readonly string[]
-): Record<
-  'number' | 'title' | 'body' | 'author' | 'target' | 'commits',
-  string
-> {
-  return {
-    number: String(pr.number),
-    title: pr.title,
-    body: pr.body,
-    author: pr.author,
-    target,
-    commits: shas.map((sha) => `- ${sha}`).join('\n')
+async function labelOriginal(
+  deps: PickDependencies,
+  inputs: Inputs,
+  number: number,
+  reports: readonly TargetReport[]
+): Promise<void> {
+  const { client, repo } = deps
+  if (reports.some((t) => t.result === 'conflict')) {
+    await addLabels(client, repo, number, [inputs.conflictLabel])
+  } else if (reports.some((t) => t.result === 'picked')) {
+    await removeLabel(client, repo, number, inputs.conflictLabel)
+  }
+  if (reports.some((t) => t.result === 'picked')) {
+    await addLabels(client, repo, number, [inputs.pickedLabel])
   }
 }

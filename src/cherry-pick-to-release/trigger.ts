@@ -1,5 +1,19 @@
 import { ConfigurationError } from '../common/errors.js'
 
+/** One target asked for: the current release branch, or a named branch. */
+export interface TargetRequest {
+  /** The label that asked (absent for a comment). */
+  label?: string
+  /** An explicit target (`cherry-pick:<branch>` or `/cherry-pick <branch>`). */
+  branch?: string
+  /**
+   * Who asked (the commenter, or who added the label of a labeled event);
+   * for a merge it is read from the label's events. Checked for write
+   * access before anything happens.
+   */
+  requester?: string
+}
+
 /** What started the run, reduced to what the pick needs. */
 export type Trigger =
   | { kind: 'ignore'; reason: string }
@@ -7,18 +21,8 @@ export type Trigger =
       kind: 'pick'
       source: 'merged' | 'labeled' | 'comment'
       pullNumber: number
-      /** An explicit target (`cherry-pick:<branch>` or `/cherry-pick <branch>`). */
-      branch?: string
-      /** The label that asked, re-added by a comment on an open PR. */
-      label?: string
-      /**
-       * Who asked (the commenter, or who added the label of a labeled
-       * event); for a merge it is read from the label's events. Checked
-       * for write access before anything happens.
-       */
-      requester?: string
-      /** Further labels asking for other targets, not handled by this run. */
-      ignoredLabels?: string[]
+      /** Every target asked for, picked one after another. */
+      targets: TargetRequest[]
     }
 
 /** How the action recognises requests. */
@@ -43,12 +47,16 @@ export function parseLabel(
   return undefined
 }
 
-/** Reads `/cherry-pick` or `/cherry-pick <branch>` from a comment's first line. */
-export function parseCommand(body: string): { branch?: string } | undefined {
-  const first = body.trim().split(/\r?\n/)[0] ?? ''
-  const match = /^\/cherry-pick(?:\s+(\S+))?\s*$/.exec(first.trim())
+/**
+ * Reads `/cherry-pick` (the current release branch) or `/cherry-pick <branch>
+ * <branch>…` from a comment's first line: one request per named branch.
+ */
+export function parseCommand(body: string): { branch?: string }[] | undefined {
+  const first = (body.trim().split(/\r?\n/)[0] ?? '').trim()
+  const match = /^\/cherry-pick(?:\s+(.*))?$/.exec(first)
   if (!match) return undefined
-  return match[1] ? { branch: match[1] } : {}
+  const branches = [...new Set((match[1] ?? '').split(/\s+/).filter(Boolean))]
+  return branches.length ? branches.map((branch) => ({ branch })) : [{}]
 }
 
 interface Labelled {
@@ -98,9 +106,9 @@ export function parseTrigger(
         kind: 'pick',
         source: 'labeled',
         pullNumber: pull.number,
-        label: added,
-        requester: payload.sender?.login ?? '',
-        ...request
+        targets: [
+          { label: added, requester: payload.sender?.login ?? '', ...request }
+        ]
       }
     }
     if (payload.action === 'closed') {
@@ -110,14 +118,12 @@ export function parseTrigger(
           reason: `pull request #${pull.number} was closed without merging`
         }
       }
-      const requests = (pull.labels ?? [])
-        .map((label) => ({
-          name: label.name ?? '',
-          request: parseLabel(label.name ?? '', options.label)
-        }))
-        .filter((entry) => entry.request !== undefined)
-      const [first, ...others] = requests
-      if (!first) {
+      const targets: TargetRequest[] = []
+      for (const label of pull.labels ?? []) {
+        const request = parseLabel(label.name ?? '', options.label)
+        if (request) targets.push({ label: label.name, ...request })
+      }
+      if (targets.length === 0) {
         return {
           kind: 'ignore',
           reason: `pull request #${pull.number} has no "${options.label}" label`
@@ -127,9 +133,7 @@ export function parseTrigger(
         kind: 'pick',
         source: 'merged',
         pullNumber: pull.number,
-        label: first.name,
-        ...first.request,
-        ignoredLabels: others.map((entry) => entry.name)
+        targets
       }
     }
     return {
@@ -150,8 +154,8 @@ export function parseTrigger(
         reason: `comment action "${payload.action}" does not start a pick`
       }
     }
-    const request = parseCommand(payload.comment?.body ?? '')
-    if (!request)
+    const requests = parseCommand(payload.comment?.body ?? '')
+    if (!requests)
       return {
         kind: 'ignore',
         reason: 'the comment is not a /cherry-pick command'
@@ -162,12 +166,12 @@ export function parseTrigger(
         reason: '/cherry-pick was written on an issue, not a pull request'
       }
     }
+    const requester = payload.comment?.user?.login ?? ''
     return {
       kind: 'pick',
       source: 'comment',
       pullNumber: payload.issue.number,
-      requester: payload.comment?.user?.login ?? '',
-      ...request
+      targets: requests.map((request) => ({ requester, ...request }))
     }
   }
   throw new ConfigurationError(

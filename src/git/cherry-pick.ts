@@ -51,6 +51,8 @@ export type PickOutcome =
 export interface PickOptions {
   /** `-m <n>`: pick a merge commit against its n-th parent. */
   mainline?: number
+  /** Merge commits among the picks taken with `-m 1`; the rest plainly. */
+  mainlineShas?: readonly string[]
 }
 
 /**
@@ -68,6 +70,7 @@ export async function cherryPick(
   for (const [index, sha] of shas.entries()) {
     const args = ['cherry-pick', '-x']
     if (options.mainline) args.push('-m', String(options.mainline))
+    else if (options.mainlineShas?.includes(sha)) args.push('-m', '1')
     const result = await git.try([...args, '--end-of-options', sha])
     if (result.exitCode === 0) {
       picked.push({

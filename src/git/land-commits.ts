@@ -17,6 +17,8 @@ export interface LandRequest {
   /** Source commits in the order they are picked. */
   shas: readonly string[]
   mainline?: number
+  /** Merge commits among `shas` picked with `-m 1`. */
+  mainlineShas?: readonly string[]
   /** Commits of the target read for `-x` trailers (and fetched). */
   historyDepth: number
   /** Push tries; a lost race refetches the target and picks again. */
@@ -49,6 +51,8 @@ export type LandOutcome =
       failed: string
       remaining: string[]
       files: string[]
+      /** What git said when it stopped (its CONFLICT lines among them). */
+      gitMessage: string
       /** Set when the conflict was committed and pushed to `pushTo`. */
       conflictCommit?: string
     }
@@ -85,11 +89,21 @@ export async function landCommits(
 
     await git.try(['cherry-pick', '--abort'])
     await git.run(['checkout', '--quiet', '--force', '--detach', ref])
-    const outcome = await cherryPick(git, todo, { mainline: request.mainline })
+    const outcome = await cherryPick(git, todo, {
+      mainline: request.mainline,
+      mainlineShas: request.mainlineShas
+    })
     if (outcome.status === 'conflict') {
       if (request.onConflict === 'abort') {
         await abortCherryPick(git)
-        return { ...outcome, status: 'conflict' }
+        return {
+          status: 'conflict',
+          picked: outcome.picked,
+          failed: outcome.failed,
+          remaining: outcome.remaining,
+          files: outcome.files,
+          gitMessage: outcome.message
+        }
       }
       const message =
         request.conflictMessage?.(outcome.failed, outcome.files) ??
@@ -114,6 +128,7 @@ export async function landCommits(
         failed: outcome.failed,
         remaining: outcome.remaining,
         files: outcome.files,
+        gitMessage: outcome.message,
         conflictCommit
       }
     }

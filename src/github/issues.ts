@@ -47,3 +47,13 @@ export async function removeLabel(
     if (httpStatus(error) !== 404) throw error
   }
 }
+
+/** Sets the milestone of an issue or pull request (by milestone number). */
+export async function setMilestone(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  milestone: number
+): Promise<void> {
+  await client.rest.issues.update({ ...repo, issue_number: number, milestone })
+}

@@ -38,11 +38,18 @@ export function resolveMergeMethod(
 /** How a merge-commit PR is picked: its own commits, or `-m 1` of the merge. */
 export type MergeCommitStrategy = 'commits' | 'mainline'
 
+/** What to do with merge commits inside a PR (a merge of main into it). */
+export type MergesInPullRequest = 'skip' | 'pick'
+
 /** The commits to pick, oldest first, and the `-m` parent if any. */
 export interface Selection {
   method: MergeMethod
   shas: string[]
   mainline?: number
+  /** Merges inside the PR picked with `-m 1` (`merge-commits-in-pr: pick`). */
+  mainlineShas?: string[]
+  /** Merges inside the PR left out: their changes came from elsewhere. */
+  skippedMerges: string[]
 }
 
 /**
@@ -55,23 +62,36 @@ export function selectCommits(
   method: MergeMethod,
   landed: readonly CommitShape[],
   prCommits: readonly CommitShape[],
-  strategy: MergeCommitStrategy
+  strategy: MergeCommitStrategy,
+  merges: MergesInPullRequest = 'skip'
 ): Selection {
   const tip = landed[0]
   if (!tip) throw new Error('The merge commit of the pull request is missing')
-  if (method === 'squash') return { method, shas: [tip.sha] }
+  if (method === 'squash') return { method, shas: [tip.sha], skippedMerges: [] }
   if (method === 'rebase') {
     const shas = landed
       .slice(0, prCommits.length)
       .map((commit) => commit.sha)
       .reverse()
-    return { method, shas }
+    return { method, shas, skippedMerges: [] }
   }
-  if (strategy === 'mainline') return { method, shas: [tip.sha], mainline: 1 }
+  if (strategy === 'mainline') {
+    return { method, shas: [tip.sha], mainline: 1, skippedMerges: [] }
+  }
+  const inner = prCommits.filter((commit) => commit.parents.length > 1)
+  if (merges === 'pick') {
+    return {
+      method,
+      shas: prCommits.map((commit) => commit.sha),
+      mainlineShas: inner.map((commit) => commit.sha),
+      skippedMerges: []
+    }
+  }
   return {
     method,
     shas: prCommits
       .filter((commit) => commit.parents.length <= 1)
-      .map((commit) => commit.sha)
+      .map((commit) => commit.sha),
+    skippedMerges: inner.map((commit) => commit.sha)
   }
 }

@@ -14,6 +14,10 @@ export interface PullRequestInfo {
   headSha: string
   commitCount: number
   labels: string[]
+  assignees: string[]
+  milestone?: number
+  requestedReviewers: string[]
+  requestedTeams: string[]
 }
 
 /** One commit of a pull request, as its head branch had it. */
@@ -42,7 +46,13 @@ export async function getPullRequest(
     headRef: data.head.ref,
     headSha: data.head.sha,
     commitCount: data.commits,
-    labels: data.labels.map((label) => label.name ?? '').filter(Boolean)
+    labels: data.labels.map((label) => label.name ?? '').filter(Boolean),
+    assignees: (data.assignees ?? []).map((user) => user.login),
+    milestone: data.milestone?.number,
+    requestedReviewers: (data.requested_reviewers ?? []).map(
+      (user) => user.login
+    ),
+    requestedTeams: (data.requested_teams ?? []).map((team) => team.slug)
   }
 }
 
@@ -94,7 +104,7 @@ export async function createPullRequest(
   client: GitHubClient,
   repo: RepoRef,
   pull: NewPullRequest
-): Promise<{ number: number; htmlUrl: string }> {
+): Promise<{ number: number; htmlUrl: string; nodeId: string }> {
   const { data } = await client.rest.pulls.create({
     ...repo,
     head: pull.head,
@@ -104,7 +114,24 @@ export async function createPullRequest(
     draft: pull.draft ?? false,
     maintainer_can_modify: true
   })
-  return { number: data.number, htmlUrl: data.html_url }
+  return { number: data.number, htmlUrl: data.html_url, nodeId: data.node_id }
+}
+
+/** Requests reviews from people and teams; nothing to ask is no call. */
+export async function requestReviewers(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  reviewers: readonly string[],
+  teams: readonly string[] = []
+): Promise<void> {
+  if (reviewers.length === 0 && teams.length === 0) return
+  await client.rest.pulls.requestReviewers({
+    ...repo,
+    pull_number: number,
+    reviewers: [...reviewers],
+    team_reviewers: [...teams]
+  })
 }
 
 /** Assigns people to an issue or pull request. */

@@ -19,3 +19,30 @@ export async function dispatchWorkflow(
     inputs
   })
 }
+
+/**
+ * Dispatches like `dispatchWorkflow` and returns the id of the run it
+ * started (`return_run_details`, GitHub since 2026-02), so the caller can
+ * wait for exactly that run instead of guessing among recent runs.
+ */
+export async function dispatchWorkflowRun(
+  client: GitHubClient,
+  repo: RepoRef,
+  workflow: string,
+  ref: string,
+  inputs: Record<string, string> = {}
+): Promise<number | undefined> {
+  const response = await client.request(
+    'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
+    {
+      ...repo,
+      workflow_id: workflow,
+      ref,
+      inputs,
+      return_run_details: true
+    }
+  )
+  const id = (response.data as { workflow_run_id?: unknown } | undefined)
+    ?.workflow_run_id
+  return typeof id === 'number' ? id : undefined
+}

@@ -5,7 +5,9 @@ import {
   COMMENT_MARKER,
   conflictComment,
   localCommands,
+  hotfixComment,
   pickedComment,
+  runComment,
   shellQuote,
   waitComment,
   workflowPermissionComment
@@ -122,5 +124,88 @@ describe('templates', () => {
       validateTemplate('pr-title-template', '[{branch}] {title}')
     ).toThrow('Input "pr-title-template" has "[{branch}] {title}"')
     expect(validateTemplate('pr-title-template', '{title}')).toBe('{title}')
+  })
+})
+
+describe('the run comment', () => {
+  it("lists every target, then each one's details, and the merges left out", () => {
+    const text = runComment({
+      pullNumber: 42,
+      author: 'alice',
+      mode: 'push',
+      selection: { method: 'squash', shas: [A], skippedMerges: [] },
+      skippedMerges: [B],
+      targets: [
+        {
+          target: 'release/1.10',
+          result: 'picked',
+          message: 'picked',
+          commits: [{ source: A, sha: B }],
+          alreadyPicked: []
+        },
+        {
+          target: 'release/1.9',
+          result: 'conflict',
+          message: 'conflict',
+          commits: [],
+          alreadyPicked: [],
+          conflict: {
+            files: ['app/settings.py'],
+            failed: A,
+            gitMessage:
+              'Auto-merging app/settings.py\nCONFLICT (content): Merge conflict in app/settings.py\nerror: could not apply'
+          }
+        }
+      ]
+    })
+    expect(text.startsWith(COMMENT_MARKER)).toBe(true)
+    expect(text.split(COMMENT_MARKER)).toHaveLength(2)
+    expect(text).toContain('- ✅ `release/1.10`: picked')
+    expect(text).toContain('- ⚠️ `release/1.9`: conflict')
+    expect(text).toContain(
+      '```text\nCONFLICT (content): Merge conflict in app/settings.py\n```'
+    )
+    expect(text).not.toContain('Auto-merging')
+    expect(text).toContain(`git cherry-pick -x ${A}`)
+    expect(text).toContain('merge-commits-in-pr: pick')
+    expect(text).toContain(B.slice(0, 12))
+  })
+
+  it('gives one cherry-pick line per commit when merges are picked with -m 1', () => {
+    expect(
+      localCommands({ ...conflict, mainlineShas: [B] }).split('\n')
+    ).toEqual(
+      expect.arrayContaining([
+        `git cherry-pick -x ${A}`,
+        `git cherry-pick -x -m 1 ${B}`
+      ])
+    )
+  })
+
+  it('links the production deploy of a healthy hotfix, with its run id filled in', () => {
+    const base = {
+      target: 'release/1.10',
+      runId: 7,
+      runUrl: 'https://github.com/acme/monolith/actions/runs/7',
+      label: 'hotfix',
+      productionWorkflow: 'production.yml',
+      repository: 'acme/monolith'
+    }
+    const healthy = hotfixComment({
+      ...base,
+      status: 'healthy',
+      detail: 'staging is healthy',
+      productionUrl:
+        'https://github.com/acme/monolith/actions/workflows/production.yml'
+    })
+    expect(healthy).toContain(
+      "gh workflow run 'production.yml' --repo 'acme/monolith' --ref 'release/1.10' -f staging-run-id=7"
+    )
+    const failed = hotfixComment({
+      ...base,
+      status: 'unhealthy',
+      detail: 'the staging run ended with failure'
+    })
+    expect(failed).not.toContain('gh workflow run')
   })
 })

@@ -20,10 +20,10 @@ describe('parseLabel and parseCommand', () => {
   })
 
   it.each([
-    ['/cherry-pick', {}],
-    ['/cherry-pick release/1.2', { branch: 'release/1.2' }],
-    ['  /cherry-pick   release/1.2  \nthanks!', { branch: 'release/1.2' }],
-    ['/cherry-pick a b', undefined],
+    ['/cherry-pick', [{}]],
+    ['/cherry-pick release/1.2', [{ branch: 'release/1.2' }]],
+    ['  /cherry-pick   release/1.2  \nthanks!', [{ branch: 'release/1.2' }]],
+    ['/cherry-pick a b a', [{ branch: 'a' }, { branch: 'b' }]],
     ['please /cherry-pick', undefined],
     ['/cherry-picked', undefined]
   ])('comment %p → %p', (body, expected) => {
@@ -49,12 +49,11 @@ describe('parseTrigger', () => {
       kind: 'pick',
       source: 'merged',
       pullNumber: 7,
-      label: 'cherry-pick',
-      ignoredLabels: []
+      targets: [{ label: 'cherry-pick' }]
     })
   })
 
-  it('uses the first matching label and names the others', () => {
+  it('asks for one target per matching label', () => {
     const trigger = parseTrigger(
       'pull_request',
       {
@@ -64,8 +63,10 @@ describe('parseTrigger', () => {
       options
     )
     expect(trigger).toMatchObject({
-      branch: 'release/1.2',
-      ignoredLabels: ['cherry-pick']
+      targets: [
+        { label: 'cherry-pick:release/1.2', branch: 'release/1.2' },
+        { label: 'cherry-pick' }
+      ]
     })
   })
 
@@ -104,7 +105,11 @@ describe('parseTrigger', () => {
         { ...payload, label: { name: 'cherry-pick:release/2.0' } },
         options
       )
-    ).toMatchObject({ kind: 'pick', source: 'labeled', branch: 'release/2.0' })
+    ).toMatchObject({
+      kind: 'pick',
+      source: 'labeled',
+      targets: [{ label: 'cherry-pick:release/2.0', branch: 'release/2.0' }]
+    })
   })
 
   it('reads a /cherry-pick comment on a PR with its author', () => {
@@ -125,8 +130,7 @@ describe('parseTrigger', () => {
       kind: 'pick',
       source: 'comment',
       pullNumber: 9,
-      requester: 'maria',
-      branch: 'release/1.2'
+      targets: [{ requester: 'maria', branch: 'release/1.2' }]
     })
   })
 

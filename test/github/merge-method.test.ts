@@ -31,7 +31,8 @@ describe('resolveMergeMethod and selectCommits', () => {
     expect(resolveMergeMethod(landed, prCommits)).toBe('squash')
     expect(selectCommits('squash', landed, prCommits, 'commits')).toEqual({
       method: 'squash',
-      shas: ['sq']
+      shas: ['sq'],
+      skippedMerges: []
     })
   })
 
@@ -64,7 +65,8 @@ describe('resolveMergeMethod and selectCommits', () => {
     expect(selectCommits('merge', landed, prCommits, 'mainline')).toEqual({
       method: 'merge',
       shas: ['mc'],
-      mainline: 1
+      mainline: 1,
+      skippedMerges: []
     })
   })
 
@@ -75,10 +77,19 @@ describe('resolveMergeMethod and selectCommits', () => {
       commit('h2', 'Two')
     ]
     const landed = [commit('mc', 'Merge', ['m', 'h2'])]
-    expect(selectCommits('merge', landed, withMerge, 'commits').shas).toEqual([
-      'h1',
-      'h2'
-    ])
+    expect(selectCommits('merge', landed, withMerge, 'commits')).toEqual({
+      method: 'merge',
+      shas: ['h1', 'h2'],
+      skippedMerges: ['hm']
+    })
+    expect(
+      selectCommits('merge', landed, withMerge, 'commits', 'pick')
+    ).toEqual({
+      method: 'merge',
+      shas: ['h1', 'hm', 'h2'],
+      mainlineShas: ['hm'],
+      skippedMerges: []
+    })
   })
 
   it('a one-commit PR is picked as the one landed commit', () => {

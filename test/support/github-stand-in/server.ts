@@ -57,6 +57,11 @@ export interface PullState {
   labels: string[]
   assignees: string[]
   draft: boolean
+  milestone?: number
+  requestedReviewers?: string[]
+  requestedTeams?: string[]
+  /** Set by the GraphQL `enablePullRequestAutoMerge` mutation. */
+  autoMergeMethod?: string
 }
 
 /** A comment on an issue or pull request. */
@@ -71,6 +76,26 @@ export interface DispatchState {
   workflow: string
   ref: string
   inputs: Record<string, string>
+  /** The run it started, when the caller asked for `return_run_details`. */
+  runId?: number
+}
+
+/**
+ * How dispatched runs of a workflow behave: completed with `conclusion`
+ * after the run was read `polls` times (queued/in progress before that).
+ */
+export interface DispatchedRunScript {
+  polls: number
+  conclusion: 'success' | 'failure' | 'cancelled'
+}
+
+interface DispatchedRun {
+  id: number
+  workflow: string
+  ref: string
+  headSha: string
+  reads: number
+  script: DispatchedRunScript
 }
 
 /** A label added to an issue or pull request, and by whom. */
@@ -89,7 +114,15 @@ interface RepoState {
   permissions: Map<string, string>
   dispatches: DispatchState[]
   labelEvents: LabelEventState[]
+  dispatchedRuns: Map<number, DispatchedRun>
+  runScripts: Map<string, DispatchedRunScript>
+  allowAutoMerge: boolean
   nextNumber: number
+}
+
+interface GraphQLBody {
+  query?: string
+  variables?: Record<string, unknown>
 }
 
 class HttpError extends Error {
@@ -150,6 +183,9 @@ export class GitHubStandIn {
       permissions: new Map(),
       dispatches: [],
       labelEvents: [],
+      dispatchedRuns: new Map(),
+      runScripts: new Map(),
+      allowAutoMerge: true,
       nextNumber: 1
     })
   }
@@ -196,6 +232,20 @@ export class GitHubStandIn {
   /** Reserves the next issue/PR number. */
   nextNumber(fullName: string): number {
     return this.repo(fullName).nextNumber
+  }
+
+  /** The repository setting "Allow auto-merge" (on unless turned off). */
+  setAllowAutoMerge(fullName: string, allowed: boolean): void {
+    this.repo(fullName).allowAutoMerge = allowed
+  }
+
+  /** How runs dispatched for `workflow` (a file name) progress. */
+  scriptDispatchedRuns(
+    fullName: string,
+    workflow: string,
+    script: DispatchedRunScript
+  ): void {
+    this.repo(fullName).runScripts.set(workflow, script)
   }
 
   setPermission(fullName: string, user: string, permission: string): void {
@@ -297,8 +347,23 @@ export class GitHubStandIn {
       merged: pull.merged,
       merged_at: pull.merged ? new Date().toISOString() : null,
       merge_commit_sha: pull.mergeCommitSha,
+      node_id: `PR_node_${state.owner}_${state.repo}_${pull.number}`,
       labels: pull.labels.map((name, index) => ({ id: index + 1, name })),
       assignees: pull.assignees.map((login) => ({ login })),
+      milestone: pull.milestone
+        ? { number: pull.milestone, title: `Milestone ${pull.milestone}` }
+        : null,
+      requested_reviewers: (pull.requestedReviewers ?? []).map((login) => ({
+        login,
+        type: 'User'
+      })),
+      requested_teams: (pull.requestedTeams ?? []).map((slug) => ({
+        slug,
+        name: slug
+      })),
+      auto_merge: pull.autoMergeMethod
+        ? { merge_method: pull.autoMergeMethod.toLowerCase() }
+        : null,
       head: {
         label: `${state.owner}:${pull.headRef}`,
         ref: pull.headRef,
@@ -443,6 +508,9 @@ export class GitHubStandIn {
   }
 
   private async route(request: LoggedRequest): Promise<[number, unknown]> {
+    if (request.path === '/graphql' && request.method === 'POST') {
+      return [200, this.graphql(request.body as GraphQLBody)]
+    }
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(request.path)
     if (!match) throw new HttpError(404, 'Not Found')
     const state = this.repo(`${match[1]}/${match[2]}`)
@@ -656,14 +724,149 @@ export class GitHubStandIn {
       if (!(await this.branches(state)).has(ref)) {
         throw new HttpError(422, `No ref found for: ${input.ref}`)
       }
-      state.dispatches.push({
+      const dispatch: DispatchState = {
         workflow: m[1],
         ref,
         inputs: (input.inputs as Record<string, string>) ?? {}
+      }
+      state.dispatches.push(dispatch)
+      if (input.return_run_details !== true) return [204, undefined]
+      // Since 2026-02 GitHub answers 200 with the run it started.
+      const id = 7_000_000 + state.dispatches.length
+      dispatch.runId = id
+      state.dispatchedRuns.set(id, {
+        id,
+        workflow: m[1],
+        ref,
+        headSha: (await this.branches(state)).get(ref) ?? '',
+        reads: 0,
+        script: state.runScripts.get(m[1]) ?? {
+          polls: 1,
+          conclusion: 'success'
+        }
       })
-      return [204, undefined]
+      const fullName = `${state.owner}/${state.repo}`
+      return [
+        200,
+        {
+          workflow_run_id: id,
+          run_url: `${this.url}/repos/${fullName}/actions/runs/${id}`,
+          html_url: `https://github.com/${fullName}/actions/runs/${id}`
+        }
+      ]
+    }
+    if (
+      (m = /^\/actions\/runs\/(\d+)$/.exec(rest)) &&
+      request.method === 'GET' &&
+      state.dispatchedRuns.has(Number(m[1]))
+    ) {
+      const run = state.dispatchedRuns.get(Number(m[1]))
+      if (run) return [200, this.dispatchedRunPayload(state, run)]
+    }
+    if ((m = /^\/issues\/(\d+)$/.exec(rest)) && request.method === 'PATCH') {
+      const pull = this.pullOf(state, m[1])
+      if (typeof input.milestone === 'number') pull.milestone = input.milestone
+      return [200, await this.pullPayload(state, pull)]
+    }
+    if (
+      (m = /^\/pulls\/(\d+)\/requested_reviewers$/.exec(rest)) &&
+      request.method === 'POST'
+    ) {
+      const pull = this.pullOf(state, m[1])
+      const reviewers = (input.reviewers as string[]) ?? []
+      if (reviewers.includes(pull.author)) {
+        throw new HttpError(
+          422,
+          'Review cannot be requested from pull request author.'
+        )
+      }
+      pull.requestedReviewers = [
+        ...new Set([...(pull.requestedReviewers ?? []), ...reviewers])
+      ]
+      pull.requestedTeams = [
+        ...new Set([
+          ...(pull.requestedTeams ?? []),
+          ...((input.team_reviewers as string[]) ?? [])
+        ])
+      ]
+      return [201, await this.pullPayload(state, pull)]
     }
     throw new HttpError(404, `Not Found: ${request.method} ${request.path}`)
+  }
+
+  /**
+   * The one GraphQL mutation the actions send, answered as GitHub does:
+   * errors come back with HTTP 200 and `data.<field>: null`.
+   */
+  private graphql(body: GraphQLBody): Record<string, unknown> {
+    if (!/enablePullRequestAutoMerge/.test(body?.query ?? '')) {
+      return { errors: [{ message: 'stand-in: unsupported query' }] }
+    }
+    const id = String(body.variables?.pullRequestId ?? '')
+    const method = String(body.variables?.mergeMethod ?? 'MERGE')
+    for (const state of this.repos.values()) {
+      for (const pull of state.pulls.values()) {
+        if (`PR_node_${state.owner}_${state.repo}_${pull.number}` !== id) {
+          continue
+        }
+        if (!state.allowAutoMerge) {
+          return {
+            data: { enablePullRequestAutoMerge: null },
+            errors: [
+              {
+                type: 'UNPROCESSABLE',
+                path: ['enablePullRequestAutoMerge'],
+                locations: [{ line: 2, column: 3 }],
+                message: 'Auto merge is not allowed for this repository'
+              }
+            ]
+          }
+        }
+        pull.autoMergeMethod = method
+        return {
+          data: {
+            enablePullRequestAutoMerge: {
+              pullRequest: {
+                number: pull.number,
+                autoMergeRequest: { mergeMethod: method }
+              }
+            }
+          }
+        }
+      }
+    }
+    return {
+      data: { enablePullRequestAutoMerge: null },
+      errors: [
+        {
+          type: 'NOT_FOUND',
+          path: ['enablePullRequestAutoMerge'],
+          message: `Could not resolve to a node with the global id of '${id}'.`
+        }
+      ]
+    }
+  }
+
+  private dispatchedRunPayload(
+    state: RepoState,
+    run: DispatchedRun
+  ): Record<string, unknown> {
+    run.reads++
+    const done = run.reads > run.script.polls
+    const fullName = `${state.owner}/${state.repo}`
+    return {
+      id: run.id,
+      name: run.workflow,
+      path: `.github/workflows/${run.workflow}`,
+      event: 'workflow_dispatch',
+      head_branch: run.ref,
+      head_sha: run.headSha,
+      status: done ? 'completed' : run.reads > 1 ? 'in_progress' : 'queued',
+      conclusion: done ? run.script.conclusion : null,
+      url: `${this.url}/repos/${fullName}/actions/runs/${run.id}`,
+      html_url: `https://github.com/${fullName}/actions/runs/${run.id}`,
+      repository: this.repositoryPayload(state)
+    }
   }
 
   private pullOf(state: RepoState, number: string): PullState {

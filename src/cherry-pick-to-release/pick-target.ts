@@ -1,0 +1,233 @@
+import { Git } from '../git/git.js'
+import { landCommits } from '../git/land-commits.js'
+import { enableAutoMerge } from '../github/auto-merge.js'
+import { GitHubClient, RepoRef } from '../github/client.js'
+import { addLabels } from '../github/issues.js'
+import { Selection } from '../github/merge-method.js'
+import { dispatchWorkflow } from '../github/workflows.js'
+import {
+  addAssignees,
+  createPullRequest,
+  findOpenPullRequest,
+  PullRequestInfo
+} from '../github/pull-requests.js'
+import { Inputs } from './inputs.js'
+import { carryContext } from './pull-request-context.js'
+import { renderTemplate } from './templates.js'
+
+/** The four results the action reports, per target and overall. */
+export type PickResult = 'picked' | 'conflict' | 'skipped' | 'failed'
+
+/** Where a conflict stopped a pick, for the comment, summary and annotation. */
+export interface ConflictDetail {
+  files: string[]
+  /** The first source commit that did not apply. */
+  failed: string
+  /** git's own words, CONFLICT lines among them. */
+  gitMessage: string
+  draftUrl?: string
+}
+
+/** What happened on one target. */
+export interface TargetReport {
+  target: string
+  result: PickResult
+  message: string
+  commits: { source: string; sha: string }[]
+  alreadyPicked: string[]
+  pullRequest?: { number: number; url: string }
+  conflict?: ConflictDetail
+  /** Why the push was refused for a workflow file. */
+  workflowPermission?: boolean
+  dispatched?: string
+  /** `enabled (squash)` or GitHub's refusal, in mode pull-request. */
+  autoMerge?: { enabled: boolean; detail: string }
+  /** A refusal's PR comment lines, or a failure's reason. */
+  refusal?: string
+}
+
+/** The branch a PR's pick goes to when it is not pushed onto the target. */
+export function pickBranchName(pullNumber: number, target: string): string {
+  return `cherry-pick/${pullNumber}-to-${target}`
+}
+
+/** What a target's pick shares with the others of the run. */
+export interface TargetContext {
+  client: GitHubClient
+  repo: RepoRef
+  git: Git
+  sleep: (ms: number) => Promise<void>
+  log: (message: string) => void
+  inputs: Inputs
+  pr: PullRequestInfo
+  selection: Selection
+  /** Whether the hotfix lane will dispatch staging on this target itself. */
+  hotfixDispatch: boolean
+}
+
+function templateValues(
+  pr: PullRequestInfo,
+  target: string,
+  shas: readonly string[]
+): Record<
+  'number' | 'title' | 'body' | 'author' | 'target' | 'commits',
+  string
+> {
+  return {
+    number: String(pr.number),
+    title: pr.title,
+    body: pr.body,
+    author: pr.author,
+    target,
+    commits: shas.map((sha) => `- ${sha}`).join('\n')
+  }
+}
+
+/**
+ * Lands the selected commits on one target: picks, pushes (or opens a pull
+ * request with the original's context), and reports; comments are left to
+ * the caller, which writes one for every target.
+ */
+export async function pickTarget(
+  context: TargetContext,
+  target: string
+): Promise<TargetReport> {
+  const { client, repo, inputs, pr, selection } = context
+  const branch = pickBranchName(pr.number, target)
+  const base = { target, commits: [], alreadyPicked: [] }
+
+  if (inputs.mode === 'pull-request') {
+    const open = await findOpenPullRequest(client, repo, branch)
+    if (open) {
+      return {
+        ...base,
+        result: 'skipped',
+        message: `pull request #${open.number} from ${branch} is already open`,
+        pullRequest: { number: open.number, url: open.htmlUrl }
+      }
+    }
+  }
+
+  const outcome = await landCommits(
+    context.git,
+    {
+      target,
+      shas: selection.shas,
+      mainline: selection.mainline,
+      mainlineShas: selection.mainlineShas,
+      historyDepth: inputs.historyDepth,
+      attempts: inputs.pushAttempts,
+      pushTo: inputs.mode === 'push' ? target : branch,
+      force: inputs.mode === 'pull-request',
+      onConflict: inputs.onConflict === 'draft-pr' ? 'commit' : 'abort',
+      conflictBranch: inputs.onConflict === 'draft-pr' ? branch : undefined,
+      conflictMessage: (failed, files) =>
+        [
+          `CHERRY-PICK CONFLICT: #${pr.number} onto ${target}`,
+          '',
+          `Conflict markers committed in: ${files.join(', ')}`,
+          '',
+          `(cherry picked from commit ${failed})`
+        ].join('\n')
+    },
+    context.sleep
+  )
+
+  if (outcome.status === 'skipped') {
+    return {
+      ...base,
+      result: 'skipped',
+      message: `already on ${target}: ${outcome.alreadyPicked.join(', ')}`,
+      alreadyPicked: outcome.alreadyPicked
+    }
+  }
+
+  if (outcome.status === 'push-failed') {
+    const where = inputs.mode === 'push' ? target : branch
+    return {
+      ...base,
+      result: 'failed',
+      message: `push refused (${outcome.reason}): ${outcome.message}`,
+      workflowPermission: outcome.reason === 'workflow-permission',
+      refusal: `pushing to \`${where}\` failed after ${outcome.attempts} attempt(s): ${outcome.message.split('\n')[0]}`
+    }
+  }
+
+  if (outcome.status === 'conflict') {
+    let pullRequest: { number: number; url: string } | undefined
+    if (outcome.conflictCommit) {
+      const values = templateValues(pr, target, selection.shas)
+      const draft = await createPullRequest(client, repo, {
+        head: branch,
+        base: target,
+        title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, values)}`,
+        body: renderTemplate(inputs.prBodyTemplate, values),
+        draft: true
+      })
+      pullRequest = { number: draft.number, url: draft.htmlUrl }
+      await addLabels(client, repo, draft.number, [inputs.conflictLabel])
+      await addAssignees(client, repo, draft.number, [pr.author])
+    }
+    return {
+      ...base,
+      result: 'conflict',
+      message: `conflict in ${outcome.files.join(', ')} while picking ${outcome.failed}`,
+      commits: outcome.conflictCommit
+        ? [{ source: outcome.failed, sha: outcome.conflictCommit }]
+        : [],
+      pullRequest,
+      conflict: {
+        files: outcome.files,
+        failed: outcome.failed,
+        gitMessage: outcome.gitMessage,
+        draftUrl: pullRequest?.url
+      }
+    }
+  }
+
+  const commits = outcome.picked
+  const report: TargetReport = {
+    ...base,
+    result: 'picked',
+    message: `picked onto ${target} after ${outcome.attempts} push attempt(s)`,
+    commits,
+    alreadyPicked: outcome.alreadyPicked
+  }
+  if (inputs.mode === 'pull-request') {
+    const values = templateValues(
+      pr,
+      target,
+      commits.map((commit) => commit.sha)
+    )
+    const created = await createPullRequest(client, repo, {
+      head: branch,
+      base: target,
+      title: renderTemplate(inputs.prTitleTemplate, values),
+      body: renderTemplate(inputs.prBodyTemplate, values)
+    })
+    report.pullRequest = { number: created.number, url: created.htmlUrl }
+    await carryContext(client, repo, inputs, pr, created.number)
+    if (inputs.autoMerge) {
+      const merged = await enableAutoMerge(
+        client,
+        created.nodeId,
+        inputs.autoMerge
+      )
+      report.autoMerge = merged.enabled
+        ? { enabled: true, detail: `auto-merge (${inputs.autoMerge}) enabled` }
+        : { enabled: false, detail: merged.reason }
+    }
+  } else if (
+    !inputs.pushToken &&
+    inputs.dispatchWorkflow &&
+    !context.hotfixDispatch
+  ) {
+    await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target)
+    report.dispatched = inputs.dispatchWorkflow
+  } else if (!inputs.pushToken && !context.hotfixDispatch) {
+    context.log(
+      `Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`
+    )
+  }
+  return report
+}
