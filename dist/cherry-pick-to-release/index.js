@@ -31719,7 +31719,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1633);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2489);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31728,7 +31728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1633:
+/***/ 2489:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33133,7 +33133,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
+const summary_summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -39685,7 +39685,7 @@ function getOctokit(token, options, ...additionalPlugins) {
  * A mistake in what the user gave the action (an input, a manifest, an event).
  * Raised before any side effect, so the message alone must say what to fix.
  */
-class errors_ConfigurationError extends Error {
+class ConfigurationError extends Error {
     constructor(message) {
         super(message);
         this.name = 'ConfigurationError';
@@ -39712,7 +39712,7 @@ async function runAction(body) {
     catch (error) {
         if (error instanceof Error &&
             error.stack &&
-            !(error instanceof errors_ConfigurationError)) {
+            !(error instanceof ConfigurationError)) {
             core_debug(error.stack);
         }
         setFailed(errorMessage(error));
@@ -39749,6 +39749,35 @@ class ManualClock {
     }
 }
 
+;// CONCATENATED MODULE: ./src/common/command-runner.ts
+/** The one way src/ runs a program, injected so unit tests can script its answers. */
+
+/** The runner actions use: `@actions/exec`, silent, output captured. */
+const actionsCommandRunner = async (command, args, options = {}) => {
+    const env = {};
+    for (const [key, value] of Object.entries(process.env)) {
+        if (value !== undefined)
+            env[key] = value;
+    }
+    Object.assign(env, options.env ?? {});
+    const result = await getExecOutput(command, [...args], {
+        cwd: options.cwd,
+        env,
+        input: options.input,
+        ignoreReturnCode: true,
+        silent: true,
+        listeners: {
+            stdout: (data) => options.onStdout?.(data.toString()),
+            stderr: (data) => options.onStderr?.(data.toString())
+        }
+    });
+    return {
+        exitCode: result.exitCode,
+        stdout: result.stdout,
+        stderr: result.stderr
+    };
+};
+
 ;// CONCATENATED MODULE: ./src/common/summary.ts
 /**
  * Markdown pieces for job summaries. Kept as plain strings (not
@@ -39778,35 +39807,6 @@ function codeBlock(text, language = '') {
     const fence = text.includes('```') ? '````' : '```';
     return `${fence}${language}\n${text}\n${fence}`;
 }
-
-;// CONCATENATED MODULE: ./src/common/command-runner.ts
-/** The one way src/ runs a program, injected so unit tests can script its answers. */
-
-/** The runner actions use: `@actions/exec`, silent, output captured. */
-const actionsCommandRunner = async (command, args, options = {}) => {
-    const env = {};
-    for (const [key, value] of Object.entries(process.env)) {
-        if (value !== undefined)
-            env[key] = value;
-    }
-    Object.assign(env, options.env ?? {});
-    const result = await getExecOutput(command, [...args], {
-        cwd: options.cwd,
-        env,
-        input: options.input,
-        ignoreReturnCode: true,
-        silent: true,
-        listeners: {
-            stdout: (data) => options.onStdout?.(data.toString()),
-            stderr: (data) => options.onStderr?.(data.toString())
-        }
-    });
-    return {
-        exitCode: result.exitCode,
-        stdout: result.stdout,
-        stderr: result.stderr
-    };
-};
 
 ;// CONCATENATED MODULE: ./src/github/client.ts
 
@@ -39841,7 +39841,7 @@ const UNIT_SECONDS = { h: 3600, m: 60, s: 1 };
  * Parses `90s`, `10m`, `1h30m`, `2h` or a bare number of seconds into
  * seconds. `name` is the input it came from, so the error can name it.
  */
-function duration_parseDuration(name, value) {
+function parseDuration(name, value) {
     const text = value.trim();
     if (/^\d+(\.\d+)?$/.test(text))
         return Number(text);
@@ -39876,7 +39876,7 @@ function formatDuration(seconds) {
 function getRequiredInput(name) {
     const value = getInput(name).trim();
     if (!value)
-        throw new errors_ConfigurationError(`Input "${name}" is required`);
+        throw new ConfigurationError(`Input "${name}" is required`);
     return value;
 }
 /** An optional input: `undefined` when empty. */
@@ -39896,7 +39896,7 @@ function getBoolean(name, fallback) {
         return true;
     if (['false', 'False', 'FALSE'].includes(value))
         return false;
-    throw new errors_ConfigurationError(`Input "${name}" has "${value}", which is not a boolean: use true or false`);
+    throw new ConfigurationError(`Input "${name}" has "${value}", which is not a boolean: use true or false`);
 }
 /** A list input: one item per line or comma separated, blanks dropped. */
 function getList(name) {
@@ -39920,7 +39920,7 @@ function getInteger(name, fallback, min = 0) {
     if (value === undefined)
         return fallback;
     if (!/^-?\d+$/.test(value) || Number(value) < min) {
-        throw new errors_ConfigurationError(`Input "${name}" has "${value}", which is not a whole number of at least ${min}`);
+        throw new ConfigurationError(`Input "${name}" has "${value}", which is not a whole number of at least ${min}`);
     }
     return Number(value);
 }
@@ -39930,7 +39930,7 @@ function getChoice(name, choices, fallback) {
     if (value === undefined)
         return fallback;
     if (!choices.includes(value)) {
-        throw new errors_ConfigurationError(`Input "${name}" has "${value}"; expected one of: ${choices.join(', ')}`);
+        throw new ConfigurationError(`Input "${name}" has "${value}"; expected one of: ${choices.join(', ')}`);
     }
     return value;
 }
@@ -39953,7 +39953,7 @@ const TEMPLATE_FIELDS = [
 function validateTemplate(input, template) {
     for (const match of template.matchAll(/\{([a-z-]+)\}/g)) {
         if (!TEMPLATE_FIELDS.includes(match[1])) {
-            throw new errors_ConfigurationError(`Input "${input}" has "${template}", which names the unknown placeholder {${match[1]}}; use ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')}`);
+            throw new ConfigurationError(`Input "${input}" has "${template}", which names the unknown placeholder {${match[1]}}; use ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')}`);
         }
     }
     return template;
@@ -39968,11 +39968,27 @@ function renderTemplate(template, values) {
 
 
 
+function workflowFile(input, value) {
+    if (!/^(\d+|[\w.-]+\.ya?ml)$/.test(value)) {
+        throw new ConfigurationError(`Input "${input}" has "${value}"; expected a workflow file name such as staging.yml or a workflow id`);
+    }
+    return value;
+}
+function labelsPattern(value) {
+    if (!value)
+        return undefined;
+    try {
+        return new RegExp(value);
+    }
+    catch (error) {
+        throw new ConfigurationError(`Input "copy-labels-pattern" has "${value}", which is not a regular expression: ${error.message}`);
+    }
+}
 /** Reads `Name <email>`. */
 function parseIdentity(input, value) {
     const match = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
     if (!match) {
-        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which is not of the form "Name <email>"`);
+        throw new ConfigurationError(`Input "${input}" has "${value}", which is not of the form "Name <email>"`);
     }
     return { name: match[1], email: match[2] };
 }
@@ -39990,20 +40006,22 @@ function getInputs() {
         core_setSecret(pushToken);
     const label = getOptionalInput('label') ?? 'cherry-pick';
     if (/\s/.test(label) || label.includes(':')) {
-        throw new errors_ConfigurationError(`Input "label" has "${label}"; a label name without spaces or ":" is expected (":<branch>" is added to name a target)`);
+        throw new ConfigurationError(`Input "label" has "${label}"; a label name without spaces or ":" is expected (":<branch>" is added to name a target)`);
     }
     const releaseBranchPattern = getOptionalInput('release-branch-pattern') ?? 'release/*';
     if (/\s/.test(releaseBranchPattern) || releaseBranchPattern.startsWith('!')) {
-        throw new errors_ConfigurationError(`Input "release-branch-pattern" has "${releaseBranchPattern}"; expected one branch glob such as release/* (no spaces, no negation)`);
+        throw new ConfigurationError(`Input "release-branch-pattern" has "${releaseBranchPattern}"; expected one branch glob such as release/* (no spaces, no negation)`);
     }
     const repositoryUrl = getOptionalInput('repository-url') ?? defaultRepositoryUrl();
     if (!/^(https?|file|ssh):\/\/|^\//.test(repositoryUrl)) {
-        throw new errors_ConfigurationError(`Input "repository-url" has "${repositoryUrl}"; expected an https://, ssh://, file:// URL or an absolute path`);
+        throw new ConfigurationError(`Input "repository-url" has "${repositoryUrl}"; expected an https://, ssh://, file:// URL or an absolute path`);
     }
-    const dispatchWorkflow = getOptionalInput('dispatch-workflow');
-    if (dispatchWorkflow && !/^(\d+|[\w.-]+\.ya?ml)$/.test(dispatchWorkflow)) {
-        throw new errors_ConfigurationError(`Input "dispatch-workflow" has "${dispatchWorkflow}"; expected a workflow file name such as deploy-staging.yml or a workflow id`);
-    }
+    const dispatch = getOptionalInput('dispatch-workflow');
+    const dispatchWorkflow = dispatch
+        ? workflowFile('dispatch-workflow', dispatch)
+        : undefined;
+    const staging = getOptionalInput('staging-workflow') ?? dispatchWorkflow;
+    const autoMerge = getChoice('auto-merge', ['off', 'merge', 'squash', 'rebase'], 'off');
     return {
         token,
         pushToken,
@@ -40024,57 +40042,22 @@ function getInputs() {
         pickedLabel: getOptionalInput('picked-label') ?? 'cherry-picked',
         conflictLabel: getOptionalInput('conflict-label') ?? 'cherry-pick-conflict',
         committer: parseIdentity('committer', getOptionalInput('committer') ??
-            'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>')
+            'github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>'),
+        mergeCommitsInPr: getChoice('merge-commits-in-pr', ['skip', 'pick'], 'skip'),
+        copyLabelsPattern: labelsPattern(getOptionalInput('copy-labels-pattern')),
+        copyMilestone: getBoolean('copy-milestone', false),
+        copyAssignees: getBoolean('copy-assignees', false),
+        copyRequestedReviewers: getBoolean('copy-requested-reviewers', false),
+        authorAsReviewer: getBoolean('author-as-reviewer', true),
+        autoMerge: autoMerge === 'off' ? undefined : autoMerge,
+        hotfixLabel: getOptionalInput('hotfix-label') ?? 'hotfix',
+        stagingWorkflow: staging
+            ? workflowFile('staging-workflow', staging)
+            : undefined,
+        productionWorkflow: workflowFile('production-workflow', getOptionalInput('production-workflow') ?? 'production.yml'),
+        stagingTimeoutSeconds: getDurationSeconds('staging-timeout', 1800),
+        stagingPollSeconds: getDurationSeconds('staging-poll-interval', 20)
     };
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/git/git.ts
-/** A git command that failed where failure was not expected. */
-class GitError extends Error {
-    args;
-    result;
-    constructor(args, result) {
-        super(`git ${args.join(' ')} failed with exit code ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
-        this.args = args;
-        this.result = result;
-        this.name = 'GitError';
-    }
-}
-/** One repository directory and the runner that drives git in it. */
-class Git {
-    dir;
-    runner;
-    env;
-    constructor(dir, runner, env = {}) {
-        this.dir = dir;
-        this.runner = runner;
-        this.env = env;
-    }
-    /** Runs git; the result comes back whatever the exit code. */
-    async try(args) {
-        return this.runner('git', args, {
-            cwd: this.dir,
-            env: {
-                // Never wait on a prompt for credentials or an editor in CI.
-                GIT_TERMINAL_PROMPT: '0',
-                GIT_EDITOR: 'true',
-                ...this.env
-            }
-        });
-    }
-    /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
-    async run(args) {
-        const result = await this.try(args);
-        if (result.exitCode !== 0)
-            throw new GitError(args, result);
-        return result.stdout;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/git/cherry-pick.ts
@@ -40111,6 +40094,8 @@ async function cherryPick(git, shas, options = {}) {
         const args = ['cherry-pick', '-x'];
         if (options.mainline)
             args.push('-m', String(options.mainline));
+        else if (options.mainlineShas?.includes(sha))
+            args.push('-m', '1');
         const result = await git.try([...args, '--end-of-options', sha]);
         if (result.exitCode === 0) {
             picked.push({
@@ -40163,6 +40148,10 @@ async function commitConflict(git, files, message) {
     return (await git.run(['rev-parse', 'HEAD'])).trim();
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/git/partial-fetch.ts
 
 
@@ -40324,11 +40313,21 @@ async function landCommits(git, request, sleep) {
             return { status: 'skipped', alreadyPicked: already };
         await git.try(['cherry-pick', '--abort']);
         await git.run(['checkout', '--quiet', '--force', '--detach', ref]);
-        const outcome = await cherryPick(git, todo, { mainline: request.mainline });
+        const outcome = await cherryPick(git, todo, {
+            mainline: request.mainline,
+            mainlineShas: request.mainlineShas
+        });
         if (outcome.status === 'conflict') {
             if (request.onConflict === 'abort') {
                 await abortCherryPick(git);
-                return { ...outcome, status: 'conflict' };
+                return {
+                    status: 'conflict',
+                    picked: outcome.picked,
+                    failed: outcome.failed,
+                    remaining: outcome.remaining,
+                    files: outcome.files,
+                    gitMessage: outcome.message
+                };
             }
             const message = request.conflictMessage?.(outcome.failed, outcome.files) ??
                 `Cherry-pick conflict in ${outcome.failed}`;
@@ -40348,6 +40347,7 @@ async function landCommits(git, request, sleep) {
                 failed: outcome.failed,
                 remaining: outcome.remaining,
                 files: outcome.files,
+                gitMessage: outcome.message,
                 conflictCommit
             };
         }
@@ -40377,6 +40377,650 @@ async function landCommits(git, request, sleep) {
         message: lastFailure?.message ?? 'push did not happen',
         attempts: made
     };
+}
+
+;// CONCATENATED MODULE: ./src/github/auto-merge.ts
+const MUTATION = `mutation($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {
+  enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: $mergeMethod }) {
+    pullRequest { number }
+  }
+}`;
+/**
+ * Turns on auto-merge for a pull request (GraphQL: REST has no endpoint for
+ * it). A refusal (the repository does not allow auto-merge, the PR is not
+ * in a state for it) is a value, not an exception: the pick itself is done.
+ */
+async function enableAutoMerge(client, pullRequestNodeId, method) {
+    try {
+        await client.graphql(MUTATION, {
+            pullRequestId: pullRequestNodeId,
+            mergeMethod: method.toUpperCase()
+        });
+        return { enabled: true };
+    }
+    catch (error) {
+        const errors = error.errors;
+        const reason = errors
+            ?.map((entry) => entry.message)
+            .filter(Boolean)
+            .join('; ') || (error instanceof Error ? error.message : String(error));
+        return { enabled: false, reason };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/issues.ts
+
+/** Posts a comment on an issue or pull request; returns its address. */
+async function addComment(client, repo, number, body) {
+    const { data } = await client.rest.issues.createComment({
+        ...repo,
+        issue_number: number,
+        body
+    });
+    return data.html_url;
+}
+/** Adds labels (GitHub creates missing ones). */
+async function addLabels(client, repo, number, labels) {
+    if (labels.length === 0)
+        return;
+    await client.rest.issues.addLabels({
+        ...repo,
+        issue_number: number,
+        labels: [...labels]
+    });
+}
+/** Removes a label; a label that is not there is not an error. */
+async function removeLabel(client, repo, number, name) {
+    try {
+        await client.rest.issues.removeLabel({
+            ...repo,
+            issue_number: number,
+            name
+        });
+    }
+    catch (error) {
+        if (httpStatus(error) !== 404)
+            throw error;
+    }
+}
+/** Sets the milestone of an issue or pull request (by milestone number). */
+async function setMilestone(client, repo, number, milestone) {
+    await client.rest.issues.update({ ...repo, issue_number: number, milestone });
+}
+
+;// CONCATENATED MODULE: ./src/github/workflows.ts
+/**
+ * Starts a workflow (file name such as `deploy-staging.yml`, or its id) on
+ * `ref` through `workflow_dispatch`: the one kind of run a push made with
+ * `GITHUB_TOKEN` may still start.
+ */
+async function dispatchWorkflow(client, repo, workflow, ref, inputs = {}) {
+    await client.rest.actions.createWorkflowDispatch({
+        ...repo,
+        workflow_id: /^\d+$/.test(workflow) ? Number(workflow) : workflow,
+        ref,
+        inputs
+    });
+}
+/**
+ * Dispatches like `dispatchWorkflow` and returns the id of the run it
+ * started (`return_run_details`, GitHub since 2026-02), so the caller can
+ * wait for exactly that run instead of guessing among recent runs.
+ */
+async function dispatchWorkflowRun(client, repo, workflow, ref, inputs = {}) {
+    const response = await client.request('POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', {
+        ...repo,
+        workflow_id: workflow,
+        ref,
+        inputs,
+        return_run_details: true
+    });
+    const id = response.data
+        ?.workflow_run_id;
+    return typeof id === 'number' ? id : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/github/pull-requests.ts
+/** Reads a pull request. */
+async function getPullRequest(client, repo, number) {
+    const { data } = await client.rest.pulls.get({ ...repo, pull_number: number });
+    return {
+        number: data.number,
+        title: data.title,
+        body: data.body ?? '',
+        htmlUrl: data.html_url,
+        author: data.user?.login ?? '',
+        merged: data.merged === true,
+        mergeCommitSha: data.merge_commit_sha ?? null,
+        baseRef: data.base.ref,
+        headRef: data.head.ref,
+        headSha: data.head.sha,
+        commitCount: data.commits,
+        labels: data.labels.map((label) => label.name ?? '').filter(Boolean),
+        assignees: (data.assignees ?? []).map((user) => user.login),
+        milestone: data.milestone?.number,
+        requestedReviewers: (data.requested_reviewers ?? []).map((user) => user.login),
+        requestedTeams: (data.requested_teams ?? []).map((team) => team.slug)
+    };
+}
+/** The pull request's commits, oldest first (all pages). */
+async function listPullRequestCommits(client, repo, number) {
+    const commits = await client.paginate(client.rest.pulls.listCommits, {
+        ...repo,
+        pull_number: number,
+        per_page: 100
+    });
+    return commits.map((commit) => ({
+        sha: commit.sha,
+        message: commit.commit.message,
+        parents: commit.parents.map((parent) => parent.sha)
+    }));
+}
+/** An open pull request from `head` (a branch of this repository), if any. */
+async function findOpenPullRequest(client, repo, head) {
+    const { data } = await client.rest.pulls.list({
+        ...repo,
+        state: 'open',
+        head: `${repo.owner}:${head}`,
+        per_page: 1
+    });
+    const found = data[0];
+    return found ? { number: found.number, htmlUrl: found.html_url } : undefined;
+}
+/** Opens a pull request; returns its number and address. */
+async function createPullRequest(client, repo, pull) {
+    const { data } = await client.rest.pulls.create({
+        ...repo,
+        head: pull.head,
+        base: pull.base,
+        title: pull.title,
+        body: pull.body,
+        draft: pull.draft ?? false,
+        maintainer_can_modify: true
+    });
+    return { number: data.number, htmlUrl: data.html_url, nodeId: data.node_id };
+}
+/** Requests reviews from people and teams; nothing to ask is no call. */
+async function requestReviewers(client, repo, number, reviewers, teams = []) {
+    if (reviewers.length === 0 && teams.length === 0)
+        return;
+    await client.rest.pulls.requestReviewers({
+        ...repo,
+        pull_number: number,
+        reviewers: [...reviewers],
+        team_reviewers: [...teams]
+    });
+}
+/** Assigns people to an issue or pull request. */
+async function addAssignees(client, repo, number, assignees) {
+    if (assignees.length === 0)
+        return;
+    await client.rest.issues.addAssignees({
+        ...repo,
+        issue_number: number,
+        assignees: [...assignees]
+    });
+}
+
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pull-request-context.ts
+
+
+/**
+ * Carries the original PR's context to the picked PR, so the people and
+ * the tracking that followed the change follow its pick: labels matching
+ * `copy-labels-pattern` (never a request label, which would ask for a pick
+ * of the pick), the milestone, assignees, requested reviewers, and the
+ * author as a reviewer.
+ */
+async function carryContext(client, repo, inputs, pr, picked) {
+    const pattern = inputs.copyLabelsPattern;
+    const isRequest = (name) => name === inputs.label ||
+        name.startsWith(`${inputs.label}:`) ||
+        name === inputs.hotfixLabel ||
+        name === inputs.pickedLabel ||
+        name === inputs.conflictLabel;
+    const copied = pattern
+        ? pr.labels.filter((name) => pattern.test(name) && !isRequest(name))
+        : [];
+    await addLabels(client, repo, picked, [
+        ...new Set([...inputs.prLabels, ...copied])
+    ]);
+    const assignees = new Set([pr.author]);
+    if (inputs.copyAssignees)
+        pr.assignees.forEach((a) => assignees.add(a));
+    await addAssignees(client, repo, picked, [...assignees].filter(Boolean));
+    if (inputs.copyMilestone && pr.milestone !== undefined) {
+        await setMilestone(client, repo, picked, pr.milestone);
+    }
+    const reviewers = new Set();
+    if (inputs.authorAsReviewer && pr.author)
+        reviewers.add(pr.author);
+    if (inputs.copyRequestedReviewers) {
+        pr.requestedReviewers.forEach((login) => reviewers.add(login));
+    }
+    const teams = inputs.copyRequestedReviewers ? pr.requestedTeams : [];
+    await requestReviewers(client, repo, picked, [...reviewers], teams);
+}
+
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-target.ts
+
+
+
+
+
+
+
+/** The branch a PR's pick goes to when it is not pushed onto the target. */
+function pickBranchName(pullNumber, target) {
+    return `cherry-pick/${pullNumber}-to-${target}`;
+}
+function templateValues(pr, target, shas) {
+    return {
+        number: String(pr.number),
+        title: pr.title,
+        body: pr.body,
+        author: pr.author,
+        target,
+        commits: shas.map((sha) => `- ${sha}`).join('\n')
+    };
+}
+/**
+ * Lands the selected commits on one target: picks, pushes (or opens a pull
+ * request with the original's context), and reports; comments are left to
+ * the caller, which writes one for every target.
+ */
+async function pickTarget(context, target) {
+    const { client, repo, inputs, pr, selection } = context;
+    const branch = pickBranchName(pr.number, target);
+    const base = { target, commits: [], alreadyPicked: [] };
+    if (inputs.mode === 'pull-request') {
+        const open = await findOpenPullRequest(client, repo, branch);
+        if (open) {
+            return {
+                ...base,
+                result: 'skipped',
+                message: `pull request #${open.number} from ${branch} is already open`,
+                pullRequest: { number: open.number, url: open.htmlUrl }
+            };
+        }
+    }
+    const outcome = await landCommits(context.git, {
+        target,
+        shas: selection.shas,
+        mainline: selection.mainline,
+        mainlineShas: selection.mainlineShas,
+        historyDepth: inputs.historyDepth,
+        attempts: inputs.pushAttempts,
+        pushTo: inputs.mode === 'push' ? target : branch,
+        force: inputs.mode === 'pull-request',
+        onConflict: inputs.onConflict === 'draft-pr' ? 'commit' : 'abort',
+        conflictBranch: inputs.onConflict === 'draft-pr' ? branch : undefined,
+        conflictMessage: (failed, files) => [
+            `CHERRY-PICK CONFLICT: #${pr.number} onto ${target}`,
+            '',
+            `Conflict markers committed in: ${files.join(', ')}`,
+            '',
+            `(cherry picked from commit ${failed})`
+        ].join('\n')
+    }, context.sleep);
+    if (outcome.status === 'skipped') {
+        return {
+            ...base,
+            result: 'skipped',
+            message: `already on ${target}: ${outcome.alreadyPicked.join(', ')}`,
+            alreadyPicked: outcome.alreadyPicked
+        };
+    }
+    if (outcome.status === 'push-failed') {
+        const where = inputs.mode === 'push' ? target : branch;
+        return {
+            ...base,
+            result: 'failed',
+            message: `push refused (${outcome.reason}): ${outcome.message}`,
+            workflowPermission: outcome.reason === 'workflow-permission',
+            refusal: `pushing to \`${where}\` failed after ${outcome.attempts} attempt(s): ${outcome.message.split('\n')[0]}`
+        };
+    }
+    if (outcome.status === 'conflict') {
+        let pullRequest;
+        if (outcome.conflictCommit) {
+            const values = templateValues(pr, target, selection.shas);
+            const draft = await createPullRequest(client, repo, {
+                head: branch,
+                base: target,
+                title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, values)}`,
+                body: renderTemplate(inputs.prBodyTemplate, values),
+                draft: true
+            });
+            pullRequest = { number: draft.number, url: draft.htmlUrl };
+            await addLabels(client, repo, draft.number, [inputs.conflictLabel]);
+            await addAssignees(client, repo, draft.number, [pr.author]);
+        }
+        return {
+            ...base,
+            result: 'conflict',
+            message: `conflict in ${outcome.files.join(', ')} while picking ${outcome.failed}`,
+            commits: outcome.conflictCommit
+                ? [{ source: outcome.failed, sha: outcome.conflictCommit }]
+                : [],
+            pullRequest,
+            conflict: {
+                files: outcome.files,
+                failed: outcome.failed,
+                gitMessage: outcome.gitMessage,
+                draftUrl: pullRequest?.url
+            }
+        };
+    }
+    const commits = outcome.picked;
+    const report = {
+        ...base,
+        result: 'picked',
+        message: `picked onto ${target} after ${outcome.attempts} push attempt(s)`,
+        commits,
+        alreadyPicked: outcome.alreadyPicked
+    };
+    if (inputs.mode === 'pull-request') {
+        const values = templateValues(pr, target, commits.map((commit) => commit.sha));
+        const created = await createPullRequest(client, repo, {
+            head: branch,
+            base: target,
+            title: renderTemplate(inputs.prTitleTemplate, values),
+            body: renderTemplate(inputs.prBodyTemplate, values)
+        });
+        report.pullRequest = { number: created.number, url: created.htmlUrl };
+        await carryContext(client, repo, inputs, pr, created.number);
+        if (inputs.autoMerge) {
+            const merged = await enableAutoMerge(client, created.nodeId, inputs.autoMerge);
+            report.autoMerge = merged.enabled
+                ? { enabled: true, detail: `auto-merge (${inputs.autoMerge}) enabled` }
+                : { enabled: false, detail: merged.reason };
+        }
+    }
+    else if (!inputs.pushToken &&
+        inputs.dispatchWorkflow &&
+        !context.hotfixDispatch) {
+        await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target);
+        report.dispatched = inputs.dispatchWorkflow;
+    }
+    else if (!inputs.pushToken && !context.hotfixDispatch) {
+        context.log(`Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`);
+    }
+    return report;
+}
+
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/messages.ts
+
+
+/** Marks this action's comments, so people and scripts can find them. */
+const COMMENT_MARKER = '<!-- cherry-pick-to-release -->';
+function messages_short(sha) {
+    return sha.slice(0, 12);
+}
+function withMarker(lines) {
+    return [COMMENT_MARKER, ...lines].join('\n');
+}
+/** The success comment: target branch and each new SHA with its source. */
+function pickedComment(message) {
+    return withMarker(pickedSection(message));
+}
+function pickedSection(message) {
+    const lines = message.mode === 'push'
+        ? [`✅ Cherry-picked onto \`${message.target}\`:`]
+        : [
+            `✅ Cherry-picked onto a branch for \`${message.target}\`: ${message.pullRequestUrl ?? ''}`.trimEnd()
+        ];
+    lines.push('');
+    for (const commit of message.commits) {
+        lines.push(`- ${commit.sha} (from ${messages_short(commit.source)})`);
+    }
+    if (message.alreadyPicked?.length) {
+        lines.push('', `Already on \`${message.target}\`, left out: ${message.alreadyPicked.map(messages_short).join(', ')}`);
+    }
+    if (message.dispatched) {
+        lines.push('', `Started \`${message.dispatched}\` on \`${message.target}\` (a push with GITHUB_TOKEN starts no workflow by itself).`);
+    }
+    return lines;
+}
+/**
+ * Quotes one word for a POSIX shell: a valid branch name can hold `$(...)`
+ * or a backtick, which must stay text when the command is pasted.
+ */
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** The exact commands that redo the pick on a developer's machine. */
+function localCommands(message) {
+    const q = shellQuote;
+    const merges = message.mainlineShas ?? [];
+    const picks = message.mainline
+        ? [`git cherry-pick -x -m ${message.mainline} ${message.shas.join(' ')}`]
+        : merges.length === 0
+            ? [`git cherry-pick -x ${message.shas.join(' ')}`]
+            : message.shas.map((sha) => merges.includes(sha)
+                ? `git cherry-pick -x -m 1 ${sha}`
+                : `git cherry-pick -x ${sha}`);
+    const land = message.mode === 'push'
+        ? `git push origin ${q(`HEAD:refs/heads/${message.target}`)}`
+        : `git push origin ${q(`HEAD:refs/heads/${message.branch}`)}  # then open a pull request into ${q(message.target)}`;
+    return [
+        `git fetch origin ${q(message.target)} ${message.shas.join(' ')}`,
+        `git switch --create ${q(message.branch)} ${q(`origin/${message.target}`)}`,
+        ...picks,
+        '# fix the conflicts, then for each stop:',
+        'git add <files> && git cherry-pick --continue',
+        land
+    ].join('\n');
+}
+/** git's CONFLICT lines, at most five, each cut to fit a comment. */
+function conflictLines(gitMessage) {
+    const lines = gitMessage.split('\n').map((line) => line.trim());
+    const conflicts = lines.filter((line) => line.startsWith('CONFLICT'));
+    const chosen = (conflicts.length ? conflicts : lines.filter(Boolean)).slice(0, 5);
+    return chosen.map((line) => line.length > 160 ? `${line.slice(0, 157)}...` : line);
+}
+/** The conflict comment: files, the commit that failed, what to run. */
+function conflictComment(message) {
+    return withMarker(conflictSection(message));
+}
+function conflictSection(message) {
+    const lines = [
+        `⚠️ @${message.author} the cherry-pick onto \`${message.target}\` stopped on a conflict in ${messages_short(message.failed)}. Nothing was pushed to \`${message.target}\`.`,
+        '',
+        'Conflicting files:',
+        ...message.files.map((file) => `- \`${file}\``),
+        ''
+    ];
+    const said = conflictLines(message.gitMessage ?? '');
+    if (said.length) {
+        lines.push('git said:', '', codeBlock(said.join('\n'), 'text'), '');
+    }
+    if (message.draftUrl) {
+        lines.push(`A draft pull request has the conflict committed with its markers: ${message.draftUrl}. Resolve it there, or redo the pick locally:`, '');
+    }
+    else {
+        lines.push('To do the pick locally:', '');
+    }
+    lines.push(codeBlock(localCommands(message), 'sh'));
+    return lines;
+}
+/** The comment on a labelled PR that is still open. */
+function waitComment(targets) {
+    const list = Array.isArray(targets) ? targets : [targets];
+    const where = list
+        .map((target) => (target ? `\`${target}\`` : 'the current release branch'))
+        .join(' and ');
+    return withMarker([
+        `🕒 This pull request will be cherry-picked onto ${where} when it is merged.`
+    ]);
+}
+/** The comment when the push was refused for touching workflow files. */
+function workflowPermissionComment(target) {
+    return withMarker(workflowPermissionSection(target));
+}
+function workflowPermissionSection(target) {
+    return [
+        `❌ The cherry-pick onto \`${target}\` applied cleanly, but GitHub refused the push: it changes a file under \`.github/workflows/\` and the token has no \`workflows\` permission.`,
+        '',
+        'Give the action a `push-token` from a GitHub App with the `workflows` permission (or a PAT with the `workflow` scope), or pick this change by hand. Nothing was pushed.'
+    ];
+}
+/** A failure comment with one line saying what went wrong. */
+function failureComment(reason) {
+    return withMarker([`❌ Cherry-pick not done: ${reason}`]);
+}
+/** A request not acted upon (who asked, or which target), with the rule. */
+function refusalComment(lines) {
+    return withMarker([refusalText(lines)]);
+}
+/** The refusal's text without the marker, as a section of a run's comment. */
+function refusalText(lines) {
+    return [`🚫 ${lines[0] ?? ''}`, ...lines.slice(1)].join('\n');
+}
+const ICONS = {
+    picked: '✅',
+    conflict: '⚠️',
+    skipped: '⏭️',
+    failed: '❌'
+};
+function targetSection(run, report) {
+    if (report.result === 'picked') {
+        const lines = pickedSection({
+            target: report.target,
+            commits: report.commits,
+            mode: run.mode,
+            pullRequestUrl: report.pullRequest?.url,
+            dispatched: report.dispatched,
+            alreadyPicked: report.alreadyPicked
+        });
+        if (report.autoMerge) {
+            lines.push('', report.autoMerge.enabled
+                ? `It merges by itself once its checks pass: ${report.autoMerge.detail}.`
+                : `⚠️ Auto-merge could not be turned on: ${report.autoMerge.detail}. Merge it by hand, or allow auto-merge in the repository settings.`);
+        }
+        return lines;
+    }
+    if (report.result === 'conflict' && report.conflict) {
+        const selection = run.selection;
+        return conflictSection({
+            target: report.target,
+            pullNumber: run.pullNumber,
+            author: run.author,
+            files: report.conflict.files,
+            shas: selection?.shas ?? [report.conflict.failed],
+            failed: report.conflict.failed,
+            mainline: selection?.mainline,
+            mainlineShas: selection?.mainlineShas,
+            draftUrl: report.conflict.draftUrl,
+            branch: pickBranchName(run.pullNumber, report.target),
+            mode: run.mode,
+            gitMessage: report.conflict.gitMessage
+        });
+    }
+    if (report.workflowPermission)
+        return workflowPermissionSection(report.target);
+    if (report.refusal?.startsWith('🚫'))
+        return [report.refusal];
+    if (report.result === 'failed') {
+        return [
+            `❌ Cherry-pick onto \`${report.target}\` not done: ${report.refusal ?? report.message}`
+        ];
+    }
+    return [`⏭️ \`${report.target}\`: nothing to do (${report.message}).`];
+}
+/**
+ * The one comment of a run: a line per target, then each target's details
+ * (new commits, the conflict with git's words and the commands, or why
+ * nothing happened), and merges inside the PR that were left out.
+ */
+function runComment(run) {
+    const lines = [];
+    if (run.targets.length > 1) {
+        lines.push(`Cherry-pick of #${run.pullNumber} onto ${run.targets.length} targets:`, ...run.targets.map((t) => `- ${ICONS[t.result]} \`${t.target}\`: ${t.result}`), '');
+    }
+    run.targets.forEach((report, index) => {
+        if (index > 0)
+            lines.push('', '---', '');
+        lines.push(...targetSection(run, report));
+    });
+    if (run.skippedMerges.length) {
+        lines.push('', `Merge commits inside the pull request were left out (their changes came from the branch that was merged in): ${run.skippedMerges.map(messages_short).join(', ')}. Set \`merge-commits-in-pr: pick\` to pick them with \`-m 1\`.`);
+    }
+    return withMarker(lines);
+}
+/**
+ * The emergency lane's comment: the staging run and, when it is healthy,
+ * the production button for exactly the image that run built.
+ */
+function hotfixComment(message) {
+    const run = message.runUrl ? ` (${message.runUrl})` : '';
+    if (message.status !== 'healthy' || !message.productionUrl) {
+        return withMarker([
+            `🚑 \`${message.label}\`: staging on \`${message.target}\`${run}: ${message.detail}. Nothing to promote to production from this run.`
+        ]);
+    }
+    const command = [
+        'gh workflow run',
+        shellQuote(message.productionWorkflow),
+        '--repo',
+        shellQuote(message.repository),
+        '--ref',
+        shellQuote(message.target),
+        '-f',
+        `staging-run-id=${message.runId}`
+    ].join(' ');
+    return withMarker([
+        `🚑 \`${message.label}\`: the pick is live on staging from \`${message.target}\`, and staging run ${message.runId}${run} is healthy.`,
+        '',
+        `**Start the production deploy of that image:** ${message.productionUrl} → "Run workflow", branch \`${message.target}\`, \`staging-run-id\` = \`${message.runId}\`, or:`,
+        '',
+        codeBlock(command, 'sh')
+    ]);
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/git/git.ts
+/** A git command that failed where failure was not expected. */
+class GitError extends Error {
+    args;
+    result;
+    constructor(args, result) {
+        super(`git ${args.join(' ')} failed with exit code ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
+        this.args = args;
+        this.result = result;
+        this.name = 'GitError';
+    }
+}
+/** One repository directory and the runner that drives git in it. */
+class Git {
+    dir;
+    runner;
+    env;
+    constructor(dir, runner, env = {}) {
+        this.dir = dir;
+        this.runner = runner;
+        this.env = env;
+    }
+    /** Runs git; the result comes back whatever the exit code. */
+    async try(args) {
+        return this.runner('git', args, {
+            cwd: this.dir,
+            env: {
+                // Never wait on a prompt for credentials or an editor in CI.
+                GIT_TERMINAL_PROMPT: '0',
+                GIT_EDITOR: 'true',
+                ...this.env
+            }
+        });
+    }
+    /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
+    async run(args) {
+        const result = await this.try(args);
+        if (result.exitCode !== 0)
+            throw new GitError(args, result);
+        return result.stdout;
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -40451,42 +41095,6 @@ async function branchExists(client, repo, branch) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/github/issues.ts
-
-/** Posts a comment on an issue or pull request; returns its address. */
-async function addComment(client, repo, number, body) {
-    const { data } = await client.rest.issues.createComment({
-        ...repo,
-        issue_number: number,
-        body
-    });
-    return data.html_url;
-}
-/** Adds labels (GitHub creates missing ones). */
-async function addLabels(client, repo, number, labels) {
-    if (labels.length === 0)
-        return;
-    await client.rest.issues.addLabels({
-        ...repo,
-        issue_number: number,
-        labels: [...labels]
-    });
-}
-/** Removes a label; a label that is not there is not an error. */
-async function removeLabel(client, repo, number, name) {
-    try {
-        await client.rest.issues.removeLabel({
-            ...repo,
-            issue_number: number,
-            name
-        });
-    }
-    catch (error) {
-        if (httpStatus(error) !== 404)
-            throw error;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/github/merge-method.ts
 /** Commit messages compared without trailing blank space. */
 function sameMessage(a, b) {
@@ -40517,109 +41125,38 @@ function resolveMergeMethod(landed, prCommits) {
  * the PR left out, their changes come with the commits) or `-m 1` of the
  * merge commit.
  */
-function selectCommits(method, landed, prCommits, strategy) {
+function selectCommits(method, landed, prCommits, strategy, merges = 'skip') {
     const tip = landed[0];
     if (!tip)
         throw new Error('The merge commit of the pull request is missing');
     if (method === 'squash')
-        return { method, shas: [tip.sha] };
+        return { method, shas: [tip.sha], skippedMerges: [] };
     if (method === 'rebase') {
         const shas = landed
             .slice(0, prCommits.length)
             .map((commit) => commit.sha)
             .reverse();
-        return { method, shas };
+        return { method, shas, skippedMerges: [] };
     }
-    if (strategy === 'mainline')
-        return { method, shas: [tip.sha], mainline: 1 };
+    if (strategy === 'mainline') {
+        return { method, shas: [tip.sha], mainline: 1, skippedMerges: [] };
+    }
+    const inner = prCommits.filter((commit) => commit.parents.length > 1);
+    if (merges === 'pick') {
+        return {
+            method,
+            shas: prCommits.map((commit) => commit.sha),
+            mainlineShas: inner.map((commit) => commit.sha),
+            skippedMerges: []
+        };
+    }
     return {
         method,
         shas: prCommits
             .filter((commit) => commit.parents.length <= 1)
-            .map((commit) => commit.sha)
+            .map((commit) => commit.sha),
+        skippedMerges: inner.map((commit) => commit.sha)
     };
-}
-
-;// CONCATENATED MODULE: ./src/github/pull-requests.ts
-/** Reads a pull request. */
-async function getPullRequest(client, repo, number) {
-    const { data } = await client.rest.pulls.get({ ...repo, pull_number: number });
-    return {
-        number: data.number,
-        title: data.title,
-        body: data.body ?? '',
-        htmlUrl: data.html_url,
-        author: data.user?.login ?? '',
-        merged: data.merged === true,
-        mergeCommitSha: data.merge_commit_sha ?? null,
-        baseRef: data.base.ref,
-        headRef: data.head.ref,
-        headSha: data.head.sha,
-        commitCount: data.commits,
-        labels: data.labels.map((label) => label.name ?? '').filter(Boolean)
-    };
-}
-/** The pull request's commits, oldest first (all pages). */
-async function listPullRequestCommits(client, repo, number) {
-    const commits = await client.paginate(client.rest.pulls.listCommits, {
-        ...repo,
-        pull_number: number,
-        per_page: 100
-    });
-    return commits.map((commit) => ({
-        sha: commit.sha,
-        message: commit.commit.message,
-        parents: commit.parents.map((parent) => parent.sha)
-    }));
-}
-/** An open pull request from `head` (a branch of this repository), if any. */
-async function findOpenPullRequest(client, repo, head) {
-    const { data } = await client.rest.pulls.list({
-        ...repo,
-        state: 'open',
-        head: `${repo.owner}:${head}`,
-        per_page: 1
-    });
-    const found = data[0];
-    return found ? { number: found.number, htmlUrl: found.html_url } : undefined;
-}
-/** Opens a pull request; returns its number and address. */
-async function createPullRequest(client, repo, pull) {
-    const { data } = await client.rest.pulls.create({
-        ...repo,
-        head: pull.head,
-        base: pull.base,
-        title: pull.title,
-        body: pull.body,
-        draft: pull.draft ?? false,
-        maintainer_can_modify: true
-    });
-    return { number: data.number, htmlUrl: data.html_url };
-}
-/** Assigns people to an issue or pull request. */
-async function addAssignees(client, repo, number, assignees) {
-    if (assignees.length === 0)
-        return;
-    await client.rest.issues.addAssignees({
-        ...repo,
-        issue_number: number,
-        assignees: [...assignees]
-    });
-}
-
-;// CONCATENATED MODULE: ./src/github/workflows.ts
-/**
- * Starts a workflow (file name such as `deploy-staging.yml`, or its id) on
- * `ref` through `workflow_dispatch`: the one kind of run a push made with
- * `GITHUB_TOKEN` may still start.
- */
-async function dispatchWorkflow(client, repo, workflow, ref, inputs = {}) {
-    await client.rest.actions.createWorkflowDispatch({
-        ...repo,
-        workflow_id: /^\d+$/.test(workflow) ? Number(workflow) : workflow,
-        ref,
-        inputs
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/github/label-events.ts
@@ -40668,103 +41205,6 @@ async function hasWriteAccess(client, repo, user) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cherry-pick-to-release/messages.ts
-
-/** Marks this action's comments, so people and scripts can find them. */
-const COMMENT_MARKER = '<!-- cherry-pick-to-release -->';
-function messages_short(sha) {
-    return sha.slice(0, 12);
-}
-function withMarker(lines) {
-    return [COMMENT_MARKER, ...lines].join('\n');
-}
-/** The success comment: target branch and each new SHA with its source. */
-function pickedComment(message) {
-    const lines = message.mode === 'push'
-        ? [`✅ Cherry-picked onto \`${message.target}\`:`]
-        : [
-            `✅ Cherry-picked onto a branch for \`${message.target}\`: ${message.pullRequestUrl ?? ''}`.trimEnd()
-        ];
-    lines.push('');
-    for (const commit of message.commits) {
-        lines.push(`- ${commit.sha} (from ${messages_short(commit.source)})`);
-    }
-    if (message.alreadyPicked?.length) {
-        lines.push('', `Already on \`${message.target}\`, left out: ${message.alreadyPicked.map(messages_short).join(', ')}`);
-    }
-    if (message.dispatched) {
-        lines.push('', `Started \`${message.dispatched}\` on \`${message.target}\` (a push with GITHUB_TOKEN starts no workflow by itself).`);
-    }
-    return withMarker(lines);
-}
-/**
- * Quotes one word for a POSIX shell: a valid branch name can hold `$(...)`
- * or a backtick, which must stay text when the command is pasted.
- */
-function shellQuote(word) {
-    return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-/** The exact commands that redo the pick on a developer's machine. */
-function localCommands(message) {
-    const q = shellQuote;
-    const pick = ['git cherry-pick -x'];
-    if (message.mainline)
-        pick.push(`-m ${message.mainline}`);
-    pick.push(...message.shas);
-    const land = message.mode === 'push'
-        ? `git push origin ${q(`HEAD:refs/heads/${message.target}`)}`
-        : `git push origin ${q(`HEAD:refs/heads/${message.branch}`)}  # then open a pull request into ${q(message.target)}`;
-    return [
-        `git fetch origin ${q(message.target)} ${message.shas.join(' ')}`,
-        `git switch --create ${q(message.branch)} ${q(`origin/${message.target}`)}`,
-        pick.join(' '),
-        '# fix the conflicts, then for each stop:',
-        'git add <files> && git cherry-pick --continue',
-        land
-    ].join('\n');
-}
-/** The conflict comment: files, the commit that failed, what to run. */
-function conflictComment(message) {
-    const lines = [
-        `⚠️ @${message.author} the cherry-pick onto \`${message.target}\` stopped on a conflict in ${messages_short(message.failed)}. Nothing was pushed to \`${message.target}\`.`,
-        '',
-        'Conflicting files:',
-        ...message.files.map((file) => `- \`${file}\``),
-        ''
-    ];
-    if (message.draftUrl) {
-        lines.push(`A draft pull request has the conflict committed with its markers: ${message.draftUrl}. Resolve it there, or redo the pick locally:`, '');
-    }
-    else {
-        lines.push('To do the pick locally:', '');
-    }
-    lines.push(codeBlock(localCommands(message), 'sh'));
-    return withMarker(lines);
-}
-/** The comment on a labelled PR that is still open. */
-function waitComment(target) {
-    const where = target ? `\`${target}\`` : 'the current release branch';
-    return withMarker([
-        `🕒 This pull request will be cherry-picked onto ${where} when it is merged.`
-    ]);
-}
-/** The comment when the push was refused for touching workflow files. */
-function workflowPermissionComment(target) {
-    return withMarker([
-        `❌ The cherry-pick onto \`${target}\` applied cleanly, but GitHub refused the push: it changes a file under \`.github/workflows/\` and the token has no \`workflows\` permission.`,
-        '',
-        'Give the action a `push-token` from a GitHub App with the `workflows` permission (or a PAT with the `workflow` scope), or pick this change by hand. Nothing was pushed.'
-    ]);
-}
-/** A failure comment with one line saying what went wrong. */
-function failureComment(reason) {
-    return withMarker([`❌ Cherry-pick not done: ${reason}`]);
-}
-/** A request not acted upon (who asked, or which target), with the rule. */
-function refusalComment(lines) {
-    return withMarker([`🚫 ${lines[0] ?? ''}`, ...lines.slice(1)]);
-}
-
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/authorize.ts
 
 
@@ -40794,7 +41234,7 @@ async function refuseRequest(context, request) {
         const full = `${repo.owner}/${repo.repo}`;
         return {
             message: `${who.replace(/`/g, '"')} without write access to ${full}; nothing picked`,
-            comment: refusalComment([
+            comment: refusalText([
                 `${who}, but only people with write access to \`${full}\` (the write, maintain or admin role) may ask for a cherry-pick, so nothing was picked.`,
                 '',
                 `Someone with write access can add the \`${context.label}\` label (or \`${context.label}:<branch>\`) or comment \`/cherry-pick [branch]\`.`
@@ -40810,13 +41250,111 @@ async function refuseRequest(context, request) {
                 : 'is not a valid branch name';
             return {
                 message: `target "${request.branch}" ${why.replace(/`/g, '"')}; nothing picked`,
-                comment: refusalComment([
+                comment: refusalText([
                     `\`${request.branch.replace(/`/g, "'")}\` ${why}, so nothing was picked. An explicit target (\`${context.label}:<branch>\` or \`/cherry-pick <branch>\`) must be a branch matching \`${context.releaseBranchPattern}\` (input \`release-branch-pattern\`).`
                 ])
             };
         }
     }
     return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/github/dispatched-run.ts
+/**
+ * Polls one workflow run (the run a `workflow_dispatch` started) until it
+ * completes or `timeoutMs` passes. Only `conclusion: success` is healthy.
+ */
+async function waitForRun(client, repo, runId, options) {
+    const { clock } = options;
+    const started = clock.now();
+    let htmlUrl = '';
+    for (;;) {
+        const { data } = await client.rest.actions.getWorkflowRun({
+            ...repo,
+            run_id: runId
+        });
+        htmlUrl = data.html_url;
+        if (data.status === 'completed') {
+            return data.conclusion === 'success'
+                ? { status: 'success', htmlUrl }
+                : {
+                    status: 'failure',
+                    conclusion: data.conclusion ?? 'unknown',
+                    htmlUrl
+                };
+        }
+        const waited = clock.now() - started;
+        if (waited + options.intervalMs > options.timeoutMs) {
+            return { status: 'timeout', htmlUrl, waitedMs: waited };
+        }
+        await clock.sleep(options.intervalMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/hotfix.ts
+
+
+
+
+/**
+ * The emergency lane: once a `hotfix` PR's pick is on the current release
+ * branch, starts the staging workflow there, waits (bounded) for that very
+ * run, and when it is green tells the PR how to start production for the
+ * image it built: the same `workflow_dispatch`, with its run id filled in.
+ */
+async function runHotfixLane(deps, inputs, pr, target) {
+    const { client, repo } = deps;
+    const finish = async (report) => {
+        await addComment(client, repo, pr.number, hotfixComment({
+            ...report,
+            label: inputs.hotfixLabel,
+            productionWorkflow: inputs.productionWorkflow,
+            repository: `${repo.owner}/${repo.repo}`
+        }));
+        return report;
+    };
+    if (!inputs.stagingWorkflow) {
+        return finish({
+            status: 'not-dispatched',
+            target,
+            detail: 'no staging workflow is configured (inputs staging-workflow or dispatch-workflow)'
+        });
+    }
+    const runId = await dispatchWorkflowRun(client, repo, inputs.stagingWorkflow, target);
+    if (runId === undefined) {
+        return finish({
+            status: 'not-dispatched',
+            target,
+            detail: `${inputs.stagingWorkflow} was started, but GitHub did not say which run it is, so its health cannot be followed`
+        });
+    }
+    deps.log(`Hotfix: waiting for staging run ${runId} on ${target}`);
+    const verdict = await waitForRun(client, repo, runId, {
+        timeoutMs: inputs.stagingTimeoutSeconds * 1000,
+        intervalMs: inputs.stagingPollSeconds * 1000,
+        clock: deps.clock
+    });
+    const base = { target, runId, runUrl: verdict.htmlUrl };
+    if (verdict.status === 'success') {
+        return finish({
+            ...base,
+            status: 'healthy',
+            detail: 'staging is healthy',
+            productionUrl: `${deps.serverUrl}/${repo.owner}/${repo.repo}/actions/workflows/${inputs.productionWorkflow}`
+        });
+    }
+    if (verdict.status === 'failure') {
+        return finish({
+            ...base,
+            status: 'unhealthy',
+            detail: `the staging run ended with ${verdict.conclusion}`
+        });
+    }
+    return finish({
+        ...base,
+        status: 'timeout',
+        detail: `the staging run did not finish within ${inputs.stagingTimeoutSeconds} s`
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-pull-request.ts
@@ -40835,249 +41373,212 @@ async function refuseRequest(context, request) {
 
 
 
-/** The branch a PR's pick goes to when it is not pushed onto the target. */
-function pickBranchName(pullNumber, target) {
-    return `cherry-pick/${pullNumber}-to-${target}`;
+/** The overall verdict: a failure or conflict on any target names the run. */
+function overallResult(targets) {
+    const results = targets.map((target) => target.result);
+    if (results.includes('failed'))
+        return 'failed';
+    if (results.includes('conflict'))
+        return 'conflict';
+    if (results.includes('picked'))
+        return 'picked';
+    return 'skipped';
+}
+function describeRequest(request) {
+    return request.branch ?? 'the current release branch';
+}
+/** Writes the run's one comment and returns its report. */
+async function finish(run, pr, extra = { skippedMerges: [] }, selection) {
+    const { reports } = run;
+    const report = {
+        result: overallResult(reports),
+        message: reports.map((t) => `${t.target}: ${t.message}`).join('; '),
+        pullNumber: run.number,
+        targets: reports,
+        ...extra
+    };
+    await addComment(run.deps.client, run.deps.repo, run.number, runComment({
+        pullNumber: run.number,
+        author: pr?.author ?? '',
+        mode: run.inputs.mode,
+        targets: reports,
+        selection,
+        skippedMerges: report.skippedMerges
+    }));
+    return report;
+}
+/** The requests whose sender may ask and whose target is allowed. */
+async function authorizedTargets(run, request) {
+    const accepted = [];
+    const context = {
+        client: run.deps.client,
+        repo: run.deps.repo,
+        git: new Git(run.parent, run.deps.runner),
+        label: run.inputs.label,
+        releaseBranchPattern: run.inputs.releaseBranchPattern
+    };
+    for (const target of request.targets) {
+        const refusal = await refuseRequest(context, {
+            ...target,
+            source: request.source,
+            pullNumber: run.number
+        });
+        if (!refusal)
+            accepted.push(target);
+        else {
+            run.reports.push({
+                target: describeRequest(target),
+                result: 'failed',
+                message: refusal.message,
+                commits: [],
+                alreadyPicked: [],
+                refusal: refusal.comment
+            });
+        }
+    }
+    return accepted;
+}
+/** Branch names for the accepted requests; unusable ones become reports. */
+async function resolveTargets(run, pr, accepted) {
+    const { client, repo } = run.deps;
+    const pattern = run.inputs.releaseBranchPattern;
+    const branches = await listBranches(client, repo, globPrefix(pattern));
+    const current = newestBranch(branches, pattern);
+    const targets = [];
+    for (const asked of accepted) {
+        const target = asked.branch ?? current;
+        let problem;
+        if (!target) {
+            problem = `no branch matches the release branch pattern \`${pattern}\`.`;
+        }
+        else if (asked.branch && !(await branchExists(client, repo, target))) {
+            problem = `the branch \`${target}\` named by the request does not exist.`;
+        }
+        else if (target === pr.baseRef) {
+            problem = `\`${target}\` is the branch this pull request was merged into.`;
+        }
+        if (problem)
+            run.reports.push(failedTarget(asked, problem));
+        else if (target && !targets.includes(target))
+            targets.push(target);
+    }
+    return { targets, current };
 }
 /**
- * Cherry-picks one merged pull request onto its release branch, from the
- * trigger to the comment on the PR. Never checks out or runs PR code: only
- * git objects are fetched and picked.
+ * Cherry-picks one merged pull request onto every target it asks for, one
+ * after another, from the trigger to one comment on the PR. Never checks
+ * out or runs PR code: only git objects are fetched and picked.
  */
 async function pickPullRequest(deps, inputs, request) {
     const { client, repo } = deps;
     const number = request.pullNumber;
-    const fail = async (reason) => {
-        await addComment(client, repo, number, failureComment(reason));
-        return {
-            result: 'failed',
-            message: reason,
-            pullNumber: number,
-            commits: []
-        };
-    };
     const parent = deps.tempDir ?? (0,external_node_os_namespaceObject.tmpdir)();
     await (0,promises_namespaceObject.mkdir)(parent, { recursive: true });
-    const refusal = await refuseRequest({
-        client,
-        repo,
-        git: new Git(parent, deps.runner),
-        label: inputs.label,
-        releaseBranchPattern: inputs.releaseBranchPattern
-    }, request);
-    if (refusal) {
-        await addComment(client, repo, number, refusal.comment);
-        return {
-            result: 'failed',
-            message: refusal.message,
-            pullNumber: number,
-            commits: []
-        };
-    }
+    const run = { deps, inputs, number, parent, reports: [] };
+    const accepted = await authorizedTargets(run, request);
+    if (accepted.length === 0)
+        return finish(run, undefined);
     const pr = await getPullRequest(client, repo, number);
     if (!pr.merged) {
         if (request.source === 'comment') {
-            // Turn the command into the label, so the pick happens at merge.
-            const label = request.branch
-                ? `${inputs.label}:${request.branch}`
-                : inputs.label;
-            await addLabels(client, repo, number, [label]);
+            // Turn the command into labels, so the pick happens at merge.
+            const labels = accepted.map((t) => t.branch ? `${inputs.label}:${t.branch}` : inputs.label);
+            await addLabels(client, repo, number, labels);
         }
-        await addComment(client, repo, number, waitComment(request.branch));
+        if (run.reports.length > 0)
+            return finish(run, pr);
+        await addComment(client, repo, number, waitComment(accepted.map((t) => t.branch)));
         return {
             result: 'skipped',
             message: `pull request #${number} is not merged yet; it will be picked at merge`,
             pullNumber: number,
-            commits: []
+            targets: [],
+            skippedMerges: []
         };
     }
     if (!pr.mergeCommitSha) {
-        return fail(`pull request #${number} is merged but has no merge commit SHA.`);
-    }
-    let target = request.branch;
-    if (target) {
-        if (!(await branchExists(client, repo, target))) {
-            return fail(`the branch \`${target}\` named by the request does not exist.`);
+        for (const target of accepted) {
+            run.reports.push(failedTarget(target, 'the merged pull request has no merge commit SHA'));
         }
+        return finish(run, pr);
     }
-    else {
-        const prefix = globPrefix(inputs.releaseBranchPattern);
-        const branches = await listBranches(client, repo, prefix);
-        target = newestBranch(branches, inputs.releaseBranchPattern);
-        if (!target) {
-            return fail(`no branch matches the release branch pattern \`${inputs.releaseBranchPattern}\`.`);
-        }
-    }
-    if (target === pr.baseRef) {
-        return fail(`\`${target}\` is the branch this pull request was merged into.`);
-    }
-    deps.log(`Target branch: ${target}`);
+    const { targets, current } = await resolveTargets(run, pr, accepted);
+    if (targets.length === 0)
+        return finish(run, pr);
+    deps.log(`Targets: ${targets.join(', ')}`);
     const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(parent, 'cherry-pick-'));
     try {
-        return await pickInto(deps, inputs, pr, target, work);
+        return await pickEverywhere(run, pr, targets, current, work);
     }
     finally {
         await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
     }
 }
-async function pickInto(deps, inputs, pr, target, work) {
+/** Fetches once, selects the commits once, then lands them on each target. */
+async function pickEverywhere(run, pr, targets, current, work) {
+    const { deps, inputs, number } = run;
     const { client, repo } = deps;
-    const number = pr.number;
-    const mergeSha = pr.mergeCommitSha ?? '';
-    const branch = pickBranchName(number, target);
-    const base = { pullNumber: number, targetBranch: target };
-    if (inputs.mode === 'pull-request') {
-        const open = await findOpenPullRequest(client, repo, branch);
-        if (open) {
-            return {
-                ...base,
-                result: 'skipped',
-                message: `pull request #${open.number} from ${branch} is already open`,
-                commits: [],
-                pullRequest: { number: open.number, url: open.htmlUrl }
-            };
-        }
-    }
-    const prCommits = await listPullRequestCommits(client, repo, number);
     const git = new Git(work, deps.runner);
     await initRepository(git, {
         url: inputs.repositoryUrl,
         token: inputs.pushToken ?? inputs.token,
         committer: inputs.committer
     });
+    const prCommits = await listPullRequestCommits(client, repo, number);
+    const mergeSha = pr.mergeCommitSha ?? '';
     // Depth N+2 reaches the parent of the oldest PR commit both along the
     // first parent (rebase) and through the merge's second parent.
     await fetchCommit(git, mergeSha, prCommits.length + 2);
     const landed = await firstParentLog(git, mergeSha, prCommits.length + 1);
     const method = resolveMergeMethod(landed, prCommits);
-    const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy);
+    const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy, inputs.mergeCommitsInPr);
     deps.log(`Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`);
     if (method === 'merge' && !selection.mainline) {
         await fetchCommit(git, pr.headSha, prCommits.length + 1);
     }
-    const outcome = await landCommits(git, {
-        target,
-        shas: selection.shas,
-        mainline: selection.mainline,
-        historyDepth: inputs.historyDepth,
-        attempts: inputs.pushAttempts,
-        pushTo: inputs.mode === 'push' ? target : branch,
-        force: inputs.mode === 'pull-request',
-        onConflict: inputs.onConflict === 'draft-pr' ? 'commit' : 'abort',
-        conflictBranch: inputs.onConflict === 'draft-pr' ? branch : undefined,
-        conflictMessage: (failed, files) => [
-            `CHERRY-PICK CONFLICT: #${number} onto ${target}`,
-            '',
-            `Conflict markers committed in: ${files.join(', ')}`,
-            '',
-            `(cherry picked from commit ${failed})`
-        ].join('\n')
-    }, deps.sleep);
-    const withMethod = { ...base, method };
-    if (outcome.status === 'skipped') {
-        return {
-            ...withMethod,
-            result: 'skipped',
-            message: `already on ${target}: ${outcome.alreadyPicked.join(', ')}`,
-            commits: []
-        };
+    const hotfix = pr.labels.includes(inputs.hotfixLabel) && inputs.mode === 'push';
+    for (const target of targets) {
+        run.reports.push(await pickTarget({
+            client,
+            repo,
+            git,
+            sleep: (ms) => deps.clock.sleep(ms),
+            log: deps.log,
+            inputs,
+            pr,
+            selection,
+            hotfixDispatch: hotfix && target === current
+        }, target));
     }
-    if (outcome.status === 'push-failed') {
-        const reason = outcome.reason === 'workflow-permission'
-            ? workflowPermissionComment(target)
-            : failureComment(`pushing to \`${inputs.mode === 'push' ? target : branch}\` failed after ${outcome.attempts} attempt(s): ${outcome.message.split('\n')[0]}`);
-        await addComment(client, repo, number, reason);
-        return {
-            ...withMethod,
-            result: 'failed',
-            message: `push refused (${outcome.reason}): ${outcome.message}`,
-            commits: []
-        };
+    await labelOriginal(deps, inputs, number, run.reports);
+    const report = await finish(run, pr, { method, skippedMerges: selection.skippedMerges }, selection);
+    const onCurrent = run.reports.find((t) => t.target === current && t.result === 'picked');
+    if (hotfix && onCurrent) {
+        report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target);
     }
-    if (outcome.status === 'conflict') {
-        let pullRequest;
-        if (outcome.conflictCommit) {
-            const draft = await createPullRequest(client, repo, {
-                head: branch,
-                base: target,
-                title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, templateValues(pr, target, selection.shas))}`,
-                body: renderTemplate(inputs.prBodyTemplate, templateValues(pr, target, selection.shas)),
-                draft: true
-            });
-            pullRequest = { number: draft.number, url: draft.htmlUrl };
-            await addLabels(client, repo, draft.number, [inputs.conflictLabel]);
-            await addAssignees(client, repo, draft.number, [pr.author]);
-        }
-        await addComment(client, repo, number, conflictComment({
-            target,
-            pullNumber: number,
-            author: pr.author,
-            files: outcome.files,
-            shas: selection.shas,
-            failed: outcome.failed,
-            mainline: selection.mainline,
-            draftUrl: pullRequest?.url,
-            branch,
-            mode: inputs.mode
-        }));
-        await addLabels(client, repo, number, [inputs.conflictLabel]);
-        return {
-            ...withMethod,
-            result: 'conflict',
-            message: `conflict in ${outcome.files.join(', ')} while picking ${outcome.failed}`,
-            commits: outcome.conflictCommit ? [outcome.conflictCommit] : [],
-            pullRequest
-        };
-    }
-    const commits = outcome.picked.map((commit) => commit.sha);
-    let pullRequest;
-    let dispatched;
-    if (inputs.mode === 'pull-request') {
-        const created = await createPullRequest(client, repo, {
-            head: branch,
-            base: target,
-            title: renderTemplate(inputs.prTitleTemplate, templateValues(pr, target, commits)),
-            body: renderTemplate(inputs.prBodyTemplate, templateValues(pr, target, commits))
-        });
-        pullRequest = { number: created.number, url: created.htmlUrl };
-        await addLabels(client, repo, created.number, inputs.prLabels);
-        await addAssignees(client, repo, created.number, [pr.author]);
-    }
-    else if (!inputs.pushToken && inputs.dispatchWorkflow) {
-        await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target);
-        dispatched = inputs.dispatchWorkflow;
-    }
-    else if (!inputs.pushToken) {
-        deps.log(`Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`);
-    }
-    await addComment(client, repo, number, pickedComment({
-        target,
-        commits: outcome.picked,
-        mode: inputs.mode,
-        pullRequestUrl: pullRequest?.url,
-        dispatched,
-        alreadyPicked: outcome.alreadyPicked
-    }));
-    await addLabels(client, repo, number, [inputs.pickedLabel]);
-    await removeLabel(client, repo, number, inputs.conflictLabel);
+    return report;
+}
+function failedTarget(asked, reason) {
     return {
-        ...withMethod,
-        result: 'picked',
-        message: `picked onto ${target} after ${outcome.attempts} push attempt(s)`,
-        commits,
-        pullRequest,
-        dispatched
+        target: describeRequest(asked),
+        result: 'failed',
+        message: reason.replace(/`/g, '"'),
+        commits: [],
+        alreadyPicked: [],
+        refusal: reason
     };
 }
-function templateValues(pr, target, shas) {
-    return {
-        number: String(pr.number),
-        title: pr.title,
-        body: pr.body,
-        author: pr.author,
-        target,
-        commits: shas.map((sha) => `- ${sha}`).join('\n')
-    };
+async function labelOriginal(deps, inputs, number, reports) {
+    const { client, repo } = deps;
+    if (reports.some((t) => t.result === 'conflict')) {
+        await addLabels(client, repo, number, [inputs.conflictLabel]);
+    }
+    else if (reports.some((t) => t.result === 'picked')) {
+        await removeLabel(client, repo, number, inputs.conflictLabel);
+    }
+    if (reports.some((t) => t.result === 'picked')) {
+        await addLabels(client, repo, number, [inputs.pickedLabel]);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/trigger.ts
@@ -41095,13 +41596,17 @@ function parseLabel(name, label) {
     }
     return undefined;
 }
-/** Reads `/cherry-pick` or `/cherry-pick <branch>` from a comment's first line. */
+/**
+ * Reads `/cherry-pick` (the current release branch) or `/cherry-pick <branch>
+ * <branch>…` from a comment's first line: one request per named branch.
+ */
 function parseCommand(body) {
-    const first = body.trim().split(/\r?\n/)[0] ?? '';
-    const match = /^\/cherry-pick(?:\s+(\S+))?\s*$/.exec(first.trim());
+    const first = (body.trim().split(/\r?\n/)[0] ?? '').trim();
+    const match = /^\/cherry-pick(?:\s+(.*))?$/.exec(first);
     if (!match)
         return undefined;
-    return match[1] ? { branch: match[1] } : {};
+    const branches = [...new Set((match[1] ?? '').split(/\s+/).filter(Boolean))];
+    return branches.length ? branches.map((branch) => ({ branch })) : [{}];
 }
 const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
 /**
@@ -41112,7 +41617,7 @@ function parseTrigger(eventName, payload, options) {
     if (PULL_REQUEST_EVENTS.includes(eventName)) {
         const pull = payload.pull_request;
         if (!pull?.number) {
-            throw new errors_ConfigurationError(`The ${eventName} event has no pull_request in its payload`);
+            throw new ConfigurationError(`The ${eventName} event has no pull_request in its payload`);
         }
         if (payload.action === 'labeled') {
             // Only the label just added counts: another label added after merge
@@ -41129,9 +41634,9 @@ function parseTrigger(eventName, payload, options) {
                 kind: 'pick',
                 source: 'labeled',
                 pullNumber: pull.number,
-                label: added,
-                requester: payload.sender?.login ?? '',
-                ...request
+                targets: [
+                    { label: added, requester: payload.sender?.login ?? '', ...request }
+                ]
             };
         }
         if (payload.action === 'closed') {
@@ -41141,14 +41646,13 @@ function parseTrigger(eventName, payload, options) {
                     reason: `pull request #${pull.number} was closed without merging`
                 };
             }
-            const requests = (pull.labels ?? [])
-                .map((label) => ({
-                name: label.name ?? '',
-                request: parseLabel(label.name ?? '', options.label)
-            }))
-                .filter((entry) => entry.request !== undefined);
-            const [first, ...others] = requests;
-            if (!first) {
+            const targets = [];
+            for (const label of pull.labels ?? []) {
+                const request = parseLabel(label.name ?? '', options.label);
+                if (request)
+                    targets.push({ label: label.name, ...request });
+            }
+            if (targets.length === 0) {
                 return {
                     kind: 'ignore',
                     reason: `pull request #${pull.number} has no "${options.label}" label`
@@ -41158,9 +41662,7 @@ function parseTrigger(eventName, payload, options) {
                 kind: 'pick',
                 source: 'merged',
                 pullNumber: pull.number,
-                label: first.name,
-                ...first.request,
-                ignoredLabels: others.map((entry) => entry.name)
+                targets
             };
         }
         return {
@@ -41181,8 +41683,8 @@ function parseTrigger(eventName, payload, options) {
                 reason: `comment action "${payload.action}" does not start a pick`
             };
         }
-        const request = parseCommand(payload.comment?.body ?? '');
-        if (!request)
+        const requests = parseCommand(payload.comment?.body ?? '');
+        if (!requests)
             return {
                 kind: 'ignore',
                 reason: 'the comment is not a /cherry-pick command'
@@ -41193,15 +41695,15 @@ function parseTrigger(eventName, payload, options) {
                 reason: '/cherry-pick was written on an issue, not a pull request'
             };
         }
+        const requester = payload.comment?.user?.login ?? '';
         return {
             kind: 'pick',
             source: 'comment',
             pullNumber: payload.issue.number,
-            requester: payload.comment?.user?.login ?? '',
-            ...request
+            targets: requests.map((request) => ({ requester, ...request }))
         };
     }
-    throw new errors_ConfigurationError(`cherry-pick-to-release runs on pull_request, pull_request_target or issue_comment events, not "${eventName}"`);
+    throw new ConfigurationError(`cherry-pick-to-release runs on pull_request, pull_request_target or issue_comment events, not "${eventName}"`);
 }
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/main.ts
@@ -41215,10 +41717,12 @@ function parseTrigger(eventName, payload, options) {
 
 
 
+
 /**
- * cherry-pick-to-release: picks a merged, labelled pull request onto the
- * current release branch. A conflict is a result (`conflict`), reported to
- * the author, and does not fail the job; `failed` does.
+ * cherry-pick-to-release: picks a merged, labelled pull request onto every
+ * release branch it asks for. A conflict is a result (`conflict`), reported
+ * to the author, annotated and summarised, and does not fail the job;
+ * `failed` does.
  */
 async function run() {
     await runAction(async () => {
@@ -41229,52 +41733,96 @@ async function run() {
         });
         if (trigger.kind === 'ignore') {
             info(`Nothing to pick: ${trigger.reason}`);
-            setOutputs({ result: 'skipped', commits: [] });
+            setOutputs({ result: 'skipped', commits: [], results: [] });
             return;
-        }
-        if (trigger.ignoredLabels?.length) {
-            warning(`Only "${trigger.label}" is handled in this run; also found: ${trigger.ignoredLabels.join(', ')}`);
         }
         const report = await pickPullRequest({
             client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
             repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
             runner: actionsCommandRunner,
-            sleep: (ms) => systemClock.sleep(ms),
+            clock: systemClock,
             tempDir: process.env.RUNNER_TEMP,
+            serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
             log: (message) => info(message)
         }, inputs, trigger);
+        const first = report.targets.find((t) => t.result === 'picked') ?? report.targets[0];
+        const opened = report.targets.find((t) => t.pullRequest)?.pullRequest;
         setOutputs({
             result: report.result,
-            'target-branch': report.targetBranch,
-            commits: report.commits,
-            'pull-request': report.pullRequest?.number,
-            'pull-request-url': report.pullRequest?.url
+            results: report.targets.map((t) => ({
+                target: t.target,
+                result: t.result,
+                commits: t.commits.map((c) => c.sha),
+                'pull-request': t.pullRequest?.number ?? null,
+                'pull-request-url': t.pullRequest?.url ?? null,
+                message: t.message
+            })),
+            'target-branch': first?.target,
+            commits: report.targets.flatMap((t) => t.commits.map((c) => c.sha)),
+            'pull-request': opened?.number,
+            'pull-request-url': opened?.url,
+            'staging-run-id': report.hotfix?.runId,
+            'staging-result': report.hotfix?.status
         });
+        for (const target of report.targets) {
+            if (!target.conflict)
+                continue;
+            // An error annotation shows on the run page even though the job passes.
+            error(`#${report.pullNumber} onto ${target.target}: conflict in ${target.conflict.files.join(', ')}; first conflicting commit ${target.conflict.failed}`, { title: `Cherry-pick conflict on ${target.target}` });
+        }
+        for (const target of report.targets) {
+            if (target.autoMerge && !target.autoMerge.enabled) {
+                warning(`Auto-merge of ${target.pullRequest?.url ?? target.target} refused: ${target.autoMerge.detail}`);
+            }
+        }
+        if (report.hotfix && report.hotfix.status !== 'healthy') {
+            warning(`Hotfix lane: ${report.hotfix.detail}`);
+        }
         await writeSummary(report);
         if (report.result === 'failed')
             setFailed(report.message);
         else if (report.result === 'conflict')
             warning(report.message);
         else
-            info(report.message);
+            info(report.message || report.result);
     });
 }
 async function writeSummary(report) {
-    const rows = [
-        ['Result', report.result],
-        ['Pull request', report.pullNumber ? `#${report.pullNumber}` : ''],
-        ['Target branch', report.targetBranch ?? ''],
-        ['Merge method', report.method ?? ''],
-        ['New commits', report.commits.join(' ')],
-        ['Opened', report.pullRequest?.url ?? ''],
-        ['Dispatched', report.dispatched ?? ''],
-        ['Detail', report.message]
-    ];
-    await summary
-        .addRaw(`## Cherry-pick to release\n\n`)
-        .addRaw(markdownTable(['', ''], rows))
-        .addRaw('\n')
-        .write();
+    const rows = report.targets.map((t) => [
+        t.target,
+        t.result,
+        t.commits.map((c) => c.sha.slice(0, 12)).join(' '),
+        t.pullRequest?.url ?? '',
+        t.message
+    ]);
+    const summary = summary_summary
+        .addRaw(`## Cherry-pick of #${report.pullNumber} to release\n\n`)
+        .addRaw(`Result: **${report.result}**`)
+        .addRaw(report.method ? `, merged by ${report.method}\n\n` : '\n\n')
+        .addRaw(markdownTable(['Target', 'Result', 'New commits', 'Pull request', 'Detail'], rows))
+        .addRaw('\n');
+    for (const target of report.targets) {
+        if (!target.conflict)
+            continue;
+        summary.addRaw([
+            '',
+            `### ⚠️ Conflict on \`${target.target}\``,
+            '',
+            `First conflicting commit: \`${target.conflict.failed}\``,
+            '',
+            'Files:',
+            ...target.conflict.files.map((file) => `- \`${file}\``),
+            '',
+            '```text',
+            ...conflictLines(target.conflict.gitMessage),
+            '```',
+            ''
+        ].join('\n'));
+    }
+    if (report.hotfix) {
+        summary.addRaw(`\n### Hotfix lane\n\n${report.hotfix.status}: ${report.hotfix.detail}${report.hotfix.runUrl ? ` (${report.hotfix.runUrl})` : ''}\n`);
+    }
+    await summary.write();
 }
 
 
