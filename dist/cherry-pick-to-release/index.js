@@ -40682,20 +40682,9 @@ async function pickTarget(context, target) {
         };
     }
     if (outcome.status === 'conflict') {
-        let pullRequest;
-        if (outcome.conflictCommit) {
-            const values = templateValues(pr, target, selection.shas);
-            const draft = await createPullRequest(client, repo, {
-                head: branch,
-                base: target,
-                title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, values)}`,
-                body: renderTemplate(inputs.prBodyTemplate, values),
-                draft: true
-            });
-            pullRequest = { number: draft.number, url: draft.htmlUrl };
-            await addLabels(client, repo, draft.number, [inputs.conflictLabel]);
-            await addAssignees(client, repo, draft.number, [pr.author]);
-        }
+        const pullRequest = outcome.conflictCommit
+            ? await openConflictDraft(context, target, branch)
+            : undefined;
         return {
             ...base,
             result: 'conflict',
@@ -40721,21 +40710,7 @@ async function pickTarget(context, target) {
         alreadyPicked: outcome.alreadyPicked
     };
     if (inputs.mode === 'pull-request') {
-        const values = templateValues(pr, target, commits.map((commit) => commit.sha));
-        const created = await createPullRequest(client, repo, {
-            head: branch,
-            base: target,
-            title: renderTemplate(inputs.prTitleTemplate, values),
-            body: renderTemplate(inputs.prBodyTemplate, values)
-        });
-        report.pullRequest = { number: created.number, url: created.htmlUrl };
-        await carryContext(client, repo, inputs, pr, created.number);
-        if (inputs.autoMerge) {
-            const merged = await enableAutoMerge(client, created.nodeId, inputs.autoMerge);
-            report.autoMerge = merged.enabled
-                ? { enabled: true, detail: `auto-merge (${inputs.autoMerge}) enabled` }
-                : { enabled: false, detail: merged.reason };
-        }
+        await proposePick(context, report, branch);
     }
     else if (!inputs.pushToken &&
         inputs.dispatchWorkflow &&
@@ -40747,6 +40722,40 @@ async function pickTarget(context, target) {
         context.log(`Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`);
     }
     return report;
+}
+/** Opens the picked PR with the original's context, and its auto-merge. */
+async function proposePick(context, report, branch) {
+    const { client, repo, inputs, pr } = context;
+    const values = templateValues(pr, report.target, report.commits.map((commit) => commit.sha));
+    const created = await createPullRequest(client, repo, {
+        head: branch,
+        base: report.target,
+        title: renderTemplate(inputs.prTitleTemplate, values),
+        body: renderTemplate(inputs.prBodyTemplate, values)
+    });
+    report.pullRequest = { number: created.number, url: created.htmlUrl };
+    await carryContext(client, repo, inputs, pr, created.number);
+    if (inputs.autoMerge) {
+        const merged = await enableAutoMerge(client, created.nodeId, inputs.autoMerge);
+        report.autoMerge = merged.enabled
+            ? { enabled: true, detail: `auto-merge (${inputs.autoMerge}) enabled` }
+            : { enabled: false, detail: merged.reason };
+    }
+}
+/** The draft PR that carries a committed conflict (`on-conflict: draft-pr`). */
+async function openConflictDraft(context, target, branch) {
+    const { client, repo, inputs, pr } = context;
+    const values = templateValues(pr, target, context.selection.shas);
+    const draft = await createPullRequest(client, repo, {
+        head: branch,
+        base: target,
+        title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, values)}`,
+        body: renderTemplate(inputs.prBodyTemplate, values),
+        draft: true
+    });
+    await addLabels(client, repo, draft.number, [inputs.conflictLabel]);
+    await addAssignees(client, repo, draft.number, [pr.author]);
+    return { number: draft.number, url: draft.htmlUrl };
 }
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/messages.ts

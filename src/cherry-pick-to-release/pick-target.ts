@@ -154,20 +154,9 @@ export async function pickTarget(
   }
 
   if (outcome.status === 'conflict') {
-    let pullRequest: { number: number; url: string } | undefined
-    if (outcome.conflictCommit) {
-      const values = templateValues(pr, target, selection.shas)
-      const draft = await createPullRequest(client, repo, {
-        head: branch,
-        base: target,
-        title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, values)}`,
-        body: renderTemplate(inputs.prBodyTemplate, values),
-        draft: true
-      })
-      pullRequest = { number: draft.number, url: draft.htmlUrl }
-      await addLabels(client, repo, draft.number, [inputs.conflictLabel])
-      await addAssignees(client, repo, draft.number, [pr.author])
-    }
+    const pullRequest = outcome.conflictCommit
+      ? await openConflictDraft(context, target, branch)
+      : undefined
     return {
       ...base,
       result: 'conflict',
@@ -194,29 +183,7 @@ export async function pickTarget(
     alreadyPicked: outcome.alreadyPicked
   }
   if (inputs.mode === 'pull-request') {
-    const values = templateValues(
-      pr,
-      target,
-      commits.map((commit) => commit.sha)
-    )
-    const created = await createPullRequest(client, repo, {
-      head: branch,
-      base: target,
-      title: renderTemplate(inputs.prTitleTemplate, values),
-      body: renderTemplate(inputs.prBodyTemplate, values)
-    })
-    report.pullRequest = { number: created.number, url: created.htmlUrl }
-    await carryContext(client, repo, inputs, pr, created.number)
-    if (inputs.autoMerge) {
-      const merged = await enableAutoMerge(
-        client,
-        created.nodeId,
-        inputs.autoMerge
-      )
-      report.autoMerge = merged.enabled
-        ? { enabled: true, detail: `auto-merge (${inputs.autoMerge}) enabled` }
-        : { enabled: false, detail: merged.reason }
-    }
+    await proposePick(context, report, branch)
   } else if (
     !inputs.pushToken &&
     inputs.dispatchWorkflow &&
@@ -230,4 +197,56 @@ export async function pickTarget(
     )
   }
   return report
+}
+
+/** Opens the picked PR with the original's context, and its auto-merge. */
+async function proposePick(
+  context: TargetContext,
+  report: TargetReport,
+  branch: string
+): Promise<void> {
+  const { client, repo, inputs, pr } = context
+  const values = templateValues(
+    pr,
+    report.target,
+    report.commits.map((commit) => commit.sha)
+  )
+  const created = await createPullRequest(client, repo, {
+    head: branch,
+    base: report.target,
+    title: renderTemplate(inputs.prTitleTemplate, values),
+    body: renderTemplate(inputs.prBodyTemplate, values)
+  })
+  report.pullRequest = { number: created.number, url: created.htmlUrl }
+  await carryContext(client, repo, inputs, pr, created.number)
+  if (inputs.autoMerge) {
+    const merged = await enableAutoMerge(
+      client,
+      created.nodeId,
+      inputs.autoMerge
+    )
+    report.autoMerge = merged.enabled
+      ? { enabled: true, detail: `auto-merge (${inputs.autoMerge}) enabled` }
+      : { enabled: false, detail: merged.reason }
+  }
+}
+
+/** The draft PR that carries a committed conflict (`on-conflict: draft-pr`). */
+async function openConflictDraft(
+  context: TargetContext,
+  target: string,
+  branch: string
+): Promise<{ number: number; url: string }> {
+  const { client, repo, inputs, pr } = context
+  const values = templateValues(pr, target, context.selection.shas)
+  const draft = await createPullRequest(client, repo, {
+    head: branch,
+    base: target,
+    title: `[conflict] ${renderTemplate(inputs.prTitleTemplate, values)}`,
+    body: renderTemplate(inputs.prBodyTemplate, values),
+    draft: true
+  })
+  await addLabels(client, repo, draft.number, [inputs.conflictLabel])
+  await addAssignees(client, repo, draft.number, [pr.author])
+  return { number: draft.number, url: draft.htmlUrl }
 }
