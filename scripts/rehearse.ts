@@ -25,7 +25,11 @@ import {
   dockerUnavailableReason
 } from '../test/support/docker-env.js'
 import { startEcsSimulator } from '../test/support/ecs-sim/index.js'
-import { runAction, type ActionResult } from '../test/support/runner-harness.js'
+import {
+  failureMessage,
+  runAction,
+  type ActionResult
+} from '../test/support/runner-harness.js'
 
 const run = promisify(execFile)
 const root = new URL('..', import.meta.url).pathname
@@ -43,6 +47,13 @@ const CLUSTER = 'monolith-staging'
 // A repository of its own per run, so an earlier run's registry cache cannot
 // make the cold push warm.
 const IMAGE = `${REGISTRY}/rehearsal-${Date.now().toString(36)}/monolith`
+// Time limits per action. The full fixture's cold build compiles its native
+// extensions: about 5.5 minutes alone on two cores, several times that on a
+// busy machine. A deploy waits at most the manifest's 10m timeout and then as
+// long again for a rollback, on the simulator's clock.
+const BUILD_LIMIT_MS = 40 * 60_000
+const DEPLOY_LIMIT_MS = 25 * 60_000
+
 const FLAVORS = [
   { name: 'taskworker', wave: 1, memory: 1024 },
   { name: 'api', wave: 2, memory: 2048 },
@@ -117,10 +128,7 @@ async function wipeRunner(cacheMountsDir: string): Promise<void> {
 }
 
 function fail(action: string, result: ActionResult): never {
-  const errors = result.annotations.filter((a) => a.level === 'error')
-  throw new Error(
-    `${action} failed (exit ${result.exitCode}): ${errors.map((e) => e.message).join('; ') || result.stderr.slice(-2000)}`
-  )
+  throw new Error(failureMessage(action, result))
 }
 
 async function main(): Promise<number> {
@@ -207,7 +215,8 @@ async function main(): Promise<number> {
           push: true,
           cache: 'registry',
           'cache-mounts-dir': cacheMountsDir
-        }
+        },
+        timeoutMs: BUILD_LIMIT_MS
       })
       if (build.exitCode !== 0) fail('build-cached-image', build)
       const built = Date.now()
@@ -220,8 +229,11 @@ async function main(): Promise<number> {
         action: 'deploy-ecs-flavor',
         cwd: repo,
         env: { ...env, GITHUB_SHA: commit },
-        inputs: { image, environment: 'staging', flavors: 'all', wait: true }
+        inputs: { image, environment: 'staging', flavors: 'all', wait: true },
+        timeoutMs: DEPLOY_LIMIT_MS
       })
+      if (deploy.timedOutAfterMs !== undefined)
+        fail('deploy-ecs-flavor', deploy)
       const done = Date.now()
       const flavors = JSON.parse(
         deploy.outputs.flavors ?? '[]'

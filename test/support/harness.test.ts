@@ -3,7 +3,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { messages, parseFileCommands, runAction } from './runner-harness.js'
+import {
+  failureMessage,
+  messages,
+  parseFileCommands,
+  runAction
+} from './runner-harness.js'
 
 const root = new URL('../..', import.meta.url).pathname
 let out: string
@@ -62,6 +67,34 @@ describe('runner harness', () => {
     const result = await runAction({ bundle: join(out, 'index.js') })
     expect(result.exitCode).not.toBe(0)
     expect(result.stderr + result.stdout).toMatch(/greeting/)
+  })
+
+  it('stops an action at its time limit and says so, with the limit and its last lines', async () => {
+    const result = await runAction({
+      bundle: join(out, 'index.js'),
+      inputs: { greeting: 'hi', hang: true },
+      timeoutMs: 1500
+    })
+    expect(result.timedOutAfterMs).toBe(1500)
+    expect(result.exitCode).toBe(137)
+    expect(result.durationMs).toBeGreaterThanOrEqual(1500)
+    const message = failureMessage('harness-fixture', result)
+    expect(message).toContain(
+      'harness-fixture was stopped by its time limit of 1.5 s (killed, exit 137)'
+    )
+    expect(message).toContain('working on step 30')
+    expect(message).not.toContain('working on step 1\n')
+  })
+
+  it('names the exit code and the error of an action that failed on its own', async () => {
+    const result = await runAction({
+      bundle: join(out, 'index.js'),
+      inputs: { greeting: 'hi', fail: true }
+    })
+    expect(result.timedOutAfterMs).toBeUndefined()
+    expect(failureMessage('harness-fixture', result)).toBe(
+      'harness-fixture failed (exit 1): asked to fail with 100% certainty'
+    )
   })
 
   it('keeps hyphens in input names', async () => {

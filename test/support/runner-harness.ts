@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -34,8 +35,15 @@ export interface ActionResult {
   annotations: Annotation[]
   stdout: string
   stderr: string
+  /** stdout and stderr interleaved as they arrived. */
+  output: string
   durationMs: number
+  /** Set when the harness killed the action at its time limit. */
+  timedOutAfterMs?: number
 }
+
+/** The default time limit of one action run. */
+export const DEFAULT_TIMEOUT_MS = 300_000
 
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname)
 
@@ -155,15 +163,27 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const timer = setTimeout(
-    () => child.kill('SIGKILL'),
-    run.timeoutMs ?? 300_000
-  )
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    output += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    output += chunk.toString()
+  })
+  const limitMs = run.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, limitMs)
   const exitCode = await new Promise<number>((resolveExit, reject) => {
     child.on('error', reject)
-    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)))
+    // A signal is reported as a shell does: 128 + its number (137 for KILL).
+    child.on('close', (code, signal) =>
+      resolveExit(code ?? 128 + (signal ? constants.signals[signal] : 0))
+    )
   })
   clearTimeout(timer)
 
@@ -176,7 +196,9 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     annotations: parseAnnotations(stdout),
     stdout,
     stderr,
-    durationMs: Date.now() - started
+    output,
+    durationMs: Date.now() - started,
+    ...(timedOut ? { timedOutAfterMs: limitMs } : {})
   }
   await rm(work, { recursive: true, force: true })
   return result
@@ -190,4 +212,34 @@ export function messages(
   return result.annotations
     .filter((a) => a.level === level)
     .map((a) => a.message)
+}
+
+/** The last `count` non-empty lines of an action's output. */
+export function lastLines(result: ActionResult, count = 15): string[] {
+  return result.output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-count)
+}
+
+/**
+ * Why an action run failed, in words a person can act on: the time limit
+ * that stopped it, or its exit code and error annotations, and in both cases
+ * the last lines it printed when that is all there is to go on.
+ */
+export function failureMessage(action: string, result: ActionResult): string {
+  const tail = lastLines(result)
+    .map((line) => `  ${line}`)
+    .join('\n')
+  if (result.timedOutAfterMs !== undefined) {
+    return (
+      `${action} was stopped by its time limit of ${result.timedOutAfterMs / 1000} s ` +
+      `(killed, exit ${result.exitCode}); the last lines of its output:\n${tail}`
+    )
+  }
+  const errors = messages(result, 'error')
+  if (errors.length > 0) {
+    return `${action} failed (exit ${result.exitCode}): ${errors.join('; ')}`
+  }
+  return `${action} failed (exit ${result.exitCode}) without an error message; the last lines of its output:\n${tail}`
 }
