@@ -214,6 +214,10 @@ async function main(): Promise<number> {
           secrets: 'id=ca,src=/etc/ssl/certs/ca-certificates.crt',
           push: true,
           cache: 'registry',
+          // As in the e2e suite and the benchmark: RUN steps use the host's
+          // network, so the rehearsal needs no docker0 bridge (some engines,
+          // this machine's among them, run without one).
+          network: 'host',
           'cache-mounts-dir': cacheMountsDir
         },
         timeoutMs: BUILD_LIMIT_MS
