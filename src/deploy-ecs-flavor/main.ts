@@ -3,11 +3,8 @@ import { runAction, setOutputs } from '../common/action.js'
 import { systemClock } from '../common/clock.js'
 import { createEcsClient } from '../ecs/client.js'
 import { watchDeployments } from '../ecs/deployment-watcher.js'
-import {
-  executeDeployments,
-  planDeployments,
-  type DeployReport
-} from '../ecs/flavor-deploy.js'
+import { executeDeployments, type DeployReport } from '../ecs/flavor-deploy.js'
+import { planDeployments } from '../ecs/flavor-plan.js'
 import {
   DEFAULT_HEALTH_POLICY,
   loadManifest,

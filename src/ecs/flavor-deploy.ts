@@ -1,28 +1,18 @@
+/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
 import {
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type ECSClient,
   type Service,
-  type Tag,
-  type TaskDefinition
+  type Tag
 } from '@aws-sdk/client-ecs'
 import type { Clock } from '../common/clock.js'
-import { ConfigurationError, errorMessage } from '../common/errors.js'
+import { errorMessage } from '../common/errors.js'
 import { serviceConsoleUrl } from './client.js'
-import type { DeployFlavor } from './flavor-manifest.js'
+import { groupBy, type FlavorPlan } from './flavor-plan.js'
 import { RateLimiter } from './rate-limiter.js'
-import {
-  diffTaskDefinitions,
-  type FieldChange
-} from './task-definition-diff.js'
-import {
-  imageOf,
-  registrableTaskDefinition,
-  renderTaskDefinition,
-  type TaskDefinitionInput
-} from './task-definition-render.js'
+import type { FieldChange } from './task-definition-diff.js'
+import { imageOf } from './task-definition-render.js'
 import type { WatchResult, WatchTarget } from './types.js'
 
 /** What deploy needs from outside; tests pass mocks and a manual clock. */
@@ -47,16 +37,6 @@ export interface DeployOptions {
   dryRun: boolean
   /** Added to the new revision's tags (existing tags are kept). */
   tags: Tag[]
-}
-
-/** Everything known about one flavor before any write. */
-export interface FlavorPlan {
-  flavor: DeployFlavor
-  service: Service
-  current: TaskDefinition
-  currentTags: Tag[]
-  rendered: TaskDefinitionInput
-  changes: FieldChange[]
 }
 
 export type FlavorResultKind =
@@ -106,135 +86,8 @@ export interface DeployReport {
   flavors: FlavorOutcome[]
 }
 
-const DESCRIBE_BATCH = 10
-
 /** The tag that ties a revision to the commit it was built from. */
 export const COMMIT_TAG = 'release-train:commit'
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>()
-  for (const item of items) {
-    const k = key(item)
-    groups.set(k, [...(groups.get(k) ?? []), item])
-  }
-  return groups
-}
-
-/**
- * Reads every service and task definition and renders the new ones. All
- * checks (missing or inactive service, container not in the task
- * definition, unsupported controller) happen here, before any write, and
- * are reported together.
- */
-export async function planDeployments(
-  flavors: DeployFlavor[],
-  image: string,
-  deps: Pick<DeployDeps, 'ecsFor'>
-): Promise<FlavorPlan[]> {
-  const problems: string[] = []
-  const services = new Map<DeployFlavor, Service>()
-  const byCluster = groupBy(flavors, (f) => `${f.region}\u0000${f.cluster}`)
-  for (const group of byCluster.values()) {
-    const { region, cluster } = group[0]
-    const ecs = deps.ecsFor(region)
-    for (let i = 0; i < group.length; i += DESCRIBE_BATCH) {
-      const batch = group.slice(i, i + DESCRIBE_BATCH)
-      let found: Service[]
-      try {
-        const response = await ecs.send(
-          new DescribeServicesCommand({
-            cluster,
-            services: batch.map((f) => f.service)
-          })
-        )
-        found = response.services ?? []
-      } catch (error) {
-        if ((error as Error).name === 'ClusterNotFoundException') {
-          problems.push(
-            `Cluster "${cluster}" not found in ${region || 'the default region'} (flavors ${batch.map((f) => f.name).join(', ')})`
-          )
-          continue
-        }
-        throw error
-      }
-      for (const f of batch) {
-        const service = found.find(
-          (s) => s.serviceName === f.service || s.serviceArn === f.service
-        )
-        if (!service) {
-          problems.push(
-            `Flavor "${f.name}": service "${f.service}" not found in cluster "${cluster}"`
-          )
-        } else if (service.status !== 'ACTIVE') {
-          problems.push(
-            `Flavor "${f.name}": service "${f.service}" in cluster "${cluster}" is ${service.status}, not ACTIVE`
-          )
-        } else if (
-          service.deploymentController?.type &&
-          service.deploymentController.type !== 'ECS'
-        ) {
-          problems.push(
-            `Flavor "${f.name}": service "${f.service}" uses the ${service.deploymentController.type} deployment controller; only ECS rolling deployments are supported`
-          )
-        } else if (!service.taskDefinition) {
-          problems.push(
-            `Flavor "${f.name}": service "${f.service}" has no task definition`
-          )
-        } else services.set(f, service)
-      }
-    }
-  }
-
-  const plans: FlavorPlan[] = []
-  for (const f of flavors) {
-    const service = services.get(f)
-    if (!service) continue
-    const described = await deps.ecsFor(f.region).send(
-      new DescribeTaskDefinitionCommand({
-        taskDefinition: service.taskDefinition,
-        include: ['TAGS']
-      })
-    )
-    const current = described.taskDefinition
-    if (!current) {
-      problems.push(
-        `Flavor "${f.name}": task definition ${service.taskDefinition} could not be described`
-      )
-      continue
-    }
-    try {
-      const rendered = renderTaskDefinition(current, {
-        containers: f.containers,
-        image,
-        cpu: f.cpu,
-        memory: f.memory,
-        containerMemory: f.containerMemory,
-        environmentVariables: f.environmentVariables,
-        command: f.command
-      })
-      plans.push({
-        flavor: f,
-        service,
-        current,
-        currentTags: described.tags ?? [],
-        rendered,
-        changes: diffTaskDefinitions(
-          registrableTaskDefinition(current),
-          rendered
-        )
-      })
-    } catch (error) {
-      if (!(error instanceof ConfigurationError)) throw error
-      problems.push(`Flavor "${f.name}": ${error.message}`)
-    }
-  }
-  if (problems.length > 0) {
-    throw new ConfigurationError(
-      `Nothing was deployed; fix these first:\n${problems.map((p) => `- ${p}`).join('\n')}`
-    )
-  }
-  return plans
-}
 
 /** Our tags replace same-keyed old ones; every other tag is kept. */
 export function mergeTags(existing: Tag[], ours: Tag[]): Tag[] {

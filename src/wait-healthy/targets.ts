@@ -5,7 +5,7 @@ import {
   loadManifest,
   resolveFlavors
 } from '../ecs/flavor-manifest.js'
-import type { TargetProblem } from '../ecs/deployment-watcher.js'
+import type { TargetProblem } from '../ecs/target-check.js'
 import type { HealthPolicy, WatchTarget } from '../ecs/types.js'
 import type { Inputs } from './inputs.js'
 

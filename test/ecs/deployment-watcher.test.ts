@@ -11,10 +11,8 @@ import {
 } from '@aws-sdk/client-ecs'
 import { mockClient } from 'aws-sdk-client-mock'
 import { ManualClock } from '../../src/common/clock.js'
-import {
-  checkTargets,
-  watchDeployments
-} from '../../src/ecs/deployment-watcher.js'
+import { watchDeployments } from '../../src/ecs/deployment-watcher.js'
+import { checkTargets } from '../../src/ecs/target-check.js'
 import type { HealthPolicy, WatchTarget } from '../../src/ecs/types.js'
 
 /**

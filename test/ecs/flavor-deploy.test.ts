@@ -14,10 +14,10 @@ import { ConfigurationError } from '../../src/common/errors.js'
 import {
   executeDeployments,
   mergeTags,
-  planDeployments,
   type DeployDeps,
   type DeployOptions
 } from '../../src/ecs/flavor-deploy.js'
+import { planDeployments } from '../../src/ecs/flavor-plan.js'
 import {
   DEFAULT_HEALTH_POLICY,
   type DeployFlavor
