@@ -37315,6 +37315,8 @@ function httpStatus(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/release-pull-requests.ts
+/** GitHub's largest compare page. */
+const COMPARE_PAGE = 100;
 const CHERRY_PICK_TRAILER = /\(cherry picked from commit ([0-9a-f]{7,40})\)/g;
 /**
  * The commits a pick was made from, read from `git cherry-pick -x` trailers:
@@ -37332,12 +37334,23 @@ async function commitsBetween(client, repo, base, head) {
             ? []
             : [{ sha: data.sha, message: data.commit.message }];
     }
-    const { data } = await client.rest.repos.compareCommitsWithBasehead({
-        ...repo,
-        basehead: `${base}...${head}`,
-        per_page: 250
-    });
-    return data.commits.map((c) => ({ sha: c.sha, message: c.commit.message }));
+    // Unpaged, compare stops at 250 commits; paged, it returns them all.
+    const commits = [];
+    for (let page = 1;; page++) {
+        const { data } = await client.rest.repos.compareCommitsWithBasehead({
+            ...repo,
+            basehead: `${base}...${head}`,
+            per_page: COMPARE_PAGE,
+            page
+        });
+        for (const c of data.commits) {
+            commits.push({ sha: c.sha, message: c.commit.message });
+        }
+        if (data.commits.length < COMPARE_PAGE ||
+            commits.length >= data.total_commits) {
+            return commits;
+        }
+    }
 }
 /**
  * The merged pull requests that brought the commits between two deploys,

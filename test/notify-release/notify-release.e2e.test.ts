@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
@@ -195,6 +196,55 @@ describe('notify-release', () => {
       'Released to production'
     )
   })
+
+  it('finds every pull request of a 300-commit release (compare is paged)', async () => {
+    const before = await git(fixture.bare, 'rev-parse', 'refs/heads/main')
+    const oldest = await mergePullRequest(fixture, 'squash', {
+      title: 'First change of a long release',
+      commits: [{ file: 'app/first.py', content: 'A = 1\n', message: 'A' }]
+    })
+    const { work } = fixture
+    await git(work, 'fetch', '--quiet', 'origin')
+    await git(work, 'checkout', '--quiet', '-B', 'main', 'origin/main')
+    // 298 commits in one git process: a long release without 298 spawns.
+    const stream = Array.from(
+      { length: 298 },
+      (_, i) =>
+        `commit refs/heads/main\ncommitter Dev <dev@example.com> ${1_700_000_000 + i} +0000\ndata ${`chore ${i}`.length}\nchore ${i}\n${i === 0 ? 'from refs/heads/main^0\n' : ''}\n`
+    ).join('')
+    execFileSync('git', ['fast-import', '--quiet'], {
+      cwd: work,
+      input: stream
+    })
+    await git(
+      work,
+      'push',
+      '--quiet',
+      'origin',
+      'refs/heads/main:refs/heads/main'
+    )
+    const newest = await mergePullRequest(fixture, 'squash', {
+      title: 'Last change of a long release',
+      commits: [{ file: 'app/last.py', content: 'Z = 1\n', message: 'Z' }]
+    })
+    const after = await git(fixture.bare, 'rev-parse', 'refs/heads/main')
+    expect(
+      Number(
+        await git(fixture.bare, 'rev-list', '--count', `${before}..${after}`)
+      )
+    ).toBeGreaterThanOrEqual(300)
+
+    const result = await notify({
+      environment: 'staging',
+      commit: after,
+      'previous-commit': before,
+      'comment-on-pull-requests': 'false'
+    })
+    expect(result.exitCode).toBe(0)
+    const found = JSON.parse(result.outputs['pull-requests']) as number[]
+    expect(found).toContain(oldest.number)
+    expect(found).toContain(newest.number)
+  }, 180_000)
 
   it('refuses a commit that is not a SHA before calling GitHub', async () => {
     const calls = standIn.log.length

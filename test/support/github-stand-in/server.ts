@@ -149,6 +149,7 @@ export class GitHubStandIn {
   readonly log: LoggedRequest[] = []
   private readonly repos = new Map<string, RepoState>()
   private nextCommentId = 1
+  private readonly landed = new Map<string, string[]>()
   private constructor(
     private readonly server: Server,
     readonly url: string
@@ -386,30 +387,44 @@ export class GitHubStandIn {
     state: RepoState,
     sha: string
   ): Promise<Record<string, unknown>> {
+    return (await this.commitPayloads(state, [sha]))[0]
+  }
+
+  /** Several commits with one `git show`, as a compare page needs. */
+  private async commitPayloads(
+    state: RepoState,
+    shas: readonly string[]
+  ): Promise<Record<string, unknown>[]> {
+    if (shas.length === 0) return []
     const out = await git(state.bareDir, [
       'show',
       '-s',
-      '--format=%H%x00%P%x00%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
-      sha
+      '--format=%x01%H%x00%P%x00%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
+      ...shas
     ])
-    const [hash, parents, tree, an, ae, ad, cn, ce, cd, message] =
-      out.split('\x00')
-    return {
-      sha: hash,
-      url: `${this.url}/repos/${state.owner}/${state.repo}/commits/${hash}`,
-      commit: {
-        message: message.replace(/\n+$/, ''),
-        tree: { sha: tree },
-        author: { name: an, email: ae, date: ad },
-        committer: { name: cn, email: ce, date: cd }
-      },
-      parents: parents.trim()
-        ? parents
-            .trim()
-            .split(' ')
-            .map((parent) => ({ sha: parent }))
-        : []
-    }
+    return out
+      .split('\x01')
+      .slice(1)
+      .map((record) => {
+        const [hash, parents, tree, an, ae, ad, cn, ce, cd, message] =
+          record.split('\x00')
+        return {
+          sha: hash,
+          url: `${this.url}/repos/${state.owner}/${state.repo}/commits/${hash}`,
+          commit: {
+            message: message.replace(/\n+$/, ''),
+            tree: { sha: tree },
+            author: { name: an, email: ae, date: ad },
+            committer: { name: cn, email: ce, date: cd }
+          },
+          parents: parents.trim()
+            ? parents
+                .trim()
+                .split(' ')
+                .map((parent) => ({ sha: parent }))
+            : []
+        }
+      })
   }
 
   private async pullCommits(
@@ -434,9 +449,19 @@ export class GitHubStandIn {
     pull: PullState,
     sha: string
   ): Promise<boolean> {
+    return (await this.pullShas(state, pull)).some((c) => c.startsWith(sha))
+  }
+
+  /**
+   * A pull request's own commits plus, once merged, what landed on the base;
+   * kept per merge, since a merged pull request no longer changes.
+   */
+  private async pullShas(state: RepoState, pull: PullState): Promise<string[]> {
+    const key = `${state.bareDir}#${pull.number}#${pull.mergeCommitSha}`
+    const cached = pull.mergeCommitSha ? this.landed.get(key) : undefined
+    if (cached) return cached
     const commits = await this.pullCommits(state, pull)
-    if (commits.some((c) => c.startsWith(sha))) return true
-    if (!pull.mergeCommitSha) return false
+    if (!pull.mergeCommitSha) return commits
     const parents = await git(state.bareDir, [
       'rev-list',
       '--parents',
@@ -452,7 +477,9 @@ export class GitHubStandIn {
       `--max-count=${merged ? 1 : Math.max(1, commits.length)}`,
       pull.mergeCommitSha
     ])
-    return landed.split('\n').some((c) => c && c.startsWith(sha))
+    const shas = [...commits, ...landed.split('\n').filter(Boolean)]
+    this.landed.set(key, shas)
+    return shas
   }
 
   private async branches(state: RepoState): Promise<Map<string, string>> {
@@ -685,23 +712,30 @@ export class GitHubStandIn {
       return [200, await this.commitPayload(state, m[1])]
     }
     if ((m = /^\/compare\/([^.]+)\.\.\.(.+)$/.exec(rest))) {
-      const out = await git(state.bareDir, [
-        'rev-list',
-        '--reverse',
-        '--max-count=250',
-        m[2],
-        `^${m[1]}`
-      ])
-      const shas = out.split('\n').filter(Boolean)
+      // As GitHub: oldest first; without paging parameters at most 250
+      // commits; with `page`/`per_page` (default 30, at most 100) one page of
+      // all of them, `total_commits` counting all.
+      const all = (
+        await git(state.bareDir, ['rev-list', '--reverse', m[2], `^${m[1]}`])
+      )
+        .split('\n')
+        .filter(Boolean)
+      const paged =
+        request.query.page !== undefined || request.query.per_page !== undefined
+      const perPage = paged
+        ? Math.min(100, Number(request.query.per_page ?? 30))
+        : 250
+      const page = paged ? Number(request.query.page ?? 1) : 1
+      const shas = paged
+        ? all.slice((page - 1) * perPage, page * perPage)
+        : all.slice(-250)
       return [
         200,
         {
-          status: shas.length ? 'ahead' : 'identical',
-          ahead_by: shas.length,
-          total_commits: shas.length,
-          commits: await Promise.all(
-            shas.map((sha) => this.commitPayload(state, sha))
-          )
+          status: all.length ? 'ahead' : 'identical',
+          ahead_by: all.length,
+          total_commits: all.length,
+          commits: await this.commitPayloads(state, shas)
         }
       ]
     }
