@@ -9,7 +9,9 @@
  *   --fail         push 3: the taskworker flavor runs out of memory; the
  *                  deploy halts and rolls back what it changed
  *
- * Options: --profile light|full (fixture weight, default full), --speed N
+ * Options: --profile light|full (fixture weight, default light: the same
+ * pipeline, stages and failure, with a cold build of minutes rather than the
+ * full fixture's compile-heavy one, which bench:build measures), --speed N
  * (simulated seconds per real second, default 1), --fail, --json FILE.
  */
 import { execFile } from 'node:child_process'
@@ -36,7 +38,7 @@ const root = new URL('..', import.meta.url).pathname
 
 const { values: options } = parseArgs({
   options: {
-    profile: { type: 'string', default: 'full' },
+    profile: { type: 'string', default: 'light' },
     speed: { type: 'string', default: '1' },
     fail: { type: 'boolean', default: false },
     json: { type: 'string' }

@@ -36,6 +36,13 @@ describe('README', () => {
     expect(readme).not.toMatch(/\bsudo\b/)
   })
 
+  it('shows the rehearsal CI runs, and CI runs it as written', () => {
+    const command = 'npm run rehearse -- --fail'
+    expect(readme).toContain(command)
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8')
+    expect(ci.split('\n').map((line) => line.trim())).toContain(command)
+  })
+
   it('links documents that exist', () => {
     const links = [...readme.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)]
       .map((match) => match[1])
