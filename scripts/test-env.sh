@@ -562,6 +562,7 @@ cmd_up() {
   ensure_docker
   ensure_registry
   ensure_base_image
+  [[ ${ERT_BUILDKIT:-1} == 0 ]] || ERT_DEBIAN_MIRROR=$(debian_mirror) ERT_REGISTRY_PORT=$REGISTRY_PORT ERT_STATE_DIR=$STATE_DIR bash "$(dirname "${BASH_SOURCE[0]}")/buildkit-image.sh" up || log "WARNING: no docker-container builder; scripts/buildkit-image.sh up failed (log: $STATE_DIR/buildkit/build.log)"
   log "up done in $(elapsed_since "$t0")"
   cmd_status
 }

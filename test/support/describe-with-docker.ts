@@ -1,5 +1,6 @@
 import { describe } from '@jest/globals'
 import {
+  containerBuilderUnavailableReason,
   dockerUnavailableReason,
   selectedEngines,
   type DockerEngine
@@ -46,4 +47,28 @@ export function describeOnEachStore(
       engine
     )
   }
+}
+
+/**
+ * `describe` for suites that need the `docker-container` builder that
+ * scripts/buildkit-image.sh makes. Under CI=true a missing builder is a
+ * failure unless ERT_BUILDKIT=0 said not to build it.
+ */
+export function describeWithContainerBuilder(
+  name: string,
+  body: () => void
+): void {
+  const reason = containerBuilderUnavailableReason()
+  if (!reason) {
+    describe(name, body)
+    return
+  }
+  if (process.env.CI === 'true' && process.env.ERT_BUILDKIT !== '0') {
+    describe(name, () => {
+      throw new Error(`CI=true but ${reason}`)
+    })
+    return
+  }
+  console.warn(`SKIPPED "${name}": ${reason}`)
+  describe.skip(name, body)
 }

@@ -97,3 +97,37 @@ export function dockerUnavailableReason(engine?: DockerEngine): string {
   cached.set(host, reason)
   return reason
 }
+
+/**
+ * The `docker-container` builder scripts/buildkit-image.sh creates from the
+ * locally built BuildKit image (the builder setup-buildx-action gives most
+ * GitHub users).
+ */
+export const CONTAINER_BUILDER =
+  process.env.ERT_BUILDKIT_BUILDER ?? 'ert-buildkit'
+
+let containerCached: string | undefined
+
+/** Why the container builder cannot be used here, or '' when it can. */
+export function containerBuilderUnavailableReason(): string {
+  if (containerCached !== undefined) return containerCached
+  containerCached = dockerUnavailableReason()
+  if (containerCached) return containerCached
+  try {
+    // --bootstrap starts the builder's container if an engine restart or a
+    // prune stopped it, and fails if it cannot run.
+    const inspect = execFileSync(
+      'docker',
+      ['buildx', 'inspect', '--bootstrap', CONTAINER_BUILDER],
+      { stdio: 'pipe', timeout: 120_000, encoding: 'utf8' }
+    )
+    const driver = /^Driver:\s*(\S+)/m.exec(inspect)?.[1]
+    const status = /^Status:\s*(\S+)/m.exec(inspect)?.[1]
+    if (driver !== 'docker-container' || status !== 'running') {
+      throw new Error(`driver ${driver ?? '?'}, status ${status ?? '?'}`)
+    }
+  } catch (error) {
+    containerCached = `no running docker-container builder ${CONTAINER_BUILDER} (${String(error).split('\n')[0]}); run: sudo bash scripts/buildkit-image.sh up`
+  }
+  return containerCached
+}
