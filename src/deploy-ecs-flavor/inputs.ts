@@ -5,12 +5,12 @@ import {
   getDurationSeconds,
   getInteger,
   getOptionalInput,
-  getRequiredInput,
   parseList
 } from '../common/inputs.js'
 import { ConfigurationError } from '../common/errors.js'
 import { parseImageReference } from '../ecs/image-reference.js'
 import type { HealthPolicy } from '../ecs/types.js'
+import { checkCommit, checkPromotableImage } from './promotion.js'
 
 /** Where the flavors come from: the manifest, or one service named directly. */
 export type FlavorSource =
@@ -29,14 +29,35 @@ export type FlavorSource =
       environment?: string
     }
 
+/**
+ * Promoting an image that staging built: the run it passed, the record it
+ * left, and the repository the image must come from.
+ */
+export interface Promotion {
+  ecrRepository: string
+  stagingRunId?: number
+  releaseImageFile?: string
+  stagingWorkflow: string
+  releaseBranchPattern: string
+}
+
 /** The action's inputs, one field per input of action.yml. */
 export interface Inputs {
-  image: string
+  /** Empty when the image comes from the staging run's record. */
+  image?: string
   source: FlavorSource
+  /** Set when `ecr-repository` or `staging-run-id` is: a promotion. */
+  promotion?: Promotion
+  /** The commit the image was built from (the `commit` input). */
+  commit?: string
+  token?: string
   wait: boolean
   rollbackOnFailure: boolean
-  rollbackScope: 'changed' | 'failed'
+  /** `wave`: the flavors the failing wave changed, earlier waves stay. */
+  rollbackScope: 'changed' | 'wave' | 'failed'
   dryRun: boolean
+  /** With dry-run: whether to read the services (false: no AWS call at all). */
+  readCurrent: boolean
   /** Health keys given as inputs; they override the manifest for every flavor. */
   health: Partial<HealthPolicy>
   pollIntervalSeconds: number
@@ -64,10 +85,56 @@ function optionalHealth(): Partial<HealthPolicy> {
   return health
 }
 
+function getPromotion(): Promotion | undefined {
+  const runText = getOptionalInput('staging-run-id')
+  const ecrRepository = getOptionalInput('ecr-repository')
+  if (!runText && !ecrRepository) return undefined
+  if (!ecrRepository) {
+    throw new ConfigurationError(
+      'Input "ecr-repository" is required with "staging-run-id": the repository the promoted image must come from'
+    )
+  }
+  if (runText !== undefined && !/^[1-9]\d{0,18}$/.test(runText)) {
+    throw new ConfigurationError(
+      `Input "staging-run-id" has "${runText}", which is not a workflow run id`
+    )
+  }
+  const releaseImageFile = getOptionalInput('release-image-file')
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+  return {
+    ecrRepository,
+    ...(runText && { stagingRunId: Number(runText) }),
+    ...(releaseImageFile && {
+      releaseImageFile: resolve(workspace, releaseImageFile)
+    }),
+    stagingWorkflow:
+      getOptionalInput('staging-workflow') ?? '.github/workflows/staging.yml',
+    releaseBranchPattern:
+      getOptionalInput('release-branch-pattern') ?? 'release/*'
+  }
+}
+
 /** Reads and checks every input; throws a ConfigurationError naming the bad one. */
 export function getInputs(): Inputs {
-  const image = getRequiredInput('image')
-  parseImageReference('image', image)
+  const promotion = getPromotion()
+  const image = getOptionalInput('image')
+  if (promotion && image) {
+    checkPromotableImage('image', image, promotion.ecrRepository)
+  } else if (image) {
+    parseImageReference('image', image)
+  } else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
+    throw new ConfigurationError(
+      'Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)'
+    )
+  }
+  const commitText = getOptionalInput('commit')
+  const commit =
+    commitText === undefined ? undefined : checkCommit('commit', commitText)
+  if (promotion && !promotion.stagingRunId && !commit) {
+    throw new ConfigurationError(
+      'Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)'
+    )
+  }
   const service = getOptionalInput('service')
   const environment = getOptionalInput('environment')
   let source: FlavorSource
@@ -120,6 +187,13 @@ export function getInputs(): Inputs {
       selector: getOptionalInput('flavors') ?? 'all'
     }
   }
+  const dryRun = getBoolean('dry-run', false)
+  const readCurrent = getBoolean('read-current', true)
+  if (!readCurrent && !dryRun) {
+    throw new ConfigurationError(
+      'Input "read-current" is false, which only a dry run can do: a deploy reads the services it changes'
+    )
+  }
   const pollIntervalSeconds = getDurationSeconds('poll-interval', 5)
   if (pollIntervalSeconds <= 0) {
     throw new ConfigurationError(
@@ -127,16 +201,20 @@ export function getInputs(): Inputs {
     )
   }
   return {
-    image,
+    ...(image && { image }),
     source,
+    ...(promotion && { promotion }),
+    ...(commit && { commit }),
+    ...(getOptionalInput('token') && { token: getOptionalInput('token') }),
     wait: getBoolean('wait', true),
     rollbackOnFailure: getBoolean('rollback-on-failure', true),
     rollbackScope: getChoice(
       'rollback-scope',
-      ['changed', 'failed'],
+      ['changed', 'wave', 'failed'],
       'changed'
     ),
-    dryRun: getBoolean('dry-run', false),
+    dryRun,
+    readCurrent,
     health: optionalHealth(),
     pollIntervalSeconds
   }

@@ -12,7 +12,12 @@ import {
   type DeployFlavor
 } from '../ecs/flavor-manifest.js'
 import { formatChanges } from '../ecs/task-definition-diff.js'
+import { createGitHubClient, parseRepository } from '../github/client.js'
+import { releasedPullRequests } from '../github/release-pull-requests.js'
+import { errorMessage } from '../common/errors.js'
 import { getInputs, type Inputs } from './inputs.js'
+import { renderPlan, wavesOf, type PullRequestsSeen } from './plan-summary.js'
+import { resolveRelease, type Release } from './promotion.js'
 import { releaseTags } from './release-tags.js'
 import { aftermath, renderSummary } from './summary.js'
 
@@ -84,23 +89,58 @@ function outputsOf(report: DeployReport): Record<string, unknown> {
   }
 }
 
-/** Reads inputs, plans every flavor, deploys, reports. */
-export async function run(): Promise<void> {
-  await runAction(async () => {
-    const inputs = getInputs()
-    const flavors = await flavorsOf(inputs)
-    const clients = new Map<string, ReturnType<typeof createEcsClient>>()
-    const ecsFor = (region: string): ReturnType<typeof createEcsClient> => {
-      let client = clients.get(region)
-      if (!client) {
-        client = createEcsClient(region)
-        clients.set(region, client)
-      }
-      return client
+/**
+ * The pull requests between what production runs and this release, for the
+ * plan; a failure to list them is reported, not fatal.
+ */
+async function pullRequestsOf(
+  inputs: Inputs,
+  release: Release,
+  previousCommit: string | undefined
+): Promise<PullRequestsSeen> {
+  if (!inputs.token) return { kind: 'unknown', why: 'no token' }
+  if (!release.commit) return { kind: 'unknown', why: 'no release commit' }
+  if (!previousCommit) {
+    return {
+      kind: 'unknown',
+      why: inputs.readCurrent
+        ? 'the running flavors carry no common release-train:commit tag'
+        : 'what production runs was not read (read-current: false)'
     }
-    const log = (line: string): void => core.info(line)
+  }
+  try {
+    const pulls = await releasedPullRequests(
+      createGitHubClient(inputs.token),
+      parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
+      previousCommit,
+      release.commit
+    )
+    return { kind: 'listed', previousCommit, pulls }
+  } catch (error) {
+    core.warning(
+      `Could not list the release's pull requests: ${errorMessage(error)}`
+    )
+    return { kind: 'unknown', why: errorMessage(error) }
+  }
+}
 
-    const plans = await planDeployments(flavors, inputs.image, { ecsFor })
+async function deploy(
+  inputs: Inputs,
+  release: Release,
+  flavors: DeployFlavor[]
+): Promise<DeployReport> {
+  const clients = new Map<string, ReturnType<typeof createEcsClient>>()
+  const ecsFor = (region: string): ReturnType<typeof createEcsClient> => {
+    let client = clients.get(region)
+    if (!client) {
+      client = createEcsClient(region)
+      clients.set(region, client)
+    }
+    return client
+  }
+  const log = (line: string): void => core.info(line)
+  try {
+    const plans = await planDeployments(flavors, release.image, { ecsFor })
     for (const plan of plans) {
       core.info(
         `${plan.flavor.name} (${plan.flavor.service}): ${plan.changes.length === 0 ? 'no change' : `${plan.changes.length} field(s) change`}`
@@ -110,15 +150,15 @@ export async function run(): Promise<void> {
       }
     }
     const interval = inputs.pollIntervalSeconds
-    const report = await executeDeployments(
+    return await executeDeployments(
       plans,
       {
-        image: inputs.image,
+        image: release.image,
         wait: inputs.wait,
         rollbackOnFailure: inputs.rollbackOnFailure,
         rollbackScope: inputs.rollbackScope,
         dryRun: inputs.dryRun,
-        tags: releaseTags(process.env)
+        tags: releaseTags(process.env, release.commit)
       },
       {
         ecsFor,
@@ -133,13 +173,50 @@ export async function run(): Promise<void> {
           })
       }
     )
-    setOutputs(outputsOf(report))
+  } finally {
+    for (const client of clients.values()) client.destroy()
+  }
+}
+
+/** Reads inputs, settles the release, plans every flavor, deploys, reports. */
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    const inputs = getInputs()
+    const release = await resolveRelease(inputs, process.env, (token) =>
+      createGitHubClient(token)
+    )
+    const flavors = await flavorsOf(inputs)
     const environment =
       inputs.source.kind === 'manifest' ? inputs.source.environment : undefined
-    await core.summary
-      .addRaw(renderSummary(report, inputs.image, environment))
-      .write()
-    for (const client of clients.values()) client.destroy()
+    const report: DeployReport = inputs.readCurrent
+      ? await deploy(inputs, release, flavors)
+      : { result: 'dry-run', changed: false, flavors: [] }
+    setOutputs({
+      ...outputsOf(report),
+      image: release.image,
+      commit: release.commit ?? '',
+      waves: wavesOf(flavors)
+    })
+    const parts: string[] = []
+    if (inputs.dryRun) {
+      const previous = common(report.flavors.map((o) => o.commitBefore))
+      parts.push(
+        renderPlan(
+          release,
+          flavors,
+          await pullRequestsOf(inputs, release, previous || undefined),
+          environment
+        )
+      )
+    }
+    if (inputs.readCurrent) {
+      parts.push(renderSummary(report, release.image, environment))
+    } else {
+      parts.push(
+        'What production runs now: not read (read-current: false, no AWS credentials in this job).\n'
+      )
+    }
+    await core.summary.addRaw(parts.join('\n')).write()
     if (report.result === 'failed') {
       throw new Error(
         `Deploy failed. ${aftermath(report).split('\n').join(' ')}`

@@ -67,7 +67,8 @@ export function renderSummary(
       'Image after',
       'Revision',
       'Result',
-      'Rolled back'
+      'Rolled back',
+      'Wave'
     ],
     report.flavors.map((o) => [
       o.flavor,
@@ -76,7 +77,8 @@ export function renderSummary(
       o.changed || o.result === 'would-change' ? o.imageAfter : '(unchanged)',
       revision(o),
       o.result,
-      rollbackText(o) || (o.changed ? 'no' : '')
+      rollbackText(o) || (o.changed ? 'no' : ''),
+      o.wave
     ])
   )
   const parts = [title, `Image: \`${image}\``, table]

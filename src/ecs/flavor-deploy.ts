@@ -32,8 +32,12 @@ export interface DeployOptions {
   image: string
   wait: boolean
   rollbackOnFailure: boolean
-  /** `changed`: every flavor this call changed; `failed`: only those that failed. */
-  rollbackScope: 'changed' | 'failed'
+  /**
+   * `changed`: every flavor this call changed, earlier waves included;
+   * `wave`: the flavors the failing wave changed; `failed`: only those that
+   * failed.
+   */
+  rollbackScope: 'changed' | 'wave' | 'failed'
   dryRun: boolean
   /** Added to the new revision's tags (existing tags are kept). */
   tags: Tag[]
@@ -175,6 +179,7 @@ export async function executeDeployments(
   ].sort(([a], [b]) => Number(a) - Number(b))
 
   let failed = false
+  const failingWave = new Set<FlavorOutcome>()
   for (const [wave, members] of waves) {
     if (failed) {
       for (const m of members) {
@@ -182,6 +187,9 @@ export async function executeDeployments(
       }
       continue
     }
+    // Holds this wave's flavors; once a wave fails, no later wave runs.
+    failingWave.clear()
+    for (const m of members) failingWave.add(m.outcome)
     const toChange = members.filter((m) => m.plan.changes.length > 0)
     for (const m of members) {
       if (m.plan.changes.length === 0) {
@@ -293,7 +301,7 @@ export async function executeDeployments(
   }
 
   if (failed && options.rollbackOnFailure) {
-    await rollBack(plans, outcomes, options, deps)
+    await rollBack(plans, outcomes, options, deps, failingWave)
   }
   const changed = outcomes.some((o) => o.changed)
   return {
@@ -311,22 +319,24 @@ export async function executeDeployments(
 
 /**
  * Puts the previous task definition back on the flavors this call changed
- * (or only the failed ones) and waits until that is stable. A deployment
+ * (all, the failing wave's, or only the failed ones) and waits until that
+ * is stable. A deployment
  * the circuit breaker already reverted is only waited on.
  */
 async function rollBack(
   plans: FlavorPlan[],
   outcomes: FlavorOutcome[],
   options: DeployOptions,
-  deps: DeployDeps
+  deps: DeployDeps,
+  failingWave: Set<FlavorOutcome>
 ): Promise<void> {
+  const inScope = (o: FlavorOutcome): boolean =>
+    options.rollbackScope === 'changed' ||
+    (options.rollbackScope === 'wave' && failingWave.has(o)) ||
+    o.result === 'failed'
   const chosen = outcomes
     .map((o, i) => ({ outcome: o, plan: plans[i] }))
-    .filter(
-      ({ outcome: o }) =>
-        o.changed &&
-        (options.rollbackScope === 'changed' || o.result === 'failed')
-    )
+    .filter(({ outcome: o }) => o.changed && inScope(o))
   if (chosen.length === 0) return
   deps.log(
     `Rolling back ${chosen.map((c) => c.outcome.flavor).join(', ')} to their previous task definitions`

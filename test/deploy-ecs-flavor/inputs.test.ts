@@ -29,6 +29,7 @@ describe('getInputs', () => {
       rollbackOnFailure: true,
       rollbackScope: 'changed',
       dryRun: false,
+      readCurrent: true,
       health: {},
       pollIntervalSeconds: 5
     })
@@ -106,15 +107,18 @@ describe('getInputs', () => {
 })
 
 describe('releaseTags', () => {
-  it('tags the commit, ref and run, within ECS tag value rules', () => {
+  it('tags the commit it is given (not GITHUB_SHA), the ref and run, within ECS tag value rules', () => {
     expect(
-      releaseTags({
-        GITHUB_SHA: 'abc123',
-        GITHUB_REF: 'refs/heads/release/2026.1',
-        GITHUB_SERVER_URL: 'https://github.com',
-        GITHUB_REPOSITORY: 'acme/monolith',
-        GITHUB_RUN_ID: '42'
-      })
+      releaseTags(
+        {
+          GITHUB_SHA: 'f'.repeat(40),
+          GITHUB_REF: 'refs/heads/release/2026.1',
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_REPOSITORY: 'acme/monolith',
+          GITHUB_RUN_ID: '42'
+        },
+        'abc123'
+      )
     ).toEqual([
       { key: 'release-train:commit', value: 'abc123' },
       { key: 'release-train:ref', value: 'refs/heads/release/2026.1' },
@@ -123,7 +127,7 @@ describe('releaseTags', () => {
         value: 'https://github.com/acme/monolith/actions/runs/42'
       }
     ])
-    expect(releaseTags({ GITHUB_REF: 'refs/heads/a#b' })).toEqual([
+    expect(releaseTags({ GITHUB_REF: 'refs/heads/a#b' }, undefined)).toEqual([
       { key: 'release-train:ref', value: 'refs/heads/a_b' }
     ])
   })

@@ -30,6 +30,16 @@ if (!closedExample?.pull_request) {
   )
 }
 const PULL_TEMPLATE = closedExample.pull_request
+const runExample = (
+  examples.find((entry) => entry.name === 'workflow_run')?.examples as
+    { action?: string; workflow_run?: Record<string, unknown> }[] | undefined
+)?.find((example) => example.action === 'completed')?.workflow_run
+if (!runExample) {
+  throw new Error(
+    'no completed workflow_run example in @octokit/webhooks-examples'
+  )
+}
+const RUN_TEMPLATE = runExample
 
 /** One logged API call. */
 export interface LoggedRequest {
@@ -105,6 +115,21 @@ export interface LabelEventState {
   actor: string
 }
 
+/** A workflow run as the stand-in keeps it (GET /actions/runs/{id}). */
+export interface WorkflowRunState {
+  id: number
+  name: string
+  /** `.github/workflows/staging.yml`, as the API reports it. */
+  path: string
+  event: string
+  headBranch: string
+  headSha: string
+  status: 'queued' | 'in_progress' | 'completed'
+  conclusion: 'success' | 'failure' | 'cancelled' | null
+  /** `owner/name` the head commit came from; a fork's for its pull request. */
+  headRepository?: string
+}
+
 interface RepoState {
   owner: string
   repo: string
@@ -117,6 +142,7 @@ interface RepoState {
   dispatchedRuns: Map<number, DispatchedRun>
   runScripts: Map<string, DispatchedRunScript>
   allowAutoMerge: boolean
+  runs: Map<number, WorkflowRunState>
   nextNumber: number
 }
 
@@ -187,6 +213,7 @@ export class GitHubStandIn {
       dispatchedRuns: new Map(),
       runScripts: new Map(),
       allowAutoMerge: true,
+      runs: new Map(),
       nextNumber: 1
     })
   }
@@ -228,6 +255,11 @@ export class GitHubStandIn {
     const pull = this.pull(fullName, number)
     if (!pull.labels.includes(label)) pull.labels.push(label)
     this.repo(fullName).labelEvents.push({ number, label, actor })
+  }
+
+  /** Records a finished (or running) workflow run of `fullName`. */
+  addWorkflowRun(fullName: string, run: WorkflowRunState): void {
+    this.repo(fullName).runs.set(run.id, run)
   }
 
   /** Reserves the next issue/PR number. */
@@ -380,6 +412,45 @@ export class GitHubStandIn {
         repo: this.repositoryPayload(state)
       },
       commits: commits.length
+    }
+  }
+
+  private runPayload(
+    state: RepoState,
+    run: WorkflowRunState
+  ): Record<string, unknown> {
+    const fullName = `${state.owner}/${state.repo}`
+    const api = `${this.url}/repos/${fullName}/actions/runs/${run.id}`
+    const headRepository = run.headRepository ?? fullName
+    const [headOwner, headName] = headRepository.split('/')
+    const template = structuredClone(RUN_TEMPLATE)
+    return {
+      ...template,
+      id: run.id,
+      name: run.name,
+      path: run.path,
+      display_title: run.name,
+      event: run.event,
+      head_branch: run.headBranch,
+      head_sha: run.headSha,
+      status: run.status,
+      conclusion: run.conclusion,
+      url: api,
+      html_url: `https://github.com/${fullName}/actions/runs/${run.id}`,
+      artifacts_url: `${api}/artifacts`,
+      jobs_url: `${api}/jobs`,
+      logs_url: `${api}/logs`,
+      pull_requests: [],
+      repository: {
+        ...(template.repository as Record<string, unknown>),
+        ...this.repositoryPayload(state)
+      },
+      head_repository: {
+        ...(template.head_repository as Record<string, unknown>),
+        name: headName,
+        full_name: headRepository,
+        owner: { login: headOwner }
+      }
     }
   }
 
@@ -738,6 +809,14 @@ export class GitHubStandIn {
           commits: await this.commitPayloads(state, shas)
         }
       ]
+    }
+    if (
+      (m = /^\/actions\/runs\/(\d+)$/.exec(rest)) &&
+      request.method === 'GET' &&
+      state.runs.has(Number(m[1]))
+    ) {
+      const found = state.runs.get(Number(m[1]))
+      if (found) return [200, this.runPayload(state, found)]
     }
     if ((m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest))) {
       const permission = state.permissions.get(m[1]) ?? 'read'
