@@ -201,6 +201,29 @@ function getProvenance(): string {
   return mode
 }
 
+const REVISION_LABEL = 'org.opencontainers.image.revision'
+
+/**
+ * The commit travels with the image as its OCI revision label, so a later
+ * deploy tags the commit the image was built from, not its own ref's.
+ */
+function withRevision(
+  labels: string[],
+  input: string | undefined,
+  sha: string
+): string[] {
+  if (input !== undefined && !/^[0-9a-f]{40}$/.test(input)) {
+    throw new ConfigurationError(
+      `Input "revision" has "${input}", which is not a 40-hex commit SHA`
+    )
+  }
+  const revision = input ?? sha
+  if (!revision || labels.some((l) => l.startsWith(`${REVISION_LABEL}=`))) {
+    return labels
+  }
+  return [...labels, `${REVISION_LABEL}=${revision}`]
+}
+
 /**
  * Reads and checks every input before anything runs: a bad value throws a
  * ConfigurationError naming the input.
@@ -283,14 +306,18 @@ export function getInputs(): Inputs {
     platforms,
     push,
     load: getBoolean('load', false),
-    labels: getLines('labels').map((line) => {
-      if (!line.includes('=')) {
-        throw new ConfigurationError(
-          `Input "labels" has "${line}", which is not name=value`
-        )
-      }
-      return line
-    }),
+    labels: withRevision(
+      getLines('labels').map((line) => {
+        if (!line.includes('=')) {
+          throw new ConfigurationError(
+            `Input "labels" has "${line}", which is not name=value`
+          )
+        }
+        return line
+      }),
+      getOptionalInput('revision'),
+      sha
+    ),
     network,
     builder: getOptionalInput('builder'),
     cache,
