@@ -103322,6 +103322,21 @@ function eventPayload() {
         return {};
     }
 }
+const REVISION_LABEL = 'org.opencontainers.image.revision';
+/**
+ * The commit travels with the image as its OCI revision label, so a later
+ * deploy tags the commit the image was built from, not its own ref's.
+ */
+function withRevision(labels, input, sha) {
+    if (input !== undefined && !/^[0-9a-f]{40}$/.test(input)) {
+        throw new errors_ConfigurationError(`Input "revision" has "${input}", which is not a 40-hex commit SHA`);
+    }
+    const revision = input ?? sha;
+    if (!revision || labels.some((l) => l.startsWith(`${REVISION_LABEL}=`))) {
+        return labels;
+    }
+    return [...labels, `${REVISION_LABEL}=${revision}`];
+}
 /**
  * Whether this run may write shared caches and which branch names them:
  * read from the event, never from GITHUB_HEAD_REF, which a pull request's
@@ -103427,12 +103442,12 @@ function getInputs() {
         platforms,
         push,
         load: getBoolean('load', false),
-        labels: getLines('labels').map((line) => {
+        labels: withRevision(getLines('labels').map((line) => {
             if (!line.includes('=')) {
                 throw new errors_ConfigurationError(`Input "labels" has "${line}", which is not name=value`);
             }
             return line;
-        }),
+        }), getOptionalInput('revision'), sha),
         network,
         builder: getOptionalInput('builder'),
         cache,

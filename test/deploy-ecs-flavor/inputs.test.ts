@@ -90,7 +90,7 @@ describe('getInputs', () => {
     [{ image: IMAGE, environment: 's', wait: 'yes' }, /Input "wait" has "yes"/],
     [
       { image: IMAGE, environment: 's', 'rollback-scope': 'all' },
-      /Input "rollback-scope" has "all"; expected one of: changed, failed/
+      /Input "rollback-scope" has "all"; expected one of: changed, wave, failed/
     ],
     [
       { image: IMAGE, environment: 's', 'stable-for': 'soon' },
