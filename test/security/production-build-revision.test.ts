@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { getInputs } from '../../src/build-cached-image/inputs.js'
 import { buildxArgs } from '../../src/docker/buildx-args.js'
+import { clearInputs, setInputs } from '../support/action-inputs.js'
 
 /**
  * Issue #14 item 1, build side: the commit travels with the image as its
@@ -10,13 +11,8 @@ const root = new URL('../..', import.meta.url).pathname
 const BUILT = 'b'.repeat(40)
 const saved = { ...process.env }
 
-function setInputs(inputs: Record<string, string>): void {
-  for (const [name, value] of Object.entries(inputs)) {
-    process.env[`INPUT_${name.toUpperCase()}`] = value
-  }
-}
-
 afterEach(() => {
+  clearInputs()
   for (const key of Object.keys(process.env)) {
     if (!(key in saved)) delete process.env[key]
   }
