@@ -162,7 +162,10 @@ describe('deploy-production: no input or artifact reaches GITHUB_OUTPUT or a she
   )
 
   it('no shell writes GITHUB_OUTPUT, reads the artifact, or expands an expression', () => {
-    expect(runSteps.length).toBeLessThanOrEqual(1)
+    // The only shell left is the toolkit guard of each job.
+    expect(runSteps.map((s) => s.name)).toEqual(
+      jobs.map(() => 'Refuse an unpinned toolkit')
+    )
     for (const step of runSteps) {
       expect(step.run).not.toContain('GITHUB_OUTPUT')
       expect(step.run).not.toContain('${{')
@@ -170,54 +173,63 @@ describe('deploy-production: no input or artifact reaches GITHUB_OUTPUT or a she
     }
   })
 
-  it('the toolkit check runs first and survives hostile values', () => {
-    const steps = workflow.jobs.plan.steps ?? []
-    const check = steps.findIndex((s) => s.run?.includes('TOOLKIT_REF'))
-    const toolkit = steps.findIndex((s) => s.with?.path === '.release-train')
-    expect(check).toBe(0)
-    expect(toolkit).toBeGreaterThan(check)
-    const script = steps[check].run ?? ''
-    expect(steps[check].env).toEqual({
-      TOOLKIT_REF: '${{ inputs.toolkit-ref }}',
-      ALLOW_UNPINNED: '${{ inputs.allow-unpinned-toolkit }}'
-    })
-    const dir = mkdtempSync(join(tmpdir(), 'sec-prod-shell-'))
-    const marker = join(dir, 'pwned')
-    const runWith = (ref: string, allow = 'false') =>
-      spawnSync('bash', ['-e', '-c', script], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, TOOLKIT_REF: ref, ALLOW_UNPINNED: allow }
+  it.each(jobs.map(([name]) => name))(
+    'the toolkit check of job %s runs first and survives hostile values',
+    (name) => {
+      const steps = workflow.jobs[name].steps ?? []
+      const check = steps.findIndex((s) => s.run?.includes('TOOLKIT_REF'))
+      const toolkit = steps.findIndex((s) => s.with?.path === '.release-train')
+      expect(check).toBe(0)
+      expect(toolkit).toBeGreaterThan(check)
+      const script = steps[check].run ?? ''
+      expect(steps[check].env).toEqual({
+        TOOLKIT_REF: '${{ inputs.toolkit-ref }}',
+        ALLOW_UNPINNED: '${{ inputs.allow-unpinned-toolkit }}'
       })
-    try {
-      expect(runWith('a'.repeat(40)).status).toBe(0)
-      const tag = runWith('v1')
-      expect(tag.status).toBe(1)
-      expect(tag.stdout).toContain(
-        '::error::Input toolkit-ref is not a 40-hex commit SHA'
-      )
-      const allowed = runWith('v1', 'true')
-      expect(allowed.status).toBe(0)
-      expect(allowed.stdout).toContain('::warning::')
-      for (const hostile of [
-        `$(touch ${marker})`,
-        `\`touch ${marker}\``,
-        `${'a'.repeat(40)}\n::set-env name=X::y`,
-        `main; touch ${marker}`,
-        `${'a'.repeat(40)} `,
-        `${'A'.repeat(40)}`
-      ]) {
-        const result = runWith(hostile)
-        expect(result.status).toBe(1)
-        expect(result.stdout).not.toContain('::set-env')
-        expect(existsSync(marker)).toBe(false)
+      const dir = mkdtempSync(join(tmpdir(), 'sec-prod-shell-'))
+      const marker = join(dir, 'pwned')
+      const runWith = (ref: string, allow = 'false') =>
+        spawnSync('bash', ['-e', '-c', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            TOOLKIT_REF: ref,
+            ALLOW_UNPINNED: allow
+          }
+        })
+      try {
+        expect(runWith('a'.repeat(40)).status).toBe(0)
+        const tag = runWith('v1')
+        expect(tag.status).toBe(1)
+        expect(tag.stdout).toMatch(
+          /^::error::toolkit-ref must be a 40-hex commit SHA/
+        )
+        const allowed = runWith('v1', 'true')
+        expect(allowed.status).toBe(0)
+        expect(allowed.stdout).toContain('::warning::')
+        for (const hostile of [
+          `$(touch ${marker})`,
+          `\`touch ${marker}\``,
+          `${'a'.repeat(40)}\n::set-env name=X::y`,
+          `main; touch ${marker}`,
+          `${'a'.repeat(40)} `,
+          `${'A'.repeat(40)}`
+        ]) {
+          const result = runWith(hostile)
+          expect(result.status).toBe(1)
+          // One line: a newline in the value cannot start a workflow command.
+          expect(result.stdout.trim().split('\n')).toHaveLength(1)
+          expect(result.stdout).toMatch(/^::error::/)
+          expect(existsSync(marker)).toBe(false)
+        }
+        // "true" only from the boolean, not from a look-alike.
+        expect(runWith('v1', 'true; touch x').status).toBe(1)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
       }
-      // "true" only from the boolean, not from a look-alike.
-      expect(runWith('v1', 'true; touch x').status).toBe(1)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
     }
-  })
+  )
 })
 
 describe('deploy-production: pins, concurrency, timeouts, permissions', () => {

@@ -39,12 +39,12 @@ const REUSABLE = [
   '.github/workflows/build.yml',
   '.github/workflows/deploy-staging.yml',
   '.github/workflows/cherry-pick.yml',
-  '.github/workflows/cut-release.yml'
-  // deploy-production.yml joins this list once its redesign (#12 items 1-4,
-  // branch sec-prod) has landed with the same conventions.
+  '.github/workflows/cut-release.yml',
+  '.github/workflows/deploy-production.yml'
 ]
 const EXAMPLES = [
   'examples/staging.yml',
+  'examples/production.yml',
   'examples/cherry-pick.yml',
   'examples/cut-release.yml'
 ]
