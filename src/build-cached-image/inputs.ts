@@ -316,7 +316,7 @@ export function getInputs(): Inputs {
         return line
       }),
       getOptionalInput('revision'),
-      sha
+      process.env.GITHUB_SHA ?? ''
     ),
     network,
     builder: getOptionalInput('builder'),
