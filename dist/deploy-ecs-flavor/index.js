@@ -68570,7 +68570,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3931);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6171);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -68579,7 +68579,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3931:
+/***/ 6171:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71674,7 +71674,7 @@ function chunks(items, size) {
  * The few read calls the watcher makes, batched the way ECS allows, with
  * every call counted.
  */
-class ecs_reader_EcsReader {
+class EcsReader {
     ecs;
     callTimeoutMs;
     calls = {};
@@ -71755,6 +71755,47 @@ class ecs_reader_EcsReader {
     /** Sum of all counted calls. */
     get totalCalls() {
         return Object.values(this.calls).reduce((a, b) => a + b, 0);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ecs/poll-schedule.ts
+/**
+ * How long the watcher sleeps between polls: `min` while something changes,
+ * growing towards `max` while nothing does, and doubling past `max` (up to
+ * `throttledMax`, six times `max` by default) while ECS answers ThrottlingException.
+ */
+class PollSchedule {
+    minSeconds;
+    maxSeconds;
+    throttledMaxSeconds;
+    current;
+    throttledStreak = 0;
+    constructor(minSeconds, maxSeconds, throttledMaxSeconds = maxSeconds * 6) {
+        this.minSeconds = minSeconds;
+        this.maxSeconds = maxSeconds;
+        this.throttledMaxSeconds = throttledMaxSeconds;
+        if (!(minSeconds > 0) || maxSeconds < minSeconds) {
+            throw new RangeError(`poll interval must satisfy 0 < min <= max (min ${minSeconds}, max ${maxSeconds})`);
+        }
+        this.current = minSeconds;
+    }
+    /** Seconds to wait after a poll, given what that poll saw. */
+    next(outcome) {
+        if (outcome.throttled) {
+            this.throttledStreak++;
+            this.current = Math.min(this.throttledMaxSeconds, Math.max(this.current, this.minSeconds) * 2);
+            return this.current;
+        }
+        if (this.throttledStreak > 0) {
+            // Come back gently: halve the throttled delay rather than jump to min.
+            this.throttledStreak = 0;
+            this.current = Math.max(this.minSeconds, Math.min(this.maxSeconds, this.current / 2));
+            return this.current;
+        }
+        this.current = outcome.changed
+            ? this.minSeconds
+            : Math.min(this.maxSeconds, this.current * 1.5);
+        return this.current;
     }
 }
 
@@ -71887,103 +71928,17 @@ function classifyServiceEvent(message) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/ecs/poll-schedule.ts
-/**
- * How long the watcher sleeps between polls: `min` while something changes,
- * growing towards `max` while nothing does, and doubling past `max` (up to
- * `throttledMax`, six times `max` by default) while ECS answers ThrottlingException.
- */
-class PollSchedule {
-    minSeconds;
-    maxSeconds;
-    throttledMaxSeconds;
-    current;
-    throttledStreak = 0;
-    constructor(minSeconds, maxSeconds, throttledMaxSeconds = maxSeconds * 6) {
-        this.minSeconds = minSeconds;
-        this.maxSeconds = maxSeconds;
-        this.throttledMaxSeconds = throttledMaxSeconds;
-        if (!(minSeconds > 0) || maxSeconds < minSeconds) {
-            throw new RangeError(`poll interval must satisfy 0 < min <= max (min ${minSeconds}, max ${maxSeconds})`);
-        }
-        this.current = minSeconds;
-    }
-    /** Seconds to wait after a poll, given what that poll saw. */
-    next(outcome) {
-        if (outcome.throttled) {
-            this.throttledStreak++;
-            this.current = Math.min(this.throttledMaxSeconds, Math.max(this.current, this.minSeconds) * 2);
-            return this.current;
-        }
-        if (this.throttledStreak > 0) {
-            // Come back gently: halve the throttled delay rather than jump to min.
-            this.throttledStreak = 0;
-            this.current = Math.max(this.minSeconds, Math.min(this.maxSeconds, this.current / 2));
-            return this.current;
-        }
-        this.current = outcome.changed
-            ? this.minSeconds
-            : Math.min(this.maxSeconds, this.current * 1.5);
-        return this.current;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ecs/deployment-watcher.ts
-
-
-
-
-/**
- * Ten services polled every 5 s cost 2 ListTasks/s, a tenth of ECS's 20/s
- * sustained cluster-read rate; idle polls stretch to 10 s so a steady state
- * is still seen within 10 s.
- */
-const DEFAULT_POLL_INTERVAL = { min: 5, max: 10 };
-/** Consecutive throttled or 5xx polls tolerated before giving up. */
-const MAX_ERROR_STREAK = 20;
-const MAX_TIMELINE = 300;
-class ServiceWatch {
-    target;
-    start;
-    phase = 'startup';
-    deployment;
-    deploymentId;
-    resolved = false;
-    startupFailures = 0;
-    strictFailures = 0;
-    soakSince;
-    statusLine = '';
-    seenEvents = new Set();
-    eventsBaselined = false;
-    lastHealthEvent;
-    stopped = [];
-    timeline = [];
-    result;
-    constructor(target, start) {
-        this.target = target;
-        this.start = start;
-        this.deploymentId = target.deploymentId;
-    }
-    get key() {
-        return `${this.target.cluster}\u0000${this.target.service}`;
-    }
-}
-function isThrottling(error) {
-    const e = error;
-    return (/throttl|toomanyrequests|requestlimitexceeded|abort|timeout/i.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429);
-}
-function isTransient(error) {
-    const status = error
-        ?.$metadata?.httpStatusCode;
-    return isThrottling(error) || (status !== undefined && status >= 500);
-}
+;// CONCATENATED MODULE: ./src/ecs/service-deployments.ts
+/** `family:revision` of a task definition ARN, for logs and messages. */
 function shortTaskDefinition(arn) {
     return (arn ?? '?').split('/').pop() ?? '?';
 }
+/** One deployment as a status line: status, revision and counts. */
 function deploymentLine(d) {
     const rollout = d.rolloutState ? ` ${d.rolloutState}` : '';
     return `${d.status} ${shortTaskDefinition(d.taskDefinition)} desired ${d.desiredCount ?? 0} running ${d.runningCount ?? 0} pending ${d.pendingCount ?? 0} failed ${d.failedTasks ?? 0}${rollout}`;
 }
+/** Whether ECS's answer is the service asked for, by name or ARN. */
 function serviceMatches(service, name) {
     return service.serviceName === name || service.serviceArn === name;
 }
@@ -72015,327 +71970,280 @@ function belongsTo(task, deployment) {
     return sameTaskDefinition(deployment.taskDefinition ?? '', task.taskDefinitionArn);
 }
 /**
- * Watches the deployments of several services together until each is
- * healthy, failed or timed out, and says why.
- *
- * Each poll makes one DescribeServices per 10 services of a cluster, one
- * ListTasks(STOPPED) per service and one DescribeTasks per 100 stopped
- * tasks not seen before. A service passes through two phases: during
- * `startupGraceSeconds` stopped tasks count against the lenient
- * `startupFailureBudget`; after grace, or once every desired task of the
- * deployment runs, the strict `failureBudget` applies. It is healthy once
- * it has stayed steady for `stableForSeconds`. Causes that no retry can fix
- * (image pull, secrets) end the watch at once.
+ * Counts alone say RUNNING, not healthy. ECS drains the old deployment only
+ * as new tasks pass their health checks, and completes the rollout once all
+ * do, so either one is the sign that the new tasks are healthy.
  */
-async function watchDeployments(targets, deps) {
-    const { clock } = deps;
-    const log = deps.log ?? (() => undefined);
-    const interval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL;
-    const schedule = new PollSchedule(interval.min, interval.max);
-    const reader = new ecs_reader_EcsReader(deps.ecs, deps.callTimeoutSeconds ? deps.callTimeoutSeconds * 1000 : undefined);
-    deps.onReader?.(reader);
-    const start = clock.now();
-    const watches = targets.map((t) => new ServiceWatch(t, start));
-    const seenTasks = new Set();
-    let errorStreak = 0;
-    const elapsed = (now) => (now - start) / 1000;
-    const note = (w, now, text) => {
-        if (w.timeline.length < MAX_TIMELINE) {
-            w.timeline.push({ atSeconds: Math.round(elapsed(now) * 10) / 10, text });
-        }
+function allTasksRunning(service, deployment, unhealthyNow) {
+    const others = (service.deployments ?? []).filter((d) => d.id !== deployment.id);
+    return ((deployment.runningCount ?? 0) >= (deployment.desiredCount ?? 0) &&
+        !unhealthyNow &&
+        (deployment.rolloutState === undefined ||
+            deployment.rolloutState === 'COMPLETED' ||
+            others.every((d) => (d.runningCount ?? 0) === 0)));
+}
+
+;// CONCATENATED MODULE: ./src/ecs/watch-evaluate.ts
+
+
+
+const MAX_TIMELINE = 300;
+function begin(state, now) {
+    return {
+        w: {
+            ...state,
+            seenEvents: new Set(state.seenEvents),
+            stopped: [...state.stopped],
+            timeline: [...state.timeline]
+        },
+        now,
+        log: []
     };
-    const finish = (w, now, result, category, reason) => {
-        const verdict = result === 'healthy' ? 'healthy' : `${result}: ${category ?? ''}`;
-        note(w, now, reason ? `${verdict} (${reason})` : verdict);
-        log(`${w.target.service}: ${result.toUpperCase()}${category ? ` [${category}]` : ''}${reason ? ` ${reason}` : ''}`);
-        w.result = {
-            cluster: w.target.cluster,
-            service: w.target.service,
-            deploymentId: w.deploymentId,
-            result,
-            failureCategory: category,
-            failureReason: reason,
-            durationSeconds: Math.round(elapsed(now) * 10) / 10,
-            stoppedTasks: w.stopped,
-            timeline: w.timeline
-        };
+}
+function elapsed(step) {
+    return (step.now - step.w.start) / 1000;
+}
+function note(step, text) {
+    if (step.w.timeline.length < MAX_TIMELINE) {
+        step.w.timeline.push({
+            atSeconds: Math.round(elapsed(step) * 10) / 10,
+            text
+        });
+    }
+}
+function finish(step, result, category, reason) {
+    const { w } = step;
+    const verdict = result === 'healthy' ? 'healthy' : `${result}: ${category ?? ''}`;
+    note(step, reason ? `${verdict} (${reason})` : verdict);
+    step.log.push(`${w.target.service}: ${result.toUpperCase()}${category ? ` [${category}]` : ''}${reason ? ` ${reason}` : ''}`);
+    w.result = {
+        cluster: w.target.cluster,
+        service: w.target.service,
+        deploymentId: w.deploymentId,
+        result,
+        failureCategory: category,
+        failureReason: reason,
+        durationSeconds: Math.round(elapsed(step) * 10) / 10,
+        stoppedTasks: w.stopped,
+        timeline: w.timeline
     };
-    for (;;) {
-        const active = watches.filter((w) => !w.result);
-        if (active.length === 0)
-            break;
-        let changed = false;
-        let throttled = false;
-        try {
-            changed = await poll(active);
-            errorStreak = 0;
-        }
-        catch (error) {
-            if (!isTransient(error))
-                throw error;
-            errorStreak++;
-            throttled = true;
-            const now = clock.now();
-            log(`ECS answered ${error.name ?? 'an error'}; backing off (${errorStreak} in a row)`);
-            if (errorStreak >= MAX_ERROR_STREAK)
-                throw error;
-            for (const w of active) {
-                if (elapsed(now) >= w.target.policy.timeoutSeconds) {
-                    finish(w, now, 'timeout', 'timeout', `ECS kept throttling; no verdict after ${formatDuration(elapsed(now))}`);
-                }
-            }
-        }
-        if (watches.every((w) => w.result))
-            break;
-        const now = clock.now();
-        let wait = schedule.next({ changed, throttled });
-        // Wake up for the next deadline so grace, soak and timeout end on time.
-        for (const w of watches.filter((x) => !x.result)) {
-            const p = w.target.policy;
-            const deadlines = [start + p.timeoutSeconds * 1000];
-            if (w.phase === 'startup') {
-                deadlines.push(start + p.startupGraceSeconds * 1000);
-            }
-            if (w.soakSince !== undefined) {
-                deadlines.push(w.soakSince + p.stableForSeconds * 1000);
-            }
-            for (const d of deadlines) {
-                if (d > now)
-                    wait = Math.min(wait, (d - now) / 1000);
-            }
-        }
-        await clock.sleep(Math.max(wait, 0.05) * 1000);
+}
+/** Ends a watch from outside a poll (ECS kept throttling past the timeout). */
+function timeOut(state, now, reason) {
+    const step = begin(state, now);
+    finish(step, 'timeout', 'timeout', reason);
+    return { state: step.w, changed: true, log: step.log };
+}
+/** Applies one poll's view of a service to its watch. */
+function evaluate(state, snapshot, now) {
+    const step = begin(state, now);
+    const changed = judge(step, snapshot);
+    return { state: step.w, changed, log: step.log };
+}
+/** The checks in the order they decide; true when anything changed. */
+function judge(step, snapshot) {
+    const { w } = step;
+    const { service } = snapshot;
+    if (!service || service.status !== 'ACTIVE') {
+        finish(step, 'failed', undefined, `service ${w.target.service} is ${service?.status ?? 'missing'} in cluster ${w.target.cluster}`);
+        return true;
     }
-    return watches.map((w) => w.result);
-    async function poll(active) {
-        let changed = false;
-        const byCluster = new Map();
-        for (const w of active) {
-            const list = byCluster.get(w.target.cluster) ?? [];
-            list.push(w);
-            byCluster.set(w.target.cluster, list);
-        }
-        const services = new Map();
-        for (const [cluster, list] of byCluster) {
-            const out = await reader.describeServices(cluster, list.map((w) => w.target.service));
-            for (const w of list) {
-                services.set(w, out.services.find((s) => serviceMatches(s, w.target.service)));
-            }
-        }
-        const stoppedArns = new Map();
-        for (const w of active) {
-            const arns = await reader.listStoppedTasks(w.target.cluster, w.target.service);
-            stoppedArns.set(w, arns.filter((a) => !seenTasks.has(a)));
-        }
-        const tasksByArn = new Map();
-        for (const [cluster, list] of byCluster) {
-            const fresh = [...new Set(list.flatMap((w) => stoppedArns.get(w) ?? []))];
-            if (fresh.length === 0)
-                continue;
-            for (const task of await reader.describeTasks(cluster, fresh)) {
-                if (task.taskArn)
-                    tasksByArn.set(task.taskArn, task);
-            }
-        }
-        const now = clock.now();
-        for (const w of active) {
-            for (const arn of stoppedArns.get(w) ?? []) {
-                // Tasks still stopping come back next poll with their exit codes.
-                const task = tasksByArn.get(arn);
-                if (task && (task.lastStatus === 'STOPPED' || task.stoppedAt)) {
-                    seenTasks.add(arn);
-                }
-            }
-            if (await evaluate(w, services.get(w), (stoppedArns.get(w) ?? [])
-                .map((a) => tasksByArn.get(a))
-                .filter((t) => t !== undefined && (t.lastStatus === 'STOPPED' || !!t.stoppedAt)), now)) {
-                changed = true;
-            }
-        }
-        return changed;
+    const deployment = followDeployment(step, service);
+    let changed = noteStatusLine(step, service);
+    const events = readEvents(step, service, deployment);
+    changed = events.changed || changed;
+    if (!deployment) {
+        finish(step, 'failed', 'rolled-back', deploymentGone(w, service));
+        return true;
     }
-    /** Applies one poll's view to one service; true when anything changed. */
-    async function evaluate(w, service, newStopped, now) {
-        const p = w.target.policy;
-        let changed = false;
-        if (!service || service.status !== 'ACTIVE') {
-            finish(w, now, 'failed', undefined, `service ${w.target.service} is ${service?.status ?? 'missing'} in cluster ${w.target.cluster}`);
-            return true;
+    const stopped = countStoppedTasks(step, snapshot.stopped, deployment);
+    if (stopped.length > 0)
+        changed = true;
+    const failures = [...events.failures, ...stopped];
+    if (spendBudgets(step, failures))
+        return true;
+    if (replaced(step, service, deployment))
+        return true;
+    const allRunning = allTasksRunning(service, deployment, events.unhealthyNow);
+    changed = advancePhase(step, allRunning, deployment) || changed;
+    const steady = allRunning &&
+        (deployment.pendingCount ?? 0) === 0 &&
+        (deployment.runningCount ?? 0) === (deployment.desiredCount ?? 0) &&
+        (deployment.rolloutState === 'COMPLETED' ||
+            (service.deployments ?? []).length <= 1) &&
+        failures.length === 0;
+    const soak = soakOrTimeout(step, steady);
+    return soak === 'finished' || soak === 'changed' || changed;
+}
+function followDeployment(step, service) {
+    const { w } = step;
+    const deployment = w.resolved
+        ? findDeployment(service, { deploymentId: w.deploymentId })
+        : findDeployment(service, w.target);
+    if (!w.resolved) {
+        w.resolved = true;
+        w.deploymentId = deployment?.id;
+        if (deployment) {
+            note(step, `following deployment ${deployment.id} (${shortTaskDefinition(deployment.taskDefinition)})`);
         }
-        const deployment = w.resolved
-            ? findDeployment(service, { deploymentId: w.deploymentId })
-            : findDeployment(service, w.target);
-        if (!w.resolved) {
-            w.resolved = true;
-            w.deploymentId = deployment?.id;
-            if (deployment) {
-                note(w, now, `following deployment ${deployment.id} (${shortTaskDefinition(deployment.taskDefinition)})`);
-            }
-        }
-        w.deployment = deployment;
-        const line = (service.deployments ?? []).map(deploymentLine).join(' | ');
-        if (line !== w.statusLine) {
-            w.statusLine = line;
-            changed = true;
-            log(`${w.target.service}: ${line}`);
-            note(w, now, line);
-        }
-        // Service events: log each new one; placement failures count.
-        const since = deployment?.createdAt?.getTime() ?? Infinity;
-        const events = [...(service.events ?? [])].reverse();
-        const failures = [];
-        let unhealthyNow = false;
-        for (const event of events) {
-            const id = event.id ?? `${event.createdAt?.getTime()}:${event.message}`;
-            if (w.seenEvents.has(id))
-                continue;
-            w.seenEvents.add(id);
-            const fresh = w.eventsBaselined || (event.createdAt?.getTime() ?? 0) >= since;
-            if (!fresh)
-                continue;
-            const message = event.message ?? '';
-            changed = true;
-            log(`${w.target.service} event: ${message}`);
-            note(w, now, `event: ${message}`);
-            const health = parseHealthCheckEvent(message);
-            if (health) {
-                w.lastHealthEvent = health;
-                unhealthyNow = true;
-            }
-            const placement = classifyServiceEvent(message);
-            if (placement)
-                failures.push(placement);
-        }
-        w.eventsBaselined = true;
-        if (!deployment) {
-            const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
-            const wanted = w.deploymentId
-                ? `deployment ${w.deploymentId}`
-                : w.target.taskDefinitionArn
-                    ? `a deployment of ${shortTaskDefinition(w.target.taskDefinitionArn)}`
-                    : 'a PRIMARY deployment';
-            finish(w, now, 'failed', 'rolled-back', `${wanted} is no longer on service ${w.target.service}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(w)}`);
-            return true;
-        }
-        // Stopped tasks of our deployment, classified and counted by phase.
-        const definitionLimits = new Map();
-        for (const task of newStopped) {
-            if (!belongsTo(task, deployment))
-                continue;
-            let report = reportOf(task);
-            const candidate = classifyStoppedTask(report, task.healthStatus === 'UNHEALTHY');
-            if (candidate?.category === 'oom' &&
-                task.taskDefinitionArn &&
-                report.containers.some((c) => c.memoryLimit === undefined)) {
-                try {
-                    const limits = definitionLimits.get(task.taskDefinitionArn) ??
-                        (await reader.containerMemory(task.taskDefinitionArn));
-                    definitionLimits.set(task.taskDefinitionArn, limits);
-                    report = reportOf(task, (_arn, name) => limits.get(name));
-                }
-                catch {
-                    // The limit only decorates the message; the verdict stands without it.
-                }
-            }
-            const classification = classifyStoppedTask(report, task.healthStatus === 'UNHEALTHY');
-            // Scale-in and user stops are not failures.
-            if (!classification)
-                continue;
-            if (classification.category === 'health-check' &&
-                w.lastHealthEvent?.targetGroup) {
-                const ev = w.lastHealthEvent;
-                classification.reason += ` (target group ${ev.targetGroup}${ev.codes ? `, status codes [${ev.codes}]` : ''})`;
-            }
-            report.category = classification.category;
-            w.stopped.push(report);
-            changed = true;
-            const code = report.containers
-                .filter((c) => c.exitCode !== undefined)
-                .map((c) => `${c.name}=${c.exitCode}`)
-                .join(' ');
-            log(`${w.target.service}: task ${report.taskArn.split('/').pop()} stopped [${classification.category}] ${report.stoppedReason ?? ''}${code ? ` exit ${code}` : ''}`);
-            note(w, now, `stopped [${classification.category}]: ${classification.reason}`);
-            failures.push(classification);
-        }
-        for (const failure of failures) {
-            w.soakSince = undefined;
-            if (failure.fatal) {
-                finish(w, now, 'failed', failure.category, failure.reason);
-                return true;
-            }
-            if (w.phase === 'startup')
-                w.startupFailures++;
-            else
-                w.strictFailures++;
-            const [count, budget, label] = w.phase === 'startup'
-                ? [w.startupFailures, p.startupFailureBudget, 'startup grace']
-                : [w.strictFailures, p.failureBudget, 'strict phase'];
-            if (count > budget) {
-                finish(w, now, 'failed', failure.category, `${failure.reason} — ${count} failure(s) in the ${label}, budget ${budget}`);
-                return true;
-            }
-        }
-        // Rolled back or replaced by someone else's deployment.
-        if (deployment.rolloutState === 'FAILED' ||
-            deployment.status !== 'PRIMARY') {
-            const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
-            const why = deployment.rolloutState === 'FAILED'
-                ? `deployment ${deployment.id} FAILED${deployment.rolloutStateReason ? `: ${deployment.rolloutStateReason}` : ''}`
-                : `deployment ${deployment.id} is no longer PRIMARY (now ${deployment.status})`;
-            finish(w, now, 'failed', 'rolled-back', `${why}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(w)}`);
-            return true;
-        }
-        const desired = deployment.desiredCount ?? 0;
-        const running = deployment.runningCount ?? 0;
-        const others = (service.deployments ?? []).filter((d) => d.id !== deployment.id);
-        // Counts alone say RUNNING, not healthy. ECS drains the old deployment
-        // only as new tasks pass their health checks, and completes the rollout
-        // once all do, so either one is the sign that the new tasks are healthy.
-        const allRunning = running >= desired &&
-            !unhealthyNow &&
-            (deployment.rolloutState === undefined ||
-                deployment.rolloutState === 'COMPLETED' ||
-                others.every((d) => (d.runningCount ?? 0) === 0));
-        if (w.phase === 'startup') {
-            const graceOver = elapsed(now) >= p.startupGraceSeconds;
-            if (graceOver || allRunning) {
-                w.phase = 'strict';
-                changed = true;
-                const why = allRunning
-                    ? `all ${desired} desired task(s) running`
-                    : 'startup grace over';
-                log(`${w.target.service}: ${why}; failure budget ${p.failureBudget} applies now`);
-                note(w, now, `${why}; strict failure budget ${p.failureBudget}`);
-            }
-        }
-        const steady = allRunning &&
-            (deployment.pendingCount ?? 0) === 0 &&
-            running === desired &&
-            (deployment.rolloutState === 'COMPLETED' || others.length === 0) &&
-            failures.length === 0;
-        if (steady) {
-            if (w.soakSince === undefined) {
-                w.soakSince = now;
-                changed = true;
-                log(`${w.target.service}: steady; soaking for ${formatDuration(p.stableForSeconds)}`);
-                note(w, now, `steady; soak ${formatDuration(p.stableForSeconds)}`);
-            }
-            if ((now - w.soakSince) / 1000 >= p.stableForSeconds) {
-                finish(w, now, 'healthy');
-                return true;
-            }
-        }
-        else if (w.soakSince !== undefined) {
-            w.soakSince = undefined;
-            changed = true;
-            note(w, now, 'left steady state; soak restarts');
-        }
-        if (elapsed(now) >= p.timeoutSeconds) {
-            finish(w, now, 'timeout', 'timeout', `not healthy after ${formatDuration(elapsed(now))}: ${w.statusLine}${lastStoppedHint(w)}`);
-            return true;
-        }
-        return changed;
     }
+    return deployment;
+}
+function noteStatusLine(step, service) {
+    const line = (service.deployments ?? []).map(deploymentLine).join(' | ');
+    if (line === step.w.statusLine)
+        return false;
+    step.w.statusLine = line;
+    step.log.push(`${step.w.target.service}: ${line}`);
+    note(step, line);
+    return true;
+}
+/** Logs each new service event; placement failures count, health-check ones mark the service unhealthy now. */
+function readEvents(step, service, deployment) {
+    const { w } = step;
+    const since = deployment?.createdAt?.getTime() ?? Infinity;
+    const failures = [];
+    let unhealthyNow = false;
+    let changed = false;
+    for (const event of [...(service.events ?? [])].reverse()) {
+        const id = event.id ?? `${event.createdAt?.getTime()}:${event.message}`;
+        if (w.seenEvents.has(id))
+            continue;
+        w.seenEvents.add(id);
+        // The first poll sees history: only events of our deployment count.
+        const fresh = w.eventsBaselined || (event.createdAt?.getTime() ?? 0) >= since;
+        if (!fresh)
+            continue;
+        const message = event.message ?? '';
+        changed = true;
+        step.log.push(`${w.target.service} event: ${message}`);
+        note(step, `event: ${message}`);
+        const health = parseHealthCheckEvent(message);
+        if (health) {
+            w.lastHealthEvent = health;
+            unhealthyNow = true;
+        }
+        const placement = classifyServiceEvent(message);
+        if (placement)
+            failures.push(placement);
+    }
+    w.eventsBaselined = true;
+    return { failures, unhealthyNow, changed };
+}
+function deploymentGone(w, service) {
+    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+    const wanted = w.deploymentId
+        ? `deployment ${w.deploymentId}`
+        : w.target.taskDefinitionArn
+            ? `a deployment of ${shortTaskDefinition(w.target.taskDefinitionArn)}`
+            : 'a PRIMARY deployment';
+    return `${wanted} is no longer on service ${w.target.service}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(w)}`;
+}
+/** Classifies our deployment's newly stopped tasks; scale-in and user stops are not failures. */
+function countStoppedTasks(step, stopped, deployment) {
+    const { w } = step;
+    const failures = [];
+    for (const { task, memoryLimits } of stopped) {
+        if (!belongsTo(task, deployment))
+            continue;
+        const report = reportOf(task, memoryLimits ? (_arn, name) => memoryLimits.get(name) : undefined);
+        const classification = classifyStoppedTask(report, task.healthStatus === 'UNHEALTHY');
+        if (!classification)
+            continue;
+        const ev = w.lastHealthEvent;
+        if (classification.category === 'health-check' && ev?.targetGroup) {
+            classification.reason += ` (target group ${ev.targetGroup}${ev.codes ? `, status codes [${ev.codes}]` : ''})`;
+        }
+        report.category = classification.category;
+        w.stopped.push(report);
+        const code = report.containers
+            .filter((c) => c.exitCode !== undefined)
+            .map((c) => `${c.name}=${c.exitCode}`)
+            .join(' ');
+        step.log.push(`${w.target.service}: task ${report.taskArn.split('/').pop()} stopped [${classification.category}] ${report.stoppedReason ?? ''}${code ? ` exit ${code}` : ''}`);
+        note(step, `stopped [${classification.category}]: ${classification.reason}`);
+        failures.push(classification);
+    }
+    return failures;
+}
+/** Charges failures to the phase's budget; true when the watch failed. */
+function spendBudgets(step, failures) {
+    const { w } = step;
+    const p = w.target.policy;
+    for (const failure of failures) {
+        w.soakSince = undefined;
+        if (failure.fatal) {
+            finish(step, 'failed', failure.category, failure.reason);
+            return true;
+        }
+        if (w.phase === 'startup')
+            w.startupFailures++;
+        else
+            w.strictFailures++;
+        const [count, budget, label] = w.phase === 'startup'
+            ? [w.startupFailures, p.startupFailureBudget, 'startup grace']
+            : [w.strictFailures, p.failureBudget, 'strict phase'];
+        if (count > budget) {
+            finish(step, 'failed', failure.category, `${failure.reason} — ${count} failure(s) in the ${label}, budget ${budget}`);
+            return true;
+        }
+    }
+    return false;
+}
+/** Rolled back by the circuit breaker or replaced by someone else's deployment. */
+function replaced(step, service, deployment) {
+    if (deployment.rolloutState !== 'FAILED' && deployment.status === 'PRIMARY')
+        return false;
+    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+    const why = deployment.rolloutState === 'FAILED'
+        ? `deployment ${deployment.id} FAILED${deployment.rolloutStateReason ? `: ${deployment.rolloutStateReason}` : ''}`
+        : `deployment ${deployment.id} is no longer PRIMARY (now ${deployment.status})`;
+    finish(step, 'failed', 'rolled-back', `${why}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(step.w)}`);
+    return true;
+}
+/** Startup ends when grace is over or every desired task runs. */
+function advancePhase(step, allRunning, deployment) {
+    const { w } = step;
+    const p = w.target.policy;
+    if (w.phase !== 'startup')
+        return false;
+    if (elapsed(step) < p.startupGraceSeconds && !allRunning)
+        return false;
+    w.phase = 'strict';
+    const why = allRunning
+        ? `all ${deployment.desiredCount ?? 0} desired task(s) running`
+        : 'startup grace over';
+    step.log.push(`${w.target.service}: ${why}; failure budget ${p.failureBudget} applies now`);
+    note(step, `${why}; strict failure budget ${p.failureBudget}`);
+    return true;
+}
+/** Healthy after `stableFor` of steady state; timeout at the deadline. */
+function soakOrTimeout(step, steady) {
+    const { w, now } = step;
+    const p = w.target.policy;
+    let changed = false;
+    if (steady) {
+        if (w.soakSince === undefined) {
+            w.soakSince = now;
+            changed = true;
+            step.log.push(`${w.target.service}: steady; soaking for ${formatDuration(p.stableForSeconds)}`);
+            note(step, `steady; soak ${formatDuration(p.stableForSeconds)}`);
+        }
+        if ((now - w.soakSince) / 1000 >= p.stableForSeconds) {
+            finish(step, 'healthy');
+            return 'finished';
+        }
+    }
+    else if (w.soakSince !== undefined) {
+        w.soakSince = undefined;
+        changed = true;
+        note(step, 'left steady state; soak restarts');
+    }
+    if (elapsed(step) >= p.timeoutSeconds) {
+        finish(step, 'timeout', 'timeout', `not healthy after ${formatDuration(elapsed(step))}: ${w.statusLine}${lastStoppedHint(w)}`);
+        return 'finished';
+    }
+    return changed ? 'changed' : 'same';
 }
 function lastStoppedHint(w) {
     const last = w.stopped[w.stopped.length - 1];
@@ -72344,101 +72252,248 @@ function lastStoppedHint(w) {
     const c = last.containers.find((x) => x.exitCode !== undefined && x.exitCode !== 0);
     return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}`;
 }
-/**
- * Checks that every cluster, service and deployment a watch would follow
- * exists, with one DescribeServices per 10 services, so bad input fails
- * before any waiting.
- */
-async function checkTargets(targets, ecs) {
-    const reader = new EcsReader(ecs);
-    const problems = [];
-    const clusters = [...new Set(targets.map((t) => t.cluster))];
-    for (const cluster of clusters) {
-        const list = targets.filter((t) => t.cluster === cluster);
-        let found;
-        try {
-            found = (await reader.describeServices(cluster, list.map((t) => t.service))).services;
-        }
-        catch (error) {
-            if (error.name === 'ClusterNotFoundException') {
-                for (const t of list) {
-                    problems.push({
-                        target: t,
-                        field: 'cluster',
-                        message: `cluster "${cluster}" not found`
-                    });
-                }
-                continue;
-            }
-            throw error;
-        }
-        for (const t of list) {
-            const service = found.find((s) => serviceMatches(s, t.service));
-            if (!service || service.status !== 'ACTIVE') {
-                problems.push({
-                    target: t,
-                    field: 'service',
-                    message: `service "${t.service}" ${service ? `is ${service.status}` : 'not found'} in cluster "${cluster}"`
-                });
-                continue;
-            }
-            if (t.deploymentId && !findDeployment(service, t)) {
-                problems.push({
-                    target: t,
-                    field: 'deploymentId',
-                    message: `deployment "${t.deploymentId}" is not on service "${t.service}" (it has ${(service.deployments ?? []).map((d) => d.id).join(', ') || 'none'})`
-                });
-            }
-            else if (t.taskDefinitionArn && !findDeployment(service, t)) {
-                problems.push({
-                    target: t,
-                    field: 'taskDefinitionArn',
-                    message: `no deployment of task definition "${t.taskDefinitionArn}" on service "${t.service}"`
-                });
-            }
-        }
+
+;// CONCATENATED MODULE: ./src/ecs/watch-state.ts
+/** The state of a watch that has seen nothing yet. */
+function initialState(target, start) {
+    return {
+        target,
+        start,
+        phase: 'startup',
+        deploymentId: target.deploymentId,
+        resolved: false,
+        startupFailures: 0,
+        strictFailures: 0,
+        statusLine: '',
+        seenEvents: new Set(),
+        eventsBaselined: false,
+        stopped: [],
+        timeline: []
+    };
+}
+/** The next time the watch must look again for grace, soak or timeout to end on time. */
+function deadlines(state) {
+    const p = state.target.policy;
+    const out = [state.start + p.timeoutSeconds * 1000];
+    if (state.phase === 'startup') {
+        out.push(state.start + p.startupGraceSeconds * 1000);
     }
-    return problems;
+    if (state.soakSince !== undefined) {
+        out.push(state.soakSince + p.stableForSeconds * 1000);
+    }
+    return out;
 }
 
-;// CONCATENATED MODULE: ./src/ecs/rate-limiter.ts
+;// CONCATENATED MODULE: ./src/ecs/watch-reads.ts
+
+
+function isStopped(task) {
+    return (task !== undefined && (task.lastStatus === 'STOPPED' || !!task.stoppedAt));
+}
 /**
- * A token bucket: `burst` calls at once, then `perSecond` sustained. ECS
- * refills task-definition writes at 1/s per account and Region, and other
- * jobs share that bucket, so the default stays well under it.
+ * One DescribeServices per 10 services of a cluster, one ListTasks(STOPPED)
+ * per service and one DescribeTasks per 100 stopped tasks not seen before.
+ * `seenTasks` is updated: a task still stopping comes back next poll with its
+ * exit codes.
  */
-class RateLimiter {
-    clock;
-    perSecond;
-    burst;
-    tokens;
-    last;
-    queue = Promise.resolve();
-    constructor(clock, perSecond = 1, burst = 1) {
-        this.clock = clock;
-        this.perSecond = perSecond;
-        this.burst = burst;
-        this.tokens = burst;
-        this.last = clock.now();
-    }
-    /** Resolves when a call may go; callers are served in order. */
-    take() {
-        const turn = this.queue.then(() => this.wait());
-        this.queue = turn;
-        return turn;
-    }
-    async wait() {
-        for (;;) {
-            const now = this.clock.now();
-            this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-            this.last = now;
-            if (this.tokens >= 1) {
-                this.tokens -= 1;
-                return;
-            }
-            await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.perSecond) * 1000));
+async function readSnapshots(reader, targets, seenTasks) {
+    const clusters = [...new Set(targets.map((t) => t.cluster))];
+    const services = new Map();
+    for (const cluster of clusters) {
+        const list = targets.filter((t) => t.cluster === cluster);
+        const out = await reader.describeServices(cluster, list.map((t) => t.service));
+        for (const t of list) {
+            services.set(t, out.services.find((s) => serviceMatches(s, t.service)));
         }
     }
+    const fresh = new Map();
+    for (const t of targets) {
+        const arns = await reader.listStoppedTasks(t.cluster, t.service);
+        fresh.set(t, arns.filter((a) => !seenTasks.has(a)));
+    }
+    const tasksByArn = new Map();
+    for (const cluster of clusters) {
+        const arns = [
+            ...new Set(targets
+                .filter((t) => t.cluster === cluster)
+                .flatMap((t) => fresh.get(t) ?? []))
+        ];
+        if (arns.length === 0)
+            continue;
+        for (const task of await reader.describeTasks(cluster, arns)) {
+            if (task.taskArn)
+                tasksByArn.set(task.taskArn, task);
+        }
+    }
+    const snapshots = [];
+    for (const t of targets) {
+        const stopped = [];
+        for (const arn of fresh.get(t) ?? []) {
+            const task = tasksByArn.get(arn);
+            if (!isStopped(task))
+                continue;
+            seenTasks.add(arn);
+            stopped.push(await withMemoryLimits(reader, task));
+        }
+        snapshots.push({ service: services.get(t), stopped });
+    }
+    return snapshots;
+}
+/**
+ * An OOM kill's message names the container's limit; when the task does not
+ * carry it, the task definition is asked (once per ARN).
+ */
+async function withMemoryLimits(reader, task) {
+    const report = reportOf(task);
+    const oom = classifyStoppedTask(report, task.healthStatus === 'UNHEALTHY')?.category ===
+        'oom';
+    if (!oom ||
+        !task.taskDefinitionArn ||
+        report.containers.every((c) => c.memoryLimit !== undefined)) {
+        return { task };
+    }
+    try {
+        return {
+            task,
+            memoryLimits: await reader.containerMemory(task.taskDefinitionArn)
+        };
+    }
+    catch {
+        // The limit only decorates the message; the verdict stands without it.
+        return { task };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ecs/deployment-watcher.ts
+
+
+
+
+
+
+/**
+ * Ten services polled every 5 s cost 2 ListTasks/s, a tenth of ECS's 20/s
+ * sustained cluster-read rate; idle polls stretch to 10 s so a steady state
+ * is still seen within 10 s.
+ */
+const DEFAULT_POLL_INTERVAL = { min: 5, max: 10 };
+/** Consecutive throttled or 5xx polls tolerated before giving up. */
+const MAX_ERROR_STREAK = 20;
+function isThrottling(error) {
+    const e = error;
+    return (/throttl|toomanyrequests|requestlimitexceeded|abort|timeout/i.test(e?.name ?? '') || e?.$metadata?.httpStatusCode === 429);
+}
+function isTransient(error) {
+    const status = error
+        ?.$metadata?.httpStatusCode;
+    return isThrottling(error) || (status !== undefined && status >= 500);
+}
+/**
+ * Watches the deployments of several services together until each is
+ * healthy, failed or timed out, and says why (the judgement is
+ * `evaluate`'s). A poll that ECS throttles or fails with a 5xx backs off;
+ * a watch past its timeout while ECS keeps throttling ends as a timeout.
+ */
+async function watchDeployments(targets, deps) {
+    const { clock } = deps;
+    const log = deps.log ?? (() => undefined);
+    const interval = deps.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL;
+    const schedule = new PollSchedule(interval.min, interval.max);
+    const reader = new EcsReader(deps.ecs, deps.callTimeoutSeconds ? deps.callTimeoutSeconds * 1000 : undefined);
+    const start = clock.now();
+    const states = targets.map((t) => initialState(t, start));
+    const seenTasks = new Set();
+    let errorStreak = 0;
+    const apply = (i, evaluation) => {
+        states[i] = evaluation.state;
+        for (const line of evaluation.log)
+            log(line);
+        return evaluation.changed;
+    };
+    for (;;) {
+        const active = states.flatMap((s, i) => (s.result ? [] : [i]));
+        if (active.length === 0)
+            break;
+        let changed = false;
+        let throttled = false;
+        try {
+            const snapshots = await readSnapshots(reader, active.map((i) => states[i].target), seenTasks);
+            const now = clock.now();
+            active.forEach((i, k) => {
+                if (apply(i, evaluate(states[i], snapshots[k], now)))
+                    changed = true;
+            });
+            errorStreak = 0;
+        }
+        catch (error) {
+            if (!isTransient(error))
+                throw error;
+            errorStreak++;
+            throttled = true;
+            log(`ECS answered ${error.name ?? 'an error'}; backing off (${errorStreak} in a row)`);
+            if (errorStreak >= MAX_ERROR_STREAK)
+                throw error;
+            const now = clock.now();
+            const seconds = (now - start) / 1000;
+            for (const i of active) {
+                if (seconds >= states[i].target.policy.timeoutSeconds) {
+                    apply(i, timeOut(states[i], now, `ECS kept throttling; no verdict after ${formatDuration(seconds)}`));
+                }
+            }
+        }
+        if (states.every((s) => s.result))
+            break;
+        await clock.sleep(nextWait(states, clock.now(), schedule.next({ changed, throttled })));
+    }
+    return states.map((s) => s.result);
+}
+/** Milliseconds to sleep: the schedule's wait, cut short so grace, soak and timeout end on time. */
+function nextWait(states, now, scheduled) {
+    let wait = scheduled;
+    for (const state of states.filter((s) => !s.result)) {
+        for (const d of deadlines(state)) {
+            if (d > now)
+                wait = Math.min(wait, (d - now) / 1000);
+        }
+    }
+    return Math.max(wait, 0.05) * 1000;
+}
+
+;// CONCATENATED MODULE: ./src/ecs/service-preflight.ts
+
+/**
+ * Looks the services of one cluster up (one DescribeServices per 10).
+ * `clusterMissing` when ECS does not know the cluster; otherwise one lookup
+ * per name, in order.
+ */
+async function lookUpServices(reader, cluster, names) {
+    let found;
+    try {
+        found = (await reader.describeServices(cluster, names)).services;
+    }
+    catch (error) {
+        if (error.name === 'ClusterNotFoundException') {
+            return { clusterMissing: true };
+        }
+        throw error;
+    }
+    const lookups = names.map((name) => {
+        const service = found.find((s) => serviceMatches(s, name));
+        if (!service) {
+            return {
+                name,
+                problem: `service "${name}" not found in cluster "${cluster}"`
+            };
+        }
+        if (service.status !== 'ACTIVE') {
+            return {
+                name,
+                problem: `service "${name}" in cluster "${cluster}" is ${service.status}, not ACTIVE`
+            };
+        }
+        return { name, service };
+    });
+    return { clusterMissing: false, lookups };
 }
 
 ;// CONCATENATED MODULE: ./src/ecs/task-definition-diff.ts
@@ -72626,16 +72681,15 @@ function imageOf(definition, containers) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
+;// CONCATENATED MODULE: ./src/ecs/flavor-plan.ts
+/** The read-only half of a deploy: every service and task definition read, every new one rendered and checked, before any write. */
 
 
 
 
 
 
-const DESCRIBE_BATCH = 10;
-/** The tag that ties a revision to the commit it was built from. */
-const COMMIT_TAG = 'release-train:commit';
+/** Items grouped by a key, in first-seen order. */
 function groupBy(items, key) {
     const groups = new Map();
     for (const item of items) {
@@ -72656,43 +72710,25 @@ async function planDeployments(flavors, image, deps) {
     const byCluster = groupBy(flavors, (f) => `${f.region}\u0000${f.cluster}`);
     for (const group of byCluster.values()) {
         const { region, cluster } = group[0];
-        const ecs = deps.ecsFor(region);
-        for (let i = 0; i < group.length; i += DESCRIBE_BATCH) {
-            const batch = group.slice(i, i + DESCRIBE_BATCH);
-            let found;
-            try {
-                const response = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({
-                    cluster,
-                    services: batch.map((f) => f.service)
-                }));
-                found = response.services ?? [];
-            }
-            catch (error) {
-                if (error.name === 'ClusterNotFoundException') {
-                    problems.push(`Cluster "${cluster}" not found in ${region || 'the default region'} (flavors ${batch.map((f) => f.name).join(', ')})`);
-                    continue;
-                }
-                throw error;
-            }
-            for (const f of batch) {
-                const service = found.find((s) => s.serviceName === f.service || s.serviceArn === f.service);
-                if (!service) {
-                    problems.push(`Flavor "${f.name}": service "${f.service}" not found in cluster "${cluster}"`);
-                }
-                else if (service.status !== 'ACTIVE') {
-                    problems.push(`Flavor "${f.name}": service "${f.service}" in cluster "${cluster}" is ${service.status}, not ACTIVE`);
-                }
-                else if (service.deploymentController?.type &&
-                    service.deploymentController.type !== 'ECS') {
-                    problems.push(`Flavor "${f.name}": service "${f.service}" uses the ${service.deploymentController.type} deployment controller; only ECS rolling deployments are supported`);
-                }
-                else if (!service.taskDefinition) {
-                    problems.push(`Flavor "${f.name}": service "${f.service}" has no task definition`);
-                }
-                else
-                    services.set(f, service);
-            }
+        const found = await lookUpServices(new EcsReader(deps.ecsFor(region)), cluster, group.map((f) => f.service));
+        if (found.clusterMissing) {
+            problems.push(`Cluster "${cluster}" not found in ${region || 'the default region'} (flavors ${group.map((f) => f.name).join(', ')})`);
+            continue;
         }
+        group.forEach((f, i) => {
+            const { service, problem } = found.lookups[i];
+            const controller = service?.deploymentController?.type;
+            if (!service)
+                problems.push(`Flavor "${f.name}": ${problem}`);
+            else if (controller && controller !== 'ECS') {
+                problems.push(`Flavor "${f.name}": service "${f.service}" uses the ${controller} deployment controller; only ECS rolling deployments are supported`);
+            }
+            else if (!service.taskDefinition) {
+                problems.push(`Flavor "${f.name}": service "${f.service}" has no task definition`);
+            }
+            else
+                services.set(f, service);
+        });
     }
     const plans = [];
     for (const f of flavors) {
@@ -72738,6 +72774,57 @@ async function planDeployments(flavors, image, deps) {
     }
     return plans;
 }
+
+;// CONCATENATED MODULE: ./src/ecs/rate-limiter.ts
+/**
+ * A token bucket: `burst` calls at once, then `perSecond` sustained. ECS
+ * refills task-definition writes at 1/s per account and Region, and other
+ * jobs share that bucket, so the default stays well under it.
+ */
+class RateLimiter {
+    clock;
+    perSecond;
+    burst;
+    tokens;
+    last;
+    queue = Promise.resolve();
+    constructor(clock, perSecond = 1, burst = 1) {
+        this.clock = clock;
+        this.perSecond = perSecond;
+        this.burst = burst;
+        this.tokens = burst;
+        this.last = clock.now();
+    }
+    /** Resolves when a call may go; callers are served in order. */
+    take() {
+        const turn = this.queue.then(() => this.wait());
+        this.queue = turn;
+        return turn;
+    }
+    async wait() {
+        for (;;) {
+            const now = this.clock.now();
+            this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+            this.last = now;
+            if (this.tokens >= 1) {
+                this.tokens -= 1;
+                return;
+            }
+            await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.perSecond) * 1000));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
+/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
+
+
+
+
+
+
+/** The tag that ties a revision to the commit it was built from. */
+const COMMIT_TAG = 'release-train:commit';
 /** Our tags replace same-keyed old ones; every other tag is kept. */
 function mergeTags(existing, ours) {
     const keys = new Set(ours.map((t) => t.key));
@@ -78511,6 +78598,8 @@ function httpStatus(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/release-pull-requests.ts
+/** GitHub's largest compare page. */
+const COMPARE_PAGE = 100;
 const CHERRY_PICK_TRAILER = /\(cherry picked from commit ([0-9a-f]{7,40})\)/g;
 /**
  * The commits a pick was made from, read from `git cherry-pick -x` trailers:
@@ -78528,12 +78617,23 @@ async function commitsBetween(client, repo, base, head) {
             ? []
             : [{ sha: data.sha, message: data.commit.message }];
     }
-    const { data } = await client.rest.repos.compareCommitsWithBasehead({
-        ...repo,
-        basehead: `${base}...${head}`,
-        per_page: 250
-    });
-    return data.commits.map((c) => ({ sha: c.sha, message: c.commit.message }));
+    // Unpaged, compare stops at 250 commits; paged, it returns them all.
+    const commits = [];
+    for (let page = 1;; page++) {
+        const { data } = await client.rest.repos.compareCommitsWithBasehead({
+            ...repo,
+            basehead: `${base}...${head}`,
+            per_page: COMPARE_PAGE,
+            page
+        });
+        for (const c of data.commits) {
+            commits.push({ sha: c.sha, message: c.commit.message });
+        }
+        if (data.commits.length < COMPARE_PAGE ||
+            commits.length >= data.total_commits) {
+            return commits;
+        }
+    }
 }
 /**
  * The merged pull requests that brought the commits between two deploys,
@@ -79207,6 +79307,7 @@ function renderSummary(report, image, environment) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/main.ts
+
 
 
 
