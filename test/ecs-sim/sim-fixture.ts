@@ -6,6 +6,7 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type ContainerDefinition,
+  type DeploymentConfiguration,
   type Service,
   type Task
 } from '@aws-sdk/client-ecs'
@@ -25,6 +26,11 @@ export interface FixtureOptions {
   circuitBreaker?: { enable: boolean; rollback: boolean }
   minimumHealthyPercent?: number
   maximumPercent?: number
+  /** Strategy, alarms, hooks…: merged into the service's deploymentConfiguration. */
+  deployment?: Omit<
+    DeploymentConfiguration,
+    'deploymentCircuitBreaker' | 'minimumHealthyPercent' | 'maximumPercent'
+  >
   sim?: EcsSimulatorOptions
   client?: { maxAttempts?: number; retryMode?: string }
 }
@@ -85,6 +91,7 @@ export async function startFixture(
         : [{ targetGroupArn: TG, containerName: 'app', containerPort: 8000 }],
     healthCheckGracePeriodSeconds: options.healthCheckGracePeriodSeconds,
     deploymentConfiguration: {
+      ...options.deployment,
       minimumHealthyPercent: options.minimumHealthyPercent,
       maximumPercent: options.maximumPercent,
       deploymentCircuitBreaker: options.circuitBreaker ?? {

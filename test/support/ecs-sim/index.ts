@@ -116,6 +116,10 @@ export interface EcsSimulator {
   /** Gives containers whose image matches `image` (glob `*`) a behaviour. */
   setBehavior(image: string, behavior: string): void
   loadWorld(seed: WorldSeed): void
+  /** Sets a CloudWatch alarm's state as deployment alarms see it. */
+  setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): void
+  /** Stops healthy tasks the way AZ rebalancing does; returns their ARNs. */
+  rebalance(cluster: string, service: string, count?: number): string[]
   /** A service in the DescribeServices shape, or undefined. */
   service(cluster: string, name: string): ServiceState | undefined
   state(): SimState
@@ -214,6 +218,9 @@ export async function startEcsSimulator(
     setBehavior: (image, behavior) =>
       core.addBehavior({ image, behavior } satisfies BehaviorRule),
     loadWorld: (seed) => core.loadWorld(seed),
+    setAlarmState: (name, state) => core.setAlarmState(name, state),
+    rebalance: (cluster, service, count) =>
+      core.rebalance(cluster, service, count),
     service: (cluster, name) => core.service(cluster, name),
     state: () => core.state(),
     stop: async () => {

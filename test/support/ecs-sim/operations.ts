@@ -13,6 +13,7 @@ import type {
   ListTasksRequest,
   RegisterTaskDefinitionRequest,
   TagResourceRequest,
+  ThresholdConfiguration,
   UntagResourceRequest,
   UpdateServiceRequest
 } from '@aws-sdk/client-ecs'
@@ -30,6 +31,8 @@ import {
   taskDefinitionShape,
   taskShape
 } from './shapes.js'
+import { startServiceDeployment } from './service-deployments.js'
+import { checkStrategy } from './strategies.js'
 import { isLive, launchTask, settleTask } from './tasks.js'
 import type { Service, Tag, World } from './world.js'
 
@@ -107,9 +110,11 @@ function deploymentConfiguration(
       rollback:
         input?.deploymentCircuitBreaker?.rollback ??
         base?.deploymentCircuitBreaker.rollback ??
-        false
+        false,
+      ...thresholdOf(input, base)
     }
   }
+  checkStrategy(merged)
   if (merged.maximumPercent < 100 || merged.maximumPercent > 200) {
     throw invalidParameter('maximumPercent must be between 100 and 200.')
   }
@@ -122,6 +127,16 @@ function deploymentConfiguration(
     )
   }
   return merged
+}
+
+function thresholdOf(
+  input: CreateServiceRequest['deploymentConfiguration'],
+  base?: Service['deploymentConfiguration']
+): { thresholdConfiguration?: ThresholdConfiguration } {
+  const value =
+    input?.deploymentCircuitBreaker?.thresholdConfiguration ??
+    base?.deploymentCircuitBreaker.thresholdConfiguration
+  return value === undefined ? {} : { thresholdConfiguration: value }
 }
 
 function checkDesired(count: unknown): number {
@@ -364,10 +379,13 @@ export const operations: Record<string, Operation> = {
       createdAt: world.time,
       deployments: [],
       events: [],
-      steady: false
+      steady: false,
+      availabilityZoneRebalancing:
+        input.availabilityZoneRebalancing ?? 'ENABLED'
     }
     world.services.set(`${cluster.name}/${name}`, service)
     const deployment = world.newDeployment(service, td.arn)
+    const record = startServiceDeployment(world, service, deployment)
     if (input.simSteady) {
       // A world seeded at steady state: tasks already up, deployment done.
       for (let i = 0; i < service.desiredCount; i++) {
@@ -377,6 +395,13 @@ export const operations: Record<string, Operation> = {
       deployment.rolloutStateReason = `ECS deployment ${deployment.id} completed.`
       service.lastCompleted = { id: deployment.id, taskDefinitionArn: td.arn }
       service.steady = true
+      record.status = 'SUCCESSFUL'
+      record.startedAt = record.finishedAt = world.time
+      if (record.alarmStatus === 'MONITORING')
+        record.alarmStatus = 'MONITORING_COMPLETE'
+      if (record.breakerStatus === 'MONITORING')
+        record.breakerStatus = 'MONITORING_COMPLETE'
+      record.trafficPercent = 100
       world.addEvent(service, `(service ${name}) has reached a steady state.`)
     }
     return { service: serviceShape(world, service, true) }
@@ -422,8 +447,14 @@ export const operations: Record<string, Operation> = {
       service.networkConfiguration = input.networkConfiguration
     const changedTd =
       td !== undefined && td.arn !== service.deployments[0]?.taskDefinitionArn
+    if (input.availabilityZoneRebalancing)
+      service.availabilityZoneRebalancing = input.availabilityZoneRebalancing
     if (td && (changedTd || input.forceNewDeployment)) {
-      world.newDeployment(service, td.arn)
+      startServiceDeployment(
+        world,
+        service,
+        world.newDeployment(service, td.arn)
+      )
     }
     return { service: serviceShape(world, service, false) }
   },

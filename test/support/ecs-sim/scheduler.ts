@@ -7,6 +7,8 @@ import {
   stepTask,
   stopTask
 } from './tasks.js'
+import { breakerThresholdOf } from './service-deployments.js'
+import { breakerTripped, gateOf, stepServiceDeployment } from './strategies.js'
 import type { Deployment, Service, Task, World } from './world.js'
 
 /** Consecutive failures that trip the circuit breaker (0.5 × desired, 3..200). */
@@ -45,7 +47,10 @@ export function stepWorld(world: World): void {
       recordFailure(world, service, deployment)
     }
   }
-  for (const service of world.services.values()) scheduleService(world, service)
+  for (const service of world.services.values()) {
+    scheduleService(world, service)
+    stepServiceDeployment(world, service)
+  }
 }
 
 const impairedNoticed = new WeakSet<Deployment>()
@@ -78,7 +83,7 @@ function recordFailure(
   ) {
     return
   }
-  if (deployment.failedTasks < breakerThreshold(service.desiredCount)) return
+  if (deployment.failedTasks < breakerThresholdOf(service)) return
   if (!impairedNoticed.has(deployment)) {
     impairedNoticed.add(deployment)
     world.addEvent(
@@ -108,6 +113,9 @@ function recordFailure(
     )
     const rollback = world.newDeployment(service, target.taskDefinitionArn)
     rollback.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`
+    breakerTripped(world, service, rollback)
+  } else {
+    breakerTripped(world, service, undefined)
   }
 }
 
@@ -146,10 +154,11 @@ function scheduleService(world: World, service: Service): void {
 
   const desired = service.desiredCount
   const config = service.deploymentConfiguration
-  const maxTotal = Math.max(
-    desired,
-    Math.floor((desired * config.maximumPercent) / 100)
-  )
+  const gate = gateOf(world, service)
+  // Blue/green, linear and canary scale the whole green fleet beside blue.
+  const maxTotal = gate.fullGreen
+    ? live.filter((t) => t.deploymentId !== primary.id).length + desired
+    : Math.max(desired, Math.floor((desired * config.maximumPercent) / 100))
   const minHealthy = Math.min(
     desired,
     Math.ceil((desired * config.minimumHealthyPercent) / 100)
@@ -161,6 +170,7 @@ function scheduleService(world: World, service: Service): void {
   const room = maxTotal - live.filter(isLive).length
   if (
     primary.rolloutState !== 'FAILED' &&
+    gate.launch &&
     now >= primary.nextLaunchAt &&
     need > 0 &&
     room > 0
@@ -179,7 +189,7 @@ function scheduleService(world: World, service: Service): void {
 
   // Drain older deployments while minimumHealthyPercent still holds.
   let healthy = live.filter((t) => isLive(t) && isReady(t)).length
-  for (const old of service.deployments.slice(1)) {
+  for (const old of gate.drainOld ? service.deployments.slice(1) : []) {
     for (const t of liveOf(old).sort(readyLast)) {
       if (isReady(t)) {
         if (healthy - 1 < minHealthy) continue
@@ -212,7 +222,8 @@ function scheduleService(world: World, service: Service): void {
   if (
     primary.rolloutState === 'IN_PROGRESS' &&
     service.deployments.length === 1 &&
-    allReady
+    allReady &&
+    !gate.holdCompletion
   ) {
     primary.rolloutState = 'COMPLETED'
     primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`

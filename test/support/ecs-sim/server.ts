@@ -133,6 +133,17 @@ async function handleControl(
         behavior: String(body.behavior)
       })
       return send(res, 200, { behaviors: core.world.behaviorRules })
+    case 'POST /_sim/alarms':
+      core.setAlarmState(String(body.alarmName), String(body.state))
+      return send(res, 200, { alarmName: body.alarmName, state: body.state })
+    case 'POST /_sim/rebalance':
+      return send(res, 200, {
+        stoppedTaskArns: core.rebalance(
+          String(body.cluster),
+          String(body.service),
+          body.count === undefined ? 1 : Number(body.count)
+        )
+      })
     case 'POST /_sim/world':
       core.loadWorld(body as WorldSeed)
       return send(res, 200, core.state())

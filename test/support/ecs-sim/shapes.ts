@@ -121,7 +121,8 @@ export function serviceShape(
     enableECSManagedTags: service.enableECSManagedTags,
     propagateTags: service.propagateTags ?? 'NONE',
     enableExecuteCommand: false,
-    availabilityZoneRebalancing: 'DISABLED',
+    availabilityZoneRebalancing: service.availabilityZoneRebalancing,
+    currentServiceDeployment: service.currentServiceDeploymentArn,
     tags: withTags ? service.tags : undefined
   }
 }

@@ -7,7 +7,12 @@ import { parseBehavior, type BehaviorRule } from './behavior.js'
 import { SimClock } from './clock.js'
 import { EcsApiError } from './errors.js'
 import { FaultInjector, type FaultConfig, type FaultKind } from './faults.js'
-import { operations } from './operations.js'
+import { operations as coreOperations } from './operations.js'
+import { rebalance } from './rebalancing.js'
+import {
+  serviceDeploymentOperations,
+  setAlarmState
+} from './service-deployments.js'
 import { stepWorld } from './scheduler.js'
 import { serviceShape, taskShape } from './shapes.js'
 import { World } from './world.js'
@@ -104,6 +109,8 @@ export interface SimCoreOptions {
 }
 
 const LOG_LIMIT = 20_000
+
+const operations = { ...coreOperations, ...serviceDeploymentOperations }
 
 /**
  * The simulator without its HTTP face: a world, the clock that drives it,
@@ -256,6 +263,20 @@ export class SimCore {
       service: { deployments: { id: string }[] }
     }
     return { deploymentId: out.service.deployments[0].id }
+  }
+
+  /** Sets a CloudWatch alarm's state (OK | ALARM | INSUFFICIENT_DATA) as deployments see it. */
+  setAlarmState(name: string, state: string): void {
+    this.catchUp()
+    setAlarmState(this.world, name, state)
+  }
+
+  /** Stops healthy tasks as AZ rebalancing does; returns their ARNs. */
+  rebalance(cluster: string, name: string, count = 1): string[] {
+    this.catchUp()
+    const service = this.world.services.get(`${cluster}/${name}`)
+    if (!service) throw new Error(`no service ${cluster}/${name}`)
+    return rebalance(this.world, service, count)
   }
 
   loadWorld(seed: WorldSeed): void {

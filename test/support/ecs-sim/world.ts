@@ -2,7 +2,8 @@ import type {
   ContainerDefinition,
   DeploymentConfiguration,
   LoadBalancer,
-  NetworkConfiguration
+  NetworkConfiguration,
+  ThresholdConfiguration
 } from '@aws-sdk/client-ecs'
 import type { BehaviorRule, TaskPlan } from './behavior.js'
 import { clusterNotFound } from './errors.js'
@@ -77,7 +78,11 @@ export interface Service {
   deploymentConfiguration: {
     maximumPercent: number
     minimumHealthyPercent: number
-    deploymentCircuitBreaker: { enable: boolean; rollback: boolean }
+    deploymentCircuitBreaker: {
+      enable: boolean
+      rollback: boolean
+      thresholdConfiguration?: ThresholdConfiguration
+    }
   } & Omit<
     DeploymentConfiguration,
     'maximumPercent' | 'minimumHealthyPercent' | 'deploymentCircuitBreaker'
@@ -93,6 +98,9 @@ export interface Service {
   events: ServiceEvent[]
   lastCompleted?: { id: string; taskDefinitionArn: string }
   steady: boolean
+  /** The ServiceDeployment the latest CreateService/UpdateService started. */
+  currentServiceDeploymentArn?: string
+  availabilityZoneRebalancing: 'ENABLED' | 'DISABLED'
 }
 
 export interface TaskContainer {
