@@ -11,6 +11,7 @@ import { ConfigurationError } from '../common/errors.js'
 import { parseImageReference } from '../ecs/image-reference.js'
 import type { HealthPolicy } from '../ecs/types.js'
 import { checkCommit, checkPromotableImage } from './promotion.js'
+import { getRolloutInputs, type RolloutInputs } from './rollout-inputs.js'
 
 /** Where the flavors come from: the manifest, or one service named directly. */
 export type FlavorSource =
@@ -61,6 +62,8 @@ export interface Inputs {
   /** Health keys given as inputs; they override the manifest for every flavor. */
   health: Partial<HealthPolicy>
   pollIntervalSeconds: number
+  /** pre-deploy, force-new-deployment, keep-revisions, delete-revisions. */
+  rollout: RolloutInputs
 }
 
 function optionalHealth(): Partial<HealthPolicy> {
@@ -200,13 +203,15 @@ export function getInputs(): Inputs {
       `Input "poll-interval" has "${getOptionalInput('poll-interval')}"; it must be more than 0 seconds`
     )
   }
+  const wait = getBoolean('wait', true)
+  const rollout = getRolloutInputs(wait)
   return {
     ...(image && { image }),
     source,
     ...(promotion && { promotion }),
     ...(commit && { commit }),
     ...(getOptionalInput('token') && { token: getOptionalInput('token') }),
-    wait: getBoolean('wait', true),
+    wait,
     rollbackOnFailure: getBoolean('rollback-on-failure', true),
     rollbackScope: getChoice(
       'rollback-scope',
@@ -216,6 +221,7 @@ export function getInputs(): Inputs {
     dryRun,
     readCurrent,
     health: optionalHealth(),
-    pollIntervalSeconds
+    pollIntervalSeconds,
+    rollout
   }
 }

@@ -3,7 +3,12 @@ import { runAction, setOutputs } from '../common/action.js'
 import { systemClock } from '../common/clock.js'
 import { createEcsClient } from '../ecs/client.js'
 import { watchDeployments } from '../ecs/deployment-watcher.js'
-import { executeDeployments, type DeployReport } from '../ecs/flavor-deploy.js'
+import {
+  executeDeployments,
+  type DeployOptions,
+  type DeployReport
+} from '../ecs/flavor-deploy.js'
+import { RateLimiter } from '../ecs/rate-limiter.js'
 import { planDeployments } from '../ecs/flavor-plan.js'
 import {
   DEFAULT_HEALTH_POLICY,
@@ -19,14 +24,29 @@ import { getInputs, type Inputs } from './inputs.js'
 import { renderPlan, wavesOf, type PullRequestsSeen } from './plan-summary.js'
 import { resolveRelease, type Release } from './promotion.js'
 import { releaseTags } from './release-tags.js'
+import {
+  blockedReport,
+  cleanUpAfter,
+  preDeployTarget,
+  runPreDeploy,
+  type PreDeployTarget
+} from './rollout-steps.js'
 import { aftermath, renderSummary } from './summary.js'
 
-async function flavorsOf(inputs: Inputs): Promise<DeployFlavor[]> {
+async function flavorsOf(
+  inputs: Inputs
+): Promise<{ flavors: DeployFlavor[]; preDeploy?: PreDeployTarget }> {
   const source = inputs.source
   let flavors: DeployFlavor[]
+  let preDeploy: PreDeployTarget | undefined
   if (source.kind === 'manifest') {
     const manifest = await loadManifest(source.path)
     flavors = resolveFlavors(manifest, source.environment, source.selector)
+    preDeploy = preDeployTarget(
+      manifest,
+      source.environment,
+      inputs.rollout.preDeploy
+    )
   } else {
     flavors = [
       {
@@ -46,10 +66,13 @@ async function flavorsOf(inputs: Inputs): Promise<DeployFlavor[]> {
       }
     ]
   }
-  return flavors.map((f) => ({
-    ...f,
-    policy: { ...f.policy, ...inputs.health }
-  }))
+  return {
+    flavors: flavors.map((f) => ({
+      ...f,
+      policy: { ...f.policy, ...inputs.health }
+    })),
+    ...(preDeploy && { preDeploy })
+  }
 }
 
 /** The value every flavor agrees on; empty when they differ or lack it. */
@@ -85,7 +108,9 @@ function outputsOf(report: DeployReport): Record<string, unknown> {
     'previous-task-definition-arn': single?.previousTaskDefinitionArn,
     'deployment-id': single?.deploymentId,
     'previous-image': common(report.flavors.map((o) => o.imageBefore)),
-    'previous-commit': common(report.flavors.map((o) => o.commitBefore))
+    'previous-commit': common(report.flavors.map((o) => o.commitBefore)),
+    'pre-deploy': report.preDeploy ?? '',
+    ...(report.cleanup && { 'cleaned-revisions': report.cleanup })
   }
 }
 
@@ -127,7 +152,8 @@ async function pullRequestsOf(
 async function deploy(
   inputs: Inputs,
   release: Release,
-  flavors: DeployFlavor[]
+  flavors: DeployFlavor[],
+  preDeployTask: PreDeployTarget | undefined
 ): Promise<DeployReport> {
   const clients = new Map<string, ReturnType<typeof createEcsClient>>()
   const ecsFor = (region: string): ReturnType<typeof createEcsClient> => {
@@ -150,29 +176,47 @@ async function deploy(
       }
     }
     const interval = inputs.pollIntervalSeconds
-    return await executeDeployments(
-      plans,
-      {
-        image: release.image,
-        wait: inputs.wait,
-        rollbackOnFailure: inputs.rollbackOnFailure,
-        rollbackScope: inputs.rollbackScope,
-        dryRun: inputs.dryRun,
-        tags: releaseTags(process.env, release.commit)
-      },
-      {
-        ecsFor,
-        clock: systemClock,
-        log,
-        watch: (targets, ecs) =>
-          watchDeployments(targets, {
-            ecs,
-            clock: systemClock,
-            log,
-            pollIntervalSeconds: { min: interval, max: interval * 2 }
-          })
-      }
-    )
+    const options: DeployOptions = {
+      image: release.image,
+      wait: inputs.wait,
+      rollbackOnFailure: inputs.rollbackOnFailure,
+      rollbackScope: inputs.rollbackScope,
+      dryRun: inputs.dryRun,
+      tags: releaseTags(process.env, release.commit),
+      forceNewDeployment: inputs.rollout.forceNewDeployment
+    }
+    const steps = {
+      ecsFor,
+      clock: systemClock,
+      log,
+      registrations: new RateLimiter(systemClock, 1, 1),
+      pollIntervalSeconds: interval
+    }
+    const preDeployOutcome =
+      preDeployTask &&
+      (await runPreDeploy(
+        preDeployTask,
+        plans,
+        inputs.rollout.preDeploy,
+        options,
+        steps
+      ))
+    if (preDeployOutcome?.status === 'failed') {
+      return blockedReport(plans, options, preDeployOutcome)
+    }
+    const report = await executeDeployments(plans, options, {
+      ...steps,
+      watch: (targets, ecs) =>
+        watchDeployments(targets, {
+          ecs,
+          clock: systemClock,
+          log,
+          pollIntervalSeconds: { min: interval, max: interval * 2 }
+        })
+    })
+    if (preDeployOutcome) report.preDeploy = preDeployOutcome
+    await cleanUpAfter(report, inputs.rollout, steps)
+    return report
   } finally {
     for (const client of clients.values()) client.destroy()
   }
@@ -185,11 +229,11 @@ export async function run(): Promise<void> {
     const release = await resolveRelease(inputs, process.env, (token) =>
       createGitHubClient(token)
     )
-    const flavors = await flavorsOf(inputs)
+    const { flavors, preDeploy } = await flavorsOf(inputs)
     const environment =
       inputs.source.kind === 'manifest' ? inputs.source.environment : undefined
     const report: DeployReport = inputs.readCurrent
-      ? await deploy(inputs, release, flavors)
+      ? await deploy(inputs, release, flavors, preDeploy)
       : { result: 'dry-run', changed: false, flavors: [] }
     setOutputs({
       ...outputsOf(report),

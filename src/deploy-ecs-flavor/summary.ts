@@ -1,6 +1,11 @@
 import { codeBlock, details, markdownTable } from '../common/summary.js'
 import type { DeployReport, FlavorOutcome } from '../ecs/flavor-deploy.js'
 import { formatChanges } from '../ecs/task-definition-diff.js'
+import {
+  cleanupSection,
+  preDeployLine,
+  preDeploySection
+} from './rollout-summary.js'
 
 function revision(o: FlavorOutcome): string {
   if (o.revisionBefore === undefined) return ''
@@ -21,6 +26,9 @@ function rollbackText(o: FlavorOutcome): string {
  */
 export function aftermath(report: DeployReport): string {
   const lines: string[] = []
+  if (report.preDeploy?.status === 'failed') {
+    lines.push(preDeployLine(report.preDeploy))
+  }
   const failed = report.flavors.filter((o) => o.result === 'failed')
   for (const o of failed) {
     lines.push(`${o.flavor} failed: ${o.error ?? 'unknown error'}`)
@@ -84,6 +92,8 @@ export function renderSummary(
   const parts = [title, `Image: \`${image}\``, table]
   const after = aftermath(report)
   if (after) parts.push(after.split('\n').join('\n\n'))
+  if (report.preDeploy) parts.push(preDeploySection(report.preDeploy))
+  if (report.cleanup?.length) parts.push(cleanupSection(report.cleanup))
   if (report.result === 'dry-run') {
     for (const o of report.flavors) {
       if (o.changes.length > 0) {

@@ -1,19 +1,21 @@
 /** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
 import {
-  RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type ECSClient,
-  type Service,
   type Tag
 } from '@aws-sdk/client-ecs'
 import type { Clock } from '../common/clock.js'
 import { errorMessage } from '../common/errors.js'
 import { serviceConsoleUrl } from './client.js'
 import { groupBy, type FlavorPlan } from './flavor-plan.js'
+import type { PreDeployOutcome } from './pre-deploy-task.js'
 import { RateLimiter } from './rate-limiter.js'
+import { COMMIT_TAG, registerRevision } from './revision-register.js'
+import type { FamilyCleanup } from './revision-cleanup.js'
 import type { FieldChange } from './task-definition-diff.js'
 import { imageOf } from './task-definition-render.js'
 import type { WatchResult, WatchTarget } from './types.js'
+import { primaryDeploymentId, watchByRegion } from './flavor-watch.js'
 
 /** What deploy needs from outside; tests pass mocks and a manual clock. */
 export interface DeployDeps {
@@ -41,6 +43,8 @@ export interface DeployOptions {
   dryRun: boolean
   /** Added to the new revision's tags (existing tags are kept). */
   tags: Tag[]
+  /** Update every selected service even when nothing differs (same image). */
+  forceNewDeployment?: boolean
 }
 
 export type FlavorResultKind =
@@ -59,6 +63,8 @@ export interface FlavorOutcome {
   cluster: string
   region: string
   wave: number
+  /** The manifest's desired-count, set with the update. */
+  desiredCount?: number
   taskDefinitionArn?: string
   previousTaskDefinitionArn: string
   revisionBefore?: number
@@ -88,18 +94,26 @@ export interface DeployReport {
   result: 'success' | 'failed' | 'no-op' | 'dry-run' | 'updated'
   changed: boolean
   flavors: FlavorOutcome[]
+  /** The migration task run before the rollout, when there is one. */
+  preDeploy?: PreDeployOutcome
+  /** keep-revisions' work, after a healthy verdict. */
+  cleanup?: FamilyCleanup[]
 }
 
-/** The tag that ties a revision to the commit it was built from. */
-export const COMMIT_TAG = 'release-train:commit'
+export { COMMIT_TAG, mergeTags } from './revision-register.js'
 
-/** Our tags replace same-keyed old ones; every other tag is kept. */
-export function mergeTags(existing: Tag[], ours: Tag[]): Tag[] {
-  const keys = new Set(ours.map((t) => t.key))
-  return [...existing.filter((t) => !keys.has(t.key)), ...ours]
+/** Whether a flavor's service gets an UpdateService in this run. */
+export function needsUpdate(plan: FlavorPlan, options: DeployOptions): boolean {
+  const count = plan.flavor.desiredCount
+  return (
+    plan.changes.length > 0 ||
+    options.forceNewDeployment === true ||
+    (count !== undefined && count !== plan.service.desiredCount)
+  )
 }
 
-function outcomeOf(plan: FlavorPlan, image: string): FlavorOutcome {
+/** A flavor's outcome before anything is done to it. */
+export function outcomeOf(plan: FlavorPlan, image: string): FlavorOutcome {
   const f = plan.flavor
   return {
     flavor: f.name,
@@ -107,6 +121,7 @@ function outcomeOf(plan: FlavorPlan, image: string): FlavorOutcome {
     cluster: f.cluster,
     region: f.region,
     wave: f.wave,
+    ...(f.desiredCount !== undefined && { desiredCount: f.desiredCount }),
     taskDefinitionArn: plan.current.taskDefinitionArn,
     previousTaskDefinitionArn: plan.service.taskDefinition ?? '',
     revisionBefore: plan.current.revision,
@@ -122,32 +137,6 @@ function outcomeOf(plan: FlavorPlan, image: string): FlavorOutcome {
   }
 }
 
-function primaryDeploymentId(service: Service | undefined): string | undefined {
-  return service?.deployments?.find((d) => d.status === 'PRIMARY')?.id
-}
-
-async function watchByRegion(
-  items: { outcome: FlavorOutcome; target: WatchTarget }[],
-  deps: DeployDeps
-): Promise<Map<FlavorOutcome, WatchResult | Error>> {
-  const results = new Map<FlavorOutcome, WatchResult | Error>()
-  const byRegion = groupBy(items, (i) => i.outcome.region)
-  await Promise.all(
-    [...byRegion.entries()].map(async ([region, group]) => {
-      try {
-        const watched = await deps.watch(
-          group.map((g) => g.target),
-          deps.ecsFor(region)
-        )
-        group.forEach((g, i) => results.set(g.outcome, watched[i]))
-      } catch (error) {
-        for (const g of group) results.set(g.outcome, error as Error)
-      }
-    })
-  )
-  return results
-}
-
 /**
  * Registers, updates, waits and, on failure, rolls back. Flavors go wave
  * by wave (or all together when the environment says `all-at-once`); a
@@ -161,8 +150,9 @@ export async function executeDeployments(
   const { log } = deps
   const outcomes = plans.map((p) => outcomeOf(p, options.image))
   if (options.dryRun) {
-    for (const o of outcomes)
-      if (o.changes.length > 0) o.result = 'would-change'
+    plans.forEach((p, i) => {
+      if (needsUpdate(p, options)) outcomes[i].result = 'would-change'
+    })
     return {
       result: 'dry-run',
       changed: outcomes.some((o) => o.result === 'would-change'),
@@ -183,16 +173,16 @@ export async function executeDeployments(
   for (const [wave, members] of waves) {
     if (failed) {
       for (const m of members) {
-        if (m.plan.changes.length > 0) m.outcome.result = 'skipped'
+        if (needsUpdate(m.plan, options)) m.outcome.result = 'skipped'
       }
       continue
     }
     // Holds this wave's flavors; once a wave fails, no later wave runs.
     failingWave.clear()
     for (const m of members) failingWave.add(m.outcome)
-    const toChange = members.filter((m) => m.plan.changes.length > 0)
+    const toChange = members.filter((m) => needsUpdate(m.plan, options))
     for (const m of members) {
-      if (m.plan.changes.length === 0) {
+      if (!needsUpdate(m.plan, options)) {
         log(`${m.outcome.flavor}: no change (${m.outcome.taskDefinitionArn})`)
       }
     }
@@ -204,18 +194,21 @@ export async function executeDeployments(
     // then stops the wave before any service has moved.
     const registered: typeof toChange = []
     for (const m of toChange) {
-      await limiter.take()
+      // A forced or count-only update keeps the running revision.
+      if (m.plan.changes.length === 0) {
+        registered.push(m)
+        continue
+      }
       try {
-        const response = await deps.ecsFor(m.outcome.region).send(
-          new RegisterTaskDefinitionCommand({
-            ...m.plan.rendered,
-            tags: mergeTags(m.plan.currentTags, options.tags)
-          } as ConstructorParameters<typeof RegisterTaskDefinitionCommand>[0])
+        const td = await registerRevision(
+          m.plan,
+          options.tags,
+          deps.ecsFor(m.outcome.region),
+          limiter
         )
-        const td = response.taskDefinition
-        m.outcome.taskDefinitionArn = td?.taskDefinitionArn
-        m.outcome.revisionAfter = td?.revision
-        log(`${m.outcome.flavor}: registered ${td?.taskDefinitionArn}`)
+        m.outcome.taskDefinitionArn = td.taskDefinitionArn
+        m.outcome.revisionAfter = td.revision
+        log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`)
         registered.push(m)
       } catch (error) {
         failed = true
@@ -241,7 +234,11 @@ export async function executeDeployments(
             new UpdateServiceCommand({
               cluster: o.cluster,
               service: o.service,
-              taskDefinition: o.taskDefinitionArn
+              taskDefinition: o.taskDefinitionArn,
+              ...(o.desiredCount !== undefined && {
+                desiredCount: o.desiredCount
+              }),
+              ...(options.forceNewDeployment && { forceNewDeployment: true })
             })
           )
           o.changed = true

@@ -52,6 +52,58 @@ const name = {
   maxLength: 64
 }
 
+const preDeploy = {
+  type: 'object',
+  description:
+    'A one-off task (database migrations) run with the new image before any service of this environment changes; only exit code 0 of its essential container lets the rollout start',
+  additionalProperties: false,
+  required: ['flavor'],
+  properties: {
+    flavor: {
+      ...name,
+      description:
+        "The flavor whose task definition (rendered with the new image) runs the task; its service's network configuration is the default"
+    },
+    command: {
+      type: 'array',
+      description:
+        'Command override of the essential container, e.g. [python, manage.py, migrate, --noinput]',
+      minItems: 1,
+      items: { type: 'string' }
+    },
+    container: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "Container whose exit code decides and that gets the command; default the flavor's first container"
+    },
+    'network-configuration': {
+      type: 'object',
+      description:
+        "awsvpc networking of the task; default the flavor's service's",
+      additionalProperties: false,
+      required: ['subnets'],
+      properties: {
+        subnets: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 }
+        },
+        'security-groups': {
+          type: 'array',
+          items: { type: 'string', minLength: 1 }
+        },
+        'assign-public-ip': { enum: ['ENABLED', 'DISABLED'] }
+      }
+    },
+    timeout: {
+      ...duration,
+      description:
+        'How long the task may take until STOPPED (default 15m); it is stopped and the deploy fails after that'
+    }
+  }
+}
+
 /** The manifest schema (JSON Schema draft-07, as Ajv's default). */
 export const flavorManifestSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -95,6 +147,7 @@ export const flavorManifestSchema = {
             description:
               'waves (default): one wave after the other, each healthy before the next; all-at-once: every selected flavor together'
           },
+          'pre-deploy': preDeploy,
           health
         }
       }
@@ -127,6 +180,12 @@ export const flavorManifestSchema = {
             type: 'integer',
             minimum: 0,
             description: 'Lower waves deploy first (default 1)'
+          },
+          'desired-count': {
+            type: 'integer',
+            minimum: 0,
+            description:
+              "Tasks the service runs, set with every update of it; default: the service's current count"
           },
           cpu: {
             type: 'string',

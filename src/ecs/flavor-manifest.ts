@@ -4,6 +4,10 @@ import { LineCounter, parseDocument, type Node } from 'yaml'
 import { parseDuration } from '../common/duration.js'
 import { ConfigurationError } from '../common/errors.js'
 import { parseList } from '../common/inputs.js'
+import {
+  preDeployProblems,
+  type ManifestPreDeploy
+} from './flavor-manifest-pre-deploy.js'
 import { flavorManifestSchema } from './flavor-manifest-schema.js'
 import type { HealthPolicy, ResolvedFlavor } from './types.js'
 
@@ -21,6 +25,7 @@ export interface ManifestEnvironment {
   region?: string
   'service-name': string
   rollout?: 'waves' | 'all-at-once'
+  'pre-deploy'?: ManifestPreDeploy
   health?: ManifestHealth
 }
 
@@ -29,6 +34,7 @@ export interface ManifestFlavor {
   service?: string
   containers: string[]
   wave?: number
+  'desired-count'?: number
   cpu?: string
   memory?: string
   'container-memory'?: Record<string, number>
@@ -51,6 +57,8 @@ export interface DeployFlavor extends ResolvedFlavor {
   containerMemory?: Record<string, number>
   /** How this environment rolls waves out. */
   rollout: 'waves' | 'all-at-once'
+  /** Tasks the service runs, set with every update; unset keeps the service's. */
+  desiredCount?: number
 }
 
 /** The health policy when neither manifest nor inputs say otherwise. */
@@ -219,6 +227,7 @@ function semanticProblems(
       }
     }
   }
+  problems.push(...preDeployProblems(manifest, file))
   return problems
 }
 
@@ -312,6 +321,9 @@ export function resolveFlavors(
     service: fillPattern(f.service ?? env['service-name'], f.name, environment),
     containers: [...f.containers],
     wave: f.wave ?? DEFAULT_WAVE,
+    ...(f['desired-count'] !== undefined && {
+      desiredCount: f['desired-count']
+    }),
     ...(f.cpu !== undefined && { cpu: f.cpu }),
     ...(f.memory !== undefined && { memory: f.memory }),
     ...(f['container-memory'] && {

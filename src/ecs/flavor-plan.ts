@@ -28,6 +28,8 @@ export interface FlavorPlan {
   currentTags: Tag[]
   rendered: TaskDefinitionInput
   changes: FieldChange[]
+  /** The new revision once this run registered it. */
+  registered?: { taskDefinitionArn?: string; revision?: number }
 }
 
 /** Items grouped by a key, in first-seen order. */

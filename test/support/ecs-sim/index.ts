@@ -23,6 +23,7 @@ import type { Clock } from '../../../src/common/clock.js'
 import type { BehaviorRule } from './behavior.js'
 import { simulatedClock } from './clock.js'
 import type { FaultConfig } from './faults.js'
+import { addRunTaskOutcome, type RunTaskOutcome } from './run-task.js'
 import { createSimServer } from './server.js'
 import {
   SimCore,
@@ -35,6 +36,7 @@ import {
 export type { BehaviorRule } from './behavior.js'
 export { parseBehavior } from './behavior.js'
 export type { FaultConfig, FaultRule, ScriptedFault } from './faults.js'
+export type { RunTaskOutcome } from './run-task.js'
 export type {
   RequestLogEntry,
   ServiceState,
@@ -115,6 +117,8 @@ export interface EcsSimulator {
   updateService(input: UpdateServiceRequest): { deploymentId: string }
   /** Gives containers whose image matches `image` (glob `*`) a behaviour. */
   setBehavior(image: string, behavior: string): void
+  /** Scripts how matching RunTask tasks end (exit code, OOM, when). */
+  setRunTaskOutcome(rule: RunTaskOutcome): void
   loadWorld(seed: WorldSeed): void
   /** Sets a CloudWatch alarm's state as deployment alarms see it. */
   setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): void
@@ -217,6 +221,7 @@ export async function startEcsSimulator(
     updateService: (input) => core.updateService(input),
     setBehavior: (image, behavior) =>
       core.addBehavior({ image, behavior } satisfies BehaviorRule),
+    setRunTaskOutcome: (rule) => addRunTaskOutcome(core.world, rule),
     loadWorld: (seed) => core.loadWorld(seed),
     setAlarmState: (name, state) => core.setAlarmState(name, state),
     rebalance: (cluster, service, count) =>

@@ -33,6 +33,7 @@ import {
 } from './shapes.js'
 import { startServiceDeployment } from './service-deployments.js'
 import { checkStrategy } from './strategies.js'
+import { runTaskOperations } from './run-task.js'
 import { isLive, launchTask, settleTask } from './tasks.js'
 import type { Service, Tag, World } from './world.js'
 
@@ -280,14 +281,17 @@ export const operations: Record<string, Operation> = {
   ListTaskDefinitions(world, raw) {
     const input = raw as ListTaskDefinitionsRequest
     const status = input.status ?? 'ACTIVE'
+    if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status)) {
+      throw invalidParameter(`status ${status} is not valid.`)
+    }
+    if (input.sort && !['ASC', 'DESC'].includes(input.sort)) {
+      throw invalidParameter(`sort ${input.sort} is not valid.`)
+    }
+    // familyPrefix is "the full family name" in the API reference: no prefix match.
     const all = [...world.taskDefinitions.values()]
       .flat()
-      .filter((td) =>
-        status === 'ACTIVE' ? td.status === 'ACTIVE' : td.status === 'INACTIVE'
-      )
-      .filter(
-        (td) => !input.familyPrefix || td.family.startsWith(input.familyPrefix)
-      )
+      .filter((td) => td.status === status)
+      .filter((td) => !input.familyPrefix || td.family === input.familyPrefix)
       .sort((a, b) =>
         a.family === b.family
           ? a.revision - b.revision
@@ -600,7 +604,9 @@ export const operations: Record<string, Operation> = {
   ListTagsForResource(world, raw) {
     const input = raw as ListTagsForResourceRequest
     return { tags: taggable(world, input.resourceArn).tags }
-  }
+  },
+
+  ...runTaskOperations
 }
 
 /** The resource behind an ARN that carries tags. */

@@ -4,6 +4,7 @@ import {
   type Server,
   type ServerResponse
 } from 'node:http'
+import { addRunTaskOutcome, type RunTaskOutcome } from './run-task.js'
 import type { SimCore, WorldSeed } from './simulator.js'
 
 /** Every ECS request names its operation in this header, after this prefix. */
@@ -144,6 +145,9 @@ async function handleControl(
           body.count === undefined ? 1 : Number(body.count)
         )
       })
+    case 'POST /_sim/run-task-outcomes':
+      addRunTaskOutcome(core.world, body as RunTaskOutcome)
+      return send(res, 200, { added: body })
     case 'POST /_sim/world':
       core.loadWorld(body as WorldSeed)
       return send(res, 200, core.state())

@@ -150,8 +150,8 @@ export function taskShape(world: World, task: Task, withTags: boolean): Json {
     taskArn: task.arn,
     clusterArn: world.arn(`cluster/${task.clusterName}`),
     taskDefinitionArn: task.taskDefinitionArn,
-    group: `service:${task.serviceName}`,
-    startedBy: task.deploymentId,
+    group: task.group ?? `service:${task.serviceName}`,
+    startedBy: task.startedBy ?? task.deploymentId,
     lastStatus: task.lastStatus,
     desiredStatus: task.desiredStatus,
     healthStatus: task.healthStatus,
@@ -173,7 +173,10 @@ export function taskShape(world: World, task: Task, withTags: boolean): Json {
     availabilityZone: `${world.region}a`,
     version: task.version,
     attachments: [],
-    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [] },
+    overrides: task.overrides ?? {
+      containerOverrides: [],
+      inferenceAcceleratorOverrides: []
+    },
     enableExecuteCommand: false,
     containers: task.containers.map((c) => ({
       containerArn: c.arn,

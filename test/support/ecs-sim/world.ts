@@ -28,7 +28,7 @@ export interface TaskDefinitionRecord {
   arn: string
   family: string
   revision: number
-  status: 'ACTIVE' | 'INACTIVE'
+  status: 'ACTIVE' | 'INACTIVE' | 'DELETE_IN_PROGRESS'
   registeredAt: number
   deregisteredAt?: number
   containerDefinitions: ContainerDefinition[]
@@ -151,6 +151,10 @@ export interface Task {
   /** When it first passed health checks; a ready task counts as healthy. */
   readyAt?: number
   tags: Tag[]
+  /** RunTask's: who started it, its group and overrides (service tasks leave them unset). */
+  startedBy?: string
+  group?: string
+  overrides?: Record<string, unknown>
 }
 
 export interface WorldOptions {
