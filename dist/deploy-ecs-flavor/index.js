@@ -7430,7 +7430,7 @@ __webpack_unused_export__ = DeleteServiceCommand;
 __webpack_unused_export__ = DeleteServiceRequest$;
 __webpack_unused_export__ = DeleteServiceResponse$;
 __webpack_unused_export__ = DeleteTaskDefinitions$;
-__webpack_unused_export__ = DeleteTaskDefinitionsCommand;
+exports.WeT = DeleteTaskDefinitionsCommand;
 __webpack_unused_export__ = DeleteTaskDefinitionsRequest$;
 __webpack_unused_export__ = DeleteTaskDefinitionsResponse$;
 __webpack_unused_export__ = DeleteTaskSet$;
@@ -7459,7 +7459,7 @@ __webpack_unused_export__ = DeregisterContainerInstanceCommand;
 __webpack_unused_export__ = DeregisterContainerInstanceRequest$;
 __webpack_unused_export__ = DeregisterContainerInstanceResponse$;
 __webpack_unused_export__ = DeregisterTaskDefinition$;
-__webpack_unused_export__ = DeregisterTaskDefinitionCommand;
+exports.sjB = DeregisterTaskDefinitionCommand;
 __webpack_unused_export__ = DeregisterTaskDefinitionRequest$;
 __webpack_unused_export__ = DeregisterTaskDefinitionResponse$;
 __webpack_unused_export__ = DescribeCapacityProviders$;
@@ -7700,7 +7700,7 @@ __webpack_unused_export__ = ListServicesByNamespace$;
 __webpack_unused_export__ = ListServicesByNamespaceCommand;
 __webpack_unused_export__ = ListServicesByNamespaceRequest$;
 __webpack_unused_export__ = ListServicesByNamespaceResponse$;
-__webpack_unused_export__ = ListServicesCommand;
+exports.qde = ListServicesCommand;
 __webpack_unused_export__ = ListServicesRequest$;
 __webpack_unused_export__ = ListServicesResponse$;
 __webpack_unused_export__ = ListTagsForResource$;
@@ -7712,7 +7712,7 @@ __webpack_unused_export__ = ListTaskDefinitionFamiliesCommand;
 __webpack_unused_export__ = ListTaskDefinitionFamiliesRequest$;
 __webpack_unused_export__ = ListTaskDefinitionFamiliesResponse$;
 __webpack_unused_export__ = ListTaskDefinitions$;
-__webpack_unused_export__ = ListTaskDefinitionsCommand;
+exports.Pse = ListTaskDefinitionsCommand;
 __webpack_unused_export__ = ListTaskDefinitionsRequest$;
 __webpack_unused_export__ = ListTaskDefinitionsResponse$;
 __webpack_unused_export__ = ListTasks$;
@@ -7828,7 +7828,7 @@ __webpack_unused_export__ = ResourceRequirement$;
 __webpack_unused_export__ = ResourceType;
 __webpack_unused_export__ = Rollback$;
 __webpack_unused_export__ = RunTask$;
-__webpack_unused_export__ = RunTaskCommand;
+exports._eD = RunTaskCommand;
 __webpack_unused_export__ = RunTaskRequest$;
 __webpack_unused_export__ = RunTaskResponse$;
 __webpack_unused_export__ = RuntimePlatform$;
@@ -7898,7 +7898,7 @@ __webpack_unused_export__ = StopServiceDeploymentRequest$;
 __webpack_unused_export__ = StopServiceDeploymentResponse$;
 __webpack_unused_export__ = StopServiceDeploymentStopType;
 __webpack_unused_export__ = StopTask$;
-__webpack_unused_export__ = StopTaskCommand;
+exports.PP1 = StopTaskCommand;
 __webpack_unused_export__ = StopTaskRequest$;
 __webpack_unused_export__ = StopTaskResponse$;
 __webpack_unused_export__ = SubmitAttachmentStateChanges$;
@@ -68570,7 +68570,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6171);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8214);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -68579,7 +68579,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6171:
+/***/ 8214:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72815,13 +72815,8 @@ class RateLimiter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
-/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/ecs/revision-register.ts
+/** Registering a flavor's new task definition revision, once per run. */
 
 /** The tag that ties a revision to the commit it was built from. */
 const COMMIT_TAG = 'release-train:commit';
@@ -72830,31 +72825,34 @@ function mergeTags(existing, ours) {
     const keys = new Set(ours.map((t) => t.key));
     return [...existing.filter((t) => !keys.has(t.key)), ...ours];
 }
-function outcomeOf(plan, image) {
-    const f = plan.flavor;
-    return {
-        flavor: f.name,
-        service: f.service,
-        cluster: f.cluster,
-        region: f.region,
-        wave: f.wave,
-        taskDefinitionArn: plan.current.taskDefinitionArn,
-        previousTaskDefinitionArn: plan.service.taskDefinition ?? '',
-        revisionBefore: plan.current.revision,
-        revisionAfter: plan.current.revision,
-        changed: false,
-        result: 'no-op',
-        rolledBack: false,
-        consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
-        imageBefore: imageOf(plan.current, f.containers),
-        imageAfter: image,
-        commitBefore: plan.currentTags.find((t) => t.key === COMMIT_TAG)?.value,
-        changes: plan.changes
+/**
+ * The plan's new revision: registered now (paced by `limiter`), or the one
+ * an earlier step of this run registered (the pre-deploy task's), so a
+ * flavor never gets two identical revisions from one run.
+ */
+async function registerRevision(plan, tags, ecs, limiter) {
+    if (plan.registered)
+        return plan.registered;
+    await limiter.take();
+    const response = await ecs.send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl({
+        ...plan.rendered,
+        tags: mergeTags(plan.currentTags, tags)
+    }));
+    const td = response.taskDefinition;
+    plan.registered = {
+        taskDefinitionArn: td?.taskDefinitionArn,
+        revision: td?.revision
     };
+    return plan.registered;
 }
+
+;// CONCATENATED MODULE: ./src/ecs/flavor-watch.ts
+
+/** The deployment an UpdateService started (the PRIMARY one). */
 function primaryDeploymentId(service) {
     return service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
 }
+/** Watches each Region's targets together; an error of one Region fails its own flavors only. */
 async function watchByRegion(items, deps) {
     const results = new Map();
     const byRegion = groupBy(items, (i) => i.outcome.region);
@@ -72870,6 +72868,49 @@ async function watchByRegion(items, deps) {
     }));
     return results;
 }
+
+;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
+/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
+
+
+
+
+
+
+
+
+
+/** Whether a flavor's service gets an UpdateService in this run. */
+function needsUpdate(plan, options) {
+    const count = plan.flavor.desiredCount;
+    return (plan.changes.length > 0 ||
+        options.forceNewDeployment === true ||
+        (count !== undefined && count !== plan.service.desiredCount));
+}
+/** A flavor's outcome before anything is done to it. */
+function outcomeOf(plan, image) {
+    const f = plan.flavor;
+    return {
+        flavor: f.name,
+        service: f.service,
+        cluster: f.cluster,
+        region: f.region,
+        wave: f.wave,
+        ...(f.desiredCount !== undefined && { desiredCount: f.desiredCount }),
+        taskDefinitionArn: plan.current.taskDefinitionArn,
+        previousTaskDefinitionArn: plan.service.taskDefinition ?? '',
+        revisionBefore: plan.current.revision,
+        revisionAfter: plan.current.revision,
+        changed: false,
+        result: 'no-op',
+        rolledBack: false,
+        consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
+        imageBefore: imageOf(plan.current, f.containers),
+        imageAfter: image,
+        commitBefore: plan.currentTags.find((t) => t.key === COMMIT_TAG)?.value,
+        changes: plan.changes
+    };
+}
 /**
  * Registers, updates, waits and, on failure, rolls back. Flavors go wave
  * by wave (or all together when the environment says `all-at-once`); a
@@ -72879,9 +72920,10 @@ async function executeDeployments(plans, options, deps) {
     const { log } = deps;
     const outcomes = plans.map((p) => outcomeOf(p, options.image));
     if (options.dryRun) {
-        for (const o of outcomes)
-            if (o.changes.length > 0)
-                o.result = 'would-change';
+        plans.forEach((p, i) => {
+            if (needsUpdate(p, options))
+                outcomes[i].result = 'would-change';
+        });
         return {
             result: 'dry-run',
             changed: outcomes.some((o) => o.result === 'would-change'),
@@ -72898,7 +72940,7 @@ async function executeDeployments(plans, options, deps) {
     for (const [wave, members] of waves) {
         if (failed) {
             for (const m of members) {
-                if (m.plan.changes.length > 0)
+                if (needsUpdate(m.plan, options))
                     m.outcome.result = 'skipped';
             }
             continue;
@@ -72907,9 +72949,9 @@ async function executeDeployments(plans, options, deps) {
         failingWave.clear();
         for (const m of members)
             failingWave.add(m.outcome);
-        const toChange = members.filter((m) => m.plan.changes.length > 0);
+        const toChange = members.filter((m) => needsUpdate(m.plan, options));
         for (const m of members) {
-            if (m.plan.changes.length === 0) {
+            if (!needsUpdate(m.plan, options)) {
                 log(`${m.outcome.flavor}: no change (${m.outcome.taskDefinitionArn})`);
             }
         }
@@ -72921,16 +72963,16 @@ async function executeDeployments(plans, options, deps) {
         // then stops the wave before any service has moved.
         const registered = [];
         for (const m of toChange) {
-            await limiter.take();
+            // A forced or count-only update keeps the running revision.
+            if (m.plan.changes.length === 0) {
+                registered.push(m);
+                continue;
+            }
             try {
-                const response = await deps.ecsFor(m.outcome.region).send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl({
-                    ...m.plan.rendered,
-                    tags: mergeTags(m.plan.currentTags, options.tags)
-                }));
-                const td = response.taskDefinition;
-                m.outcome.taskDefinitionArn = td?.taskDefinitionArn;
-                m.outcome.revisionAfter = td?.revision;
-                log(`${m.outcome.flavor}: registered ${td?.taskDefinitionArn}`);
+                const td = await registerRevision(m.plan, options.tags, deps.ecsFor(m.outcome.region), limiter);
+                m.outcome.taskDefinitionArn = td.taskDefinitionArn;
+                m.outcome.revisionAfter = td.revision;
+                log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`);
                 registered.push(m);
             }
             catch (error) {
@@ -72954,7 +72996,11 @@ async function executeDeployments(plans, options, deps) {
                 const response = await deps.ecsFor(o.region).send(new dist_cjs/* UpdateServiceCommand */.kZr({
                     cluster: o.cluster,
                     service: o.service,
-                    taskDefinition: o.taskDefinitionArn
+                    taskDefinition: o.taskDefinitionArn,
+                    ...(o.desiredCount !== undefined && {
+                        desiredCount: o.desiredCount
+                    }),
+                    ...(options.forceNewDeployment && { forceNewDeployment: true })
                 }));
                 o.changed = true;
                 o.result = 'updated';
@@ -73169,6 +73215,64 @@ function getChoice(name, choices, fallback) {
     return value;
 }
 
+;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-pre-deploy.ts
+/** The manifest's per-environment `pre-deploy` task: its checks and its resolved form. */
+
+const DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS = 900;
+/** Problems schema validation cannot see: an unknown flavor, a bad duration. */
+function preDeployProblems(manifest, file) {
+    const problems = [];
+    const names = manifest.flavors.map((f) => f.name);
+    for (const [env, config] of Object.entries(manifest.environments)) {
+        const task = config['pre-deploy'];
+        if (!task)
+            continue;
+        const path = `${file}: environments.${env}.pre-deploy`;
+        if (!names.includes(task.flavor)) {
+            problems.push(`${path}.flavor: "${task.flavor}" is not a flavor of this manifest; known flavors: ${names.join(', ')}`);
+        }
+        if (typeof task.timeout === 'string') {
+            try {
+                parseDuration('timeout', task.timeout);
+            }
+            catch {
+                problems.push(`${path}.timeout: expected a duration such as 90s, 10m, 1h30m, got "${task.timeout}"`);
+            }
+        }
+    }
+    return problems;
+}
+/** The pre-deploy task of `environment`, or undefined when it has none. */
+function preDeployOf(manifest, environment) {
+    const task = manifest.environments[environment]?.['pre-deploy'];
+    if (!task)
+        return undefined;
+    const network = task['network-configuration'];
+    return {
+        flavor: task.flavor,
+        ...(task.command && { command: [...task.command] }),
+        ...(task.container && { container: task.container }),
+        ...(network && {
+            networkConfiguration: {
+                awsvpcConfiguration: {
+                    subnets: [...network.subnets],
+                    ...(network['security-groups'] && {
+                        securityGroups: [...network['security-groups']]
+                    }),
+                    ...(network['assign-public-ip'] && {
+                        assignPublicIp: network['assign-public-ip']
+                    })
+                }
+            }
+        }),
+        timeoutSeconds: task.timeout === undefined
+            ? DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS
+            : typeof task.timeout === 'number'
+                ? task.timeout
+                : parseDuration('timeout', task.timeout)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-schema.ts
 /**
  * The JSON Schema of the flavor manifest (`.github/ecs-flavors.yml`). The
@@ -73217,6 +73321,51 @@ const flavor_manifest_schema_name = {
     pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
     maxLength: 64
 };
+const preDeploy = {
+    type: 'object',
+    description: 'A one-off task (database migrations) run with the new image before any service of this environment changes; only exit code 0 of its essential container lets the rollout start',
+    additionalProperties: false,
+    required: ['flavor'],
+    properties: {
+        flavor: {
+            ...flavor_manifest_schema_name,
+            description: "The flavor whose task definition (rendered with the new image) runs the task; its service's network configuration is the default"
+        },
+        command: {
+            type: 'array',
+            description: 'Command override of the essential container, e.g. [python, manage.py, migrate, --noinput]',
+            minItems: 1,
+            items: { type: 'string' }
+        },
+        container: {
+            type: 'string',
+            minLength: 1,
+            description: "Container whose exit code decides and that gets the command; default the flavor's first container"
+        },
+        'network-configuration': {
+            type: 'object',
+            description: "awsvpc networking of the task; default the flavor's service's",
+            additionalProperties: false,
+            required: ['subnets'],
+            properties: {
+                subnets: {
+                    type: 'array',
+                    minItems: 1,
+                    items: { type: 'string', minLength: 1 }
+                },
+                'security-groups': {
+                    type: 'array',
+                    items: { type: 'string', minLength: 1 }
+                },
+                'assign-public-ip': { enum: ['ENABLED', 'DISABLED'] }
+            }
+        },
+        timeout: {
+            ...duration,
+            description: 'How long the task may take until STOPPED (default 15m); it is stopped and the deploy fails after that'
+        }
+    }
+};
 /** The manifest schema (JSON Schema draft-07, as Ajv's default). */
 const flavorManifestSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -73257,6 +73406,7 @@ const flavorManifestSchema = {
                         enum: ['waves', 'all-at-once'],
                         description: 'waves (default): one wave after the other, each healthy before the next; all-at-once: every selected flavor together'
                     },
+                    'pre-deploy': preDeploy,
                     health
                 }
             }
@@ -73287,6 +73437,11 @@ const flavorManifestSchema = {
                         type: 'integer',
                         minimum: 0,
                         description: 'Lower waves deploy first (default 1)'
+                    },
+                    'desired-count': {
+                        type: 'integer',
+                        minimum: 0,
+                        description: "Tasks the service runs, set with every update of it; default: the service's current count"
                     },
                     cpu: {
                         type: 'string',
@@ -73324,6 +73479,7 @@ const flavorManifestSchema = {
 };
 
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest.ts
+
 
 
 
@@ -73477,6 +73633,7 @@ function semanticProblems(manifest, file) {
             }
         }
     }
+    problems.push(...preDeployProblems(manifest, file));
     return problems;
 }
 function seconds(value, fallback) {
@@ -73549,6 +73706,9 @@ function resolveFlavors(manifest, environment, selector) {
         service: fillPattern(f.service ?? env['service-name'], f.name, environment),
         containers: [...f.containers],
         wave: f.wave ?? DEFAULT_WAVE,
+        ...(f['desired-count'] !== undefined && {
+            desiredCount: f['desired-count']
+        }),
         ...(f.cpu !== undefined && { cpu: f.cpu }),
         ...(f.memory !== undefined && { memory: f.memory }),
         ...(f['container-memory'] && {
@@ -78989,7 +79149,31 @@ async function fetchStagingRun(inputs, p, env, github) {
     return run;
 }
 
+;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/rollout-inputs.ts
+/** The inputs of what happens around the rollout: pre-deploy, force, clean-up. */
+
+
+/** Reads them; `wait` is the action's wait input (clean-up needs a verdict). */
+function getRolloutInputs(wait) {
+    const keepText = getOptionalInput('keep-revisions');
+    const keepRevisions = keepText === undefined ? undefined : getInteger('keep-revisions', 0, 1);
+    const deleteRevisions = getBoolean('delete-revisions', false);
+    if (deleteRevisions && keepRevisions === undefined) {
+        throw new errors_ConfigurationError('Input "delete-revisions" is true but "keep-revisions" is not set: set how many revisions each family keeps');
+    }
+    if (keepRevisions !== undefined && !wait) {
+        throw new errors_ConfigurationError(`Input "keep-revisions" has "${keepText}", but "wait" is false: old revisions are only cleaned up after a healthy verdict, which needs wait: true`);
+    }
+    return {
+        preDeploy: getChoice('pre-deploy', ['auto', 'always', 'skip'], 'auto'),
+        forceNewDeployment: getBoolean('force-new-deployment', false),
+        ...(keepRevisions !== undefined && { keepRevisions }),
+        deleteRevisions
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/inputs.ts
+
 
 
 
@@ -79105,19 +79289,22 @@ function getInputs() {
     if (pollIntervalSeconds <= 0) {
         throw new errors_ConfigurationError(`Input "poll-interval" has "${getOptionalInput('poll-interval')}"; it must be more than 0 seconds`);
     }
+    const wait = getBoolean('wait', true);
+    const rollout = getRolloutInputs(wait);
     return {
         ...(image && { image }),
         source,
         ...(promotion && { promotion }),
         ...(commit && { commit }),
         ...(getOptionalInput('token') && { token: getOptionalInput('token') }),
-        wait: getBoolean('wait', true),
+        wait,
         rollbackOnFailure: getBoolean('rollback-on-failure', true),
         rollbackScope: getChoice('rollback-scope', ['changed', 'wave', 'failed'], 'changed'),
         dryRun,
         readCurrent,
         health: optionalHealth(),
-        pollIntervalSeconds
+        pollIntervalSeconds,
+        rollout
     };
 }
 
@@ -79219,7 +79406,489 @@ function releaseTags(env, commit) {
     return tags;
 }
 
+;// CONCATENATED MODULE: ./src/ecs/pre-deploy-task.ts
+/**
+ * The one-off task that runs before a rollout (database migrations): started
+ * with RunTask from the flavor's new task definition, followed with
+ * DescribeTasks until STOPPED, judged by its container's exit code.
+ */
+
+
+/** Who started the task, as ListTasks `startedBy` and the console show it. */
+const PRE_DEPLOY_STARTED_BY = 'release-train/pre-deploy';
+/** The CloudWatch Logs group and stream of a task's container, when it logs with awslogs and a stream prefix. */
+function logStreamOf(definitions, container, taskArn) {
+    const config = definitions.find((c) => c.name === container)?.logConfiguration;
+    if (config?.logDriver !== 'awslogs')
+        return {};
+    const options = config.options ?? {};
+    const prefix = options['awslogs-stream-prefix'];
+    const taskId = taskArn.split('/').pop() ?? taskArn;
+    return {
+        ...(options['awslogs-group'] && { logGroup: options['awslogs-group'] }),
+        ...(prefix && { logStream: `${prefix}/${container}/${taskId}` })
+    };
+}
+/** Reads what a STOPPED task says about itself into the outcome. */
+function pre_deploy_task_judge(outcome, task) {
+    const c = task.containers?.find((x) => x.name === outcome.container);
+    outcome.stopCode = task.stopCode;
+    outcome.stoppedReason = task.stoppedReason;
+    outcome.exitCode = c?.exitCode;
+    outcome.containerReason = c?.reason;
+    if (c?.exitCode === 0) {
+        outcome.status = 'succeeded';
+        return;
+    }
+    outcome.status = 'failed';
+    const exit = c?.exitCode === undefined
+        ? `container ${outcome.container} has no exit code`
+        : `container ${outcome.container} exited with ${c.exitCode}`;
+    outcome.reason = [
+        exit,
+        c?.reason,
+        task.stopCode && `${task.stopCode}: ${task.stoppedReason ?? ''}`.trim()
+    ]
+        .filter(Boolean)
+        .join('; ');
+}
+/**
+ * Starts the task and waits until it is STOPPED or `timeoutSeconds` pass
+ * (then stops it). Never throws for an ECS error: the outcome says failed.
+ */
+async function runPreDeployTask(run, deps) {
+    const { spec, container } = run;
+    const outcome = {
+        flavor: spec.flavor,
+        status: 'failed',
+        taskDefinitionArn: run.taskDefinitionArn,
+        container,
+        ...(spec.command && { command: spec.command })
+    };
+    const started = deps.clock.now();
+    const elapsed = () => Math.round((deps.clock.now() - started) / 1000);
+    let task;
+    try {
+        const response = await deps.ecs.send(new dist_cjs/* RunTaskCommand */._eD({
+            cluster: run.cluster,
+            taskDefinition: run.taskDefinitionArn,
+            count: 1,
+            startedBy: PRE_DEPLOY_STARTED_BY,
+            ...(run.launchType && {
+                launchType: run.launchType
+            }),
+            ...(run.networkConfiguration && {
+                networkConfiguration: run.networkConfiguration
+            }),
+            ...(spec.command && {
+                overrides: {
+                    containerOverrides: [{ name: container, command: spec.command }]
+                }
+            }),
+            tags: run.tags
+        }));
+        task = response.tasks?.[0];
+        if (!task?.taskArn) {
+            const failure = response.failures?.[0];
+            outcome.reason = `RunTask started no task: ${failure ? `${failure.reason ?? ''} ${failure.detail ?? ''} (${failure.arn ?? ''})`.trim() : 'no failure given'}`;
+            return outcome;
+        }
+    }
+    catch (error) {
+        outcome.reason = `RunTask failed: ${errorMessage(error)}`;
+        return outcome;
+    }
+    const taskArn = task.taskArn;
+    outcome.taskArn = taskArn;
+    Object.assign(outcome, logStreamOf(run.containerDefinitions, container, taskArn));
+    deps.log(`pre-deploy: started ${taskArn} (${spec.command?.join(' ') ?? 'the container command'})`);
+    const deadline = started + spec.timeoutSeconds * 1000;
+    let lastStatus = task.lastStatus;
+    for (;;) {
+        if (task.lastStatus === 'STOPPED') {
+            pre_deploy_task_judge(outcome, task);
+            break;
+        }
+        if (deps.clock.now() >= deadline) {
+            outcome.reason = `not STOPPED after ${spec.timeoutSeconds}s (last status ${task.lastStatus ?? 'unknown'}); stopped it`;
+            try {
+                await deps.ecs.send(new dist_cjs/* StopTaskCommand */.PP1({
+                    cluster: run.cluster,
+                    task: taskArn,
+                    reason: 'release-train: pre-deploy task timed out'
+                }));
+            }
+            catch (error) {
+                outcome.reason += ` (StopTask failed: ${errorMessage(error)})`;
+            }
+            break;
+        }
+        await deps.clock.sleep(deps.pollIntervalSeconds * 1000);
+        try {
+            const described = await deps.ecs.send(new dist_cjs/* DescribeTasksCommand */.z8X({ cluster: run.cluster, tasks: [taskArn] }));
+            task = described.tasks?.[0] ?? task;
+        }
+        catch (error) {
+            // One failed poll is not the task's failure; the deadline bounds it.
+            deps.log(`pre-deploy: DescribeTasks failed: ${errorMessage(error)}`);
+        }
+        if (task.lastStatus !== lastStatus) {
+            lastStatus = task.lastStatus;
+            deps.log(`pre-deploy: ${lastStatus ?? '?'} after ${elapsed()}s`);
+        }
+    }
+    outcome.durationSeconds = elapsed();
+    deps.log(`pre-deploy: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.logStream ? `; log stream ${outcome.logStream}` : ''}`);
+    return outcome;
+}
+
+;// CONCATENATED MODULE: ./src/ecs/pre-deploy-step.ts
+
+
+
+
+/** The tag on the task that says what it was run for. */
+const PRE_DEPLOY_TAG = 'release-train:pre-deploy';
+/** Tag values are at most 256 characters. */
+function pre_deploy_step_tagValue(text) {
+    return text.length <= 256 ? text : text.slice(text.length - 256);
+}
+/**
+ * Runs (or skips, or only describes) the pre-deploy task on `plan`, the
+ * plan of the spec's flavor. A revision it registers is kept on the plan,
+ * so the rollout deploys that same revision.
+ */
+async function pre_deploy_step_preDeploy(spec, plan, options, deps) {
+    const flavor = plan.flavor;
+    const container = spec.container ?? flavor.containers[0];
+    const base = {
+        flavor: flavor.name,
+        status: 'skipped',
+        container,
+        ...(spec.command && { command: spec.command })
+    };
+    if (options.mode === 'skip') {
+        return { ...base, reason: 'the pre-deploy input is skip' };
+    }
+    const running = imageOf(plan.current, flavor.containers);
+    if (options.mode === 'auto' && running === options.image) {
+        return {
+            ...base,
+            reason: `service ${flavor.service} already runs this image, so its pre-deploy task ran before that rollout (pre-deploy: always runs it again)`
+        };
+    }
+    if (options.dryRun) {
+        return {
+            ...base,
+            status: 'would-run',
+            taskDefinitionArn: plan.changes.length > 0
+                ? `a new revision of ${plan.current.family ?? flavor.name}`
+                : plan.current.taskDefinitionArn
+        };
+    }
+    const ecs = deps.ecsFor(flavor.region);
+    let taskDefinitionArn = plan.current.taskDefinitionArn;
+    if (plan.changes.length > 0) {
+        try {
+            taskDefinitionArn = (await registerRevision(plan, options.tags, ecs, deps.registrations)).taskDefinitionArn;
+            deps.log(`pre-deploy: registered ${taskDefinitionArn}`);
+        }
+        catch (error) {
+            return {
+                ...base,
+                status: 'failed',
+                reason: `RegisterTaskDefinition failed: ${errorMessage(error)}`
+            };
+        }
+    }
+    const service = plan.service;
+    return runPreDeployTask({
+        spec,
+        cluster: flavor.cluster,
+        taskDefinitionArn: taskDefinitionArn ?? '',
+        container,
+        containerDefinitions: plan.rendered.containerDefinitions ?? [],
+        networkConfiguration: spec.networkConfiguration ?? service.networkConfiguration,
+        ...(service.launchType && !service.capacityProviderStrategy?.length
+            ? { launchType: service.launchType }
+            : {}),
+        tags: [
+            ...options.tags,
+            { key: PRE_DEPLOY_TAG, value: flavor.name },
+            { key: 'release-train:image', value: pre_deploy_step_tagValue(options.image) }
+        ]
+    }, {
+        ecs,
+        clock: deps.clock,
+        log: deps.log,
+        pollIntervalSeconds: deps.pollIntervalSeconds
+    });
+}
+
+;// CONCATENATED MODULE: ./src/ecs/revision-cleanup.ts
+/**
+ * keep-revisions: after a healthy deploy, deregister the revisions of each
+ * deployed family older than the newest N, never one that a service of the
+ * cluster still uses or that a flavor would roll back to; optionally delete
+ * the INACTIVE ones.
+ */
+
+
+
+
+/** ECS takes at most 10 task definitions per DeleteTaskDefinitions. */
+const DELETE_BATCH = 10;
+/** `arn:...:task-definition/web:12` → `web`. */
+function familyOf(arn) {
+    return (arn.split(':task-definition/')[1] ?? arn).replace(/:\d+$/, '');
+}
+function revisionOf(arn) {
+    return Number(/:(\d+)$/.exec(arn)?.[1] ?? 0);
+}
+async function listRevisions(ecs, family, status) {
+    const arns = [];
+    let nextToken;
+    do {
+        const page = await ecs.send(new dist_cjs/* ListTaskDefinitionsCommand */.Pse({
+            familyPrefix: family,
+            status,
+            sort: 'DESC',
+            nextToken
+        }));
+        arns.push(...(page.taskDefinitionArns ?? []));
+        nextToken = page.nextToken;
+    } while (nextToken);
+    // familyPrefix is the full family name; the check guards against a prefix match.
+    return arns
+        .filter((arn) => familyOf(arn) === family)
+        .sort((a, b) => revisionOf(b) - revisionOf(a));
+}
+/** Every revision a service of these clusters runs or is deploying. */
+async function revisionsInUse(ecs, clusters) {
+    const used = new Set();
+    const reader = new EcsReader(ecs);
+    for (const cluster of clusters) {
+        const names = [];
+        let nextToken;
+        do {
+            const page = await ecs.send(new dist_cjs/* ListServicesCommand */.qde({ cluster, nextToken, maxResults: 100 }));
+            names.push(...(page.serviceArns ?? []));
+            nextToken = page.nextToken;
+        } while (nextToken);
+        if (names.length === 0)
+            continue;
+        const { services } = await reader.describeServices(cluster, names);
+        for (const s of services) {
+            if (s.taskDefinition)
+                used.add(s.taskDefinition);
+            for (const d of s.deployments ?? []) {
+                if (d.taskDefinition)
+                    used.add(d.taskDefinition);
+            }
+        }
+    }
+    return used;
+}
+async function cleanFamily(ecs, result, used, options, deps) {
+    const active = await listRevisions(ecs, result.family, 'ACTIVE');
+    for (const arn of active.slice(options.keep)) {
+        if (used.has(arn)) {
+            result.inUse.push(arn);
+            continue;
+        }
+        await deps.writes.take();
+        try {
+            await ecs.send(new dist_cjs/* DeregisterTaskDefinitionCommand */.sjB({ taskDefinition: arn }));
+            result.deregistered.push(arn);
+        }
+        catch (error) {
+            result.errors.push(`DeregisterTaskDefinition ${arn}: ${errorMessage(error)}`);
+        }
+    }
+    if (!options.delete)
+        return;
+    const inactive = (await listRevisions(ecs, result.family, 'INACTIVE')).filter((arn) => !used.has(arn));
+    for (let i = 0; i < inactive.length; i += DELETE_BATCH) {
+        await deps.writes.take();
+        try {
+            const out = await ecs.send(new dist_cjs/* DeleteTaskDefinitionsCommand */.WeT({
+                taskDefinitions: inactive.slice(i, i + DELETE_BATCH)
+            }));
+            for (const td of out.taskDefinitions ?? []) {
+                if (td.taskDefinitionArn)
+                    result.deleted.push(td.taskDefinitionArn);
+            }
+            for (const f of out.failures ?? []) {
+                result.errors.push(`DeleteTaskDefinitions ${f.arn ?? '?'}: ${f.reason ?? ''} ${f.detail ?? ''}`.trim());
+            }
+        }
+        catch (error) {
+            result.errors.push(`DeleteTaskDefinitions: ${errorMessage(error)}`);
+        }
+    }
+}
+/**
+ * Cleans every family the targets run. Errors are collected per family,
+ * never thrown: clean-up must not turn a healthy deploy into a failed one.
+ */
+async function cleanUpRevisions(targets, options, deps) {
+    const results = [];
+    for (const [region, group] of groupBy(targets, (t) => t.region)) {
+        const ecs = deps.ecsFor(region);
+        let used;
+        try {
+            used = await revisionsInUse(ecs, [
+                ...new Set(group.map((t) => t.cluster))
+            ]);
+        }
+        catch (error) {
+            deps.log(`keep-revisions: services could not be read (${errorMessage(error)}); nothing cleaned in ${region || 'the default region'}`);
+            continue;
+        }
+        for (const t of group) {
+            if (t.taskDefinitionArn)
+                used.add(t.taskDefinitionArn);
+            if (t.previousTaskDefinitionArn)
+                used.add(t.previousTaskDefinitionArn);
+        }
+        const families = new Set(group.flatMap((t) => t.taskDefinitionArn ? [familyOf(t.taskDefinitionArn)] : []));
+        for (const family of families) {
+            const result = {
+                family,
+                region,
+                inUse: [],
+                deregistered: [],
+                deleted: [],
+                errors: []
+            };
+            try {
+                await cleanFamily(ecs, result, used, options, deps);
+            }
+            catch (error) {
+                result.errors.push(errorMessage(error));
+            }
+            deps.log(`keep-revisions ${family}: deregistered ${result.deregistered.length}, deleted ${result.deleted.length}, kept in use ${result.inUse.length}${result.errors.length ? `, ${result.errors.length} error(s): ${result.errors.join('; ')}` : ''}`);
+            results.push(result);
+        }
+    }
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/rollout-steps.ts
+
+
+
+
+
+
+
+/** Reads the environment's pre-deploy task; `always` without one is an input error. */
+function preDeployTarget(manifest, environment, mode) {
+    const spec = preDeployOf(manifest, environment);
+    if (!spec) {
+        if (mode === 'always') {
+            throw new errors_ConfigurationError(`Input "pre-deploy" is "always", but environment "${environment}" has no pre-deploy task in ${manifest.file}`);
+        }
+        return undefined;
+    }
+    const [flavor] = resolveFlavors(manifest, environment, spec.flavor);
+    return { spec, flavor };
+}
+/**
+ * Runs the pre-deploy task on the plan of its flavor: the deploy's own plan
+ * when the flavor is selected (so the rollout reuses the revision
+ * registered for the task), else a plan made only for the task.
+ */
+async function runPreDeploy(target, plans, mode, options, deps) {
+    const plan = plans.find((p) => p.flavor.name === target.flavor.name) ??
+        (await planDeployments([target.flavor], options.image, deps))[0];
+    return pre_deploy_step_preDeploy(target.spec, plan, {
+        mode,
+        image: options.image,
+        dryRun: options.dryRun,
+        tags: options.tags
+    }, deps);
+}
+/** The report of a deploy the failed pre-deploy task stopped: nothing changed. */
+function blockedReport(plans, options, preDeployOutcome) {
+    return {
+        result: 'failed',
+        changed: false,
+        preDeploy: preDeployOutcome,
+        flavors: plans.map((p) => ({
+            ...outcomeOf(p, options.image),
+            result: 'skipped',
+            error: 'not deployed: the pre-deploy task failed'
+        }))
+    };
+}
+/** keep-revisions after a healthy verdict (result success); any other result leaves revisions alone. */
+async function cleanUpAfter(report, rollout, deps) {
+    if (rollout.keepRevisions === undefined)
+        return;
+    if (report.result !== 'success') {
+        deps.log(`keep-revisions: nothing cleaned up, the deploy's result is ${report.result} (clean-up follows a healthy verdict only)`);
+        return;
+    }
+    report.cleanup = await cleanUpRevisions(report.flavors.map((o) => ({
+        region: o.region,
+        cluster: o.cluster,
+        taskDefinitionArn: o.taskDefinitionArn,
+        previousTaskDefinitionArn: o.previousTaskDefinitionArn
+    })), { keep: rollout.keepRevisions, delete: rollout.deleteRevisions }, { ecsFor: deps.ecsFor, log: deps.log, writes: deps.registrations });
+}
+
+;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/rollout-summary.ts
+// Why this module: the summary's parts about the steps around the rollout
+// (pre-deploy task, revision clean-up), kept apart from the flavor table.
+
+/** One line on the pre-deploy task, for the aftermath and the error. */
+function preDeployLine(o) {
+    const what = `Pre-deploy task (${o.flavor}${o.command ? `: ${o.command.join(' ')}` : ''})`;
+    switch (o.status) {
+        case 'succeeded':
+            return `${what} exited 0${o.durationSeconds !== undefined ? ` after ${o.durationSeconds}s` : ''}.`;
+        case 'skipped':
+            return `${what} not run: ${o.reason ?? 'skipped'}.`;
+        case 'would-run':
+            return `${what} would run on ${o.taskDefinitionArn ?? 'the new revision'} before the rollout.`;
+        case 'failed':
+            return `${what} failed, so nothing was rolled out: ${o.reason ?? 'unknown'}${o.logStream ? `. Log stream: ${o.logGroup ? `${o.logGroup} ` : ''}${o.logStream}` : ''}.`;
+    }
+}
+/** The pre-deploy section: the line, then the task's own words when it ran. */
+function preDeploySection(o) {
+    const parts = [`### Pre-deploy task\n\n${preDeployLine(o)}`];
+    if (o.taskArn) {
+        parts.push(markdownTable(['Field', 'Value'], [
+            ['Task', o.taskArn],
+            ['Task definition', o.taskDefinitionArn ?? ''],
+            ['Stop code', o.stopCode ?? ''],
+            ['Stopped reason', o.stoppedReason ?? ''],
+            [`Exit code (${o.container})`, o.exitCode ?? ''],
+            ['Container reason', o.containerReason ?? ''],
+            ['Log group', o.logGroup ?? ''],
+            ['Log stream', o.logStream ?? '(no awslogs stream prefix)']
+        ]));
+    }
+    return parts.join('\n\n');
+}
+/** What keep-revisions did, one row per family. */
+function cleanupSection(cleanup) {
+    if (cleanup.length === 0)
+        return '';
+    const short = (arns) => arns.map((a) => a.split('/').pop() ?? a).join(', ');
+    return `### Old revisions\n\n${markdownTable(['Family', 'Deregistered', 'Deleted', 'Kept (in use)', 'Errors'], cleanup.map((c) => [
+        c.family,
+        short(c.deregistered),
+        short(c.deleted),
+        short(c.inUse),
+        c.errors.join('; ')
+    ]))}`;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/summary.ts
+
 
 
 function revision(o) {
@@ -79241,6 +79910,9 @@ function rollbackText(o) {
  */
 function aftermath(report) {
     const lines = [];
+    if (report.preDeploy?.status === 'failed') {
+        lines.push(preDeployLine(report.preDeploy));
+    }
     const failed = report.flavors.filter((o) => o.result === 'failed');
     for (const o of failed) {
         lines.push(`${o.flavor} failed: ${o.error ?? 'unknown error'}`);
@@ -79291,6 +79963,10 @@ function renderSummary(report, image, environment) {
     const after = aftermath(report);
     if (after)
         parts.push(after.split('\n').join('\n\n'));
+    if (report.preDeploy)
+        parts.push(preDeploySection(report.preDeploy));
+    if (report.cleanup?.length)
+        parts.push(cleanupSection(report.cleanup));
     if (report.result === 'dry-run') {
         for (const o of report.flavors) {
             if (o.changes.length > 0) {
@@ -79324,12 +80000,16 @@ function renderSummary(report, image, environment) {
 
 
 
+
+
 async function flavorsOf(inputs) {
     const source = inputs.source;
     let flavors;
+    let preDeploy;
     if (source.kind === 'manifest') {
         const manifest = await loadManifest(source.path);
         flavors = resolveFlavors(manifest, source.environment, source.selector);
+        preDeploy = preDeployTarget(manifest, source.environment, inputs.rollout.preDeploy);
     }
     else {
         flavors = [
@@ -79349,10 +80029,13 @@ async function flavorsOf(inputs) {
             }
         ];
     }
-    return flavors.map((f) => ({
-        ...f,
-        policy: { ...f.policy, ...inputs.health }
-    }));
+    return {
+        flavors: flavors.map((f) => ({
+            ...f,
+            policy: { ...f.policy, ...inputs.health }
+        })),
+        ...(preDeploy && { preDeploy })
+    };
 }
 /** The value every flavor agrees on; empty when they differ or lack it. */
 function common(values) {
@@ -79386,7 +80069,9 @@ function outputsOf(report) {
         'previous-task-definition-arn': single?.previousTaskDefinitionArn,
         'deployment-id': single?.deploymentId,
         'previous-image': common(report.flavors.map((o) => o.imageBefore)),
-        'previous-commit': common(report.flavors.map((o) => o.commitBefore))
+        'previous-commit': common(report.flavors.map((o) => o.commitBefore)),
+        'pre-deploy': report.preDeploy ?? '',
+        ...(report.cleanup && { 'cleaned-revisions': report.cleanup })
     };
 }
 /**
@@ -79415,7 +80100,7 @@ async function pullRequestsOf(inputs, release, previousCommit) {
         return { kind: 'unknown', why: errorMessage(error) };
     }
 }
-async function deploy(inputs, release, flavors) {
+async function deploy(inputs, release, flavors, preDeployTask) {
     const clients = new Map();
     const ecsFor = (region) => {
         let client = clients.get(region);
@@ -79435,17 +80120,29 @@ async function deploy(inputs, release, flavors) {
             }
         }
         const interval = inputs.pollIntervalSeconds;
-        return await executeDeployments(plans, {
+        const options = {
             image: release.image,
             wait: inputs.wait,
             rollbackOnFailure: inputs.rollbackOnFailure,
             rollbackScope: inputs.rollbackScope,
             dryRun: inputs.dryRun,
-            tags: releaseTags(process.env, release.commit)
-        }, {
+            tags: releaseTags(process.env, release.commit),
+            forceNewDeployment: inputs.rollout.forceNewDeployment
+        };
+        const steps = {
             ecsFor,
             clock: systemClock,
             log,
+            registrations: new RateLimiter(systemClock, 1, 1),
+            pollIntervalSeconds: interval
+        };
+        const preDeployOutcome = preDeployTask &&
+            (await runPreDeploy(preDeployTask, plans, inputs.rollout.preDeploy, options, steps));
+        if (preDeployOutcome?.status === 'failed') {
+            return blockedReport(plans, options, preDeployOutcome);
+        }
+        const report = await executeDeployments(plans, options, {
+            ...steps,
             watch: (targets, ecs) => watchDeployments(targets, {
                 ecs,
                 clock: systemClock,
@@ -79453,6 +80150,10 @@ async function deploy(inputs, release, flavors) {
                 pollIntervalSeconds: { min: interval, max: interval * 2 }
             })
         });
+        if (preDeployOutcome)
+            report.preDeploy = preDeployOutcome;
+        await cleanUpAfter(report, inputs.rollout, steps);
+        return report;
     }
     finally {
         for (const client of clients.values())
@@ -79464,10 +80165,10 @@ async function run() {
     await runAction(async () => {
         const inputs = getInputs();
         const release = await resolveRelease(inputs, process.env, (token) => createGitHubClient(token));
-        const flavors = await flavorsOf(inputs);
+        const { flavors, preDeploy } = await flavorsOf(inputs);
         const environment = inputs.source.kind === 'manifest' ? inputs.source.environment : undefined;
         const report = inputs.readCurrent
-            ? await deploy(inputs, release, flavors)
+            ? await deploy(inputs, release, flavors, preDeploy)
             : { result: 'dry-run', changed: false, flavors: [] };
         setOutputs({
             ...outputsOf(report),
