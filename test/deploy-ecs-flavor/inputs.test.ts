@@ -31,8 +31,47 @@ describe('getInputs', () => {
       dryRun: false,
       readCurrent: true,
       health: {},
-      pollIntervalSeconds: 5
+      pollIntervalSeconds: 5,
+      rollout: {
+        preDeploy: 'auto',
+        forceNewDeployment: false,
+        deleteRevisions: false
+      }
     })
+  })
+
+  it('reads pre-deploy, force-new-deployment, keep-revisions and delete-revisions', () => {
+    setInputs({
+      image: IMAGE,
+      environment: 'staging',
+      'pre-deploy': 'always',
+      'force-new-deployment': 'true',
+      'keep-revisions': '5',
+      'delete-revisions': 'true'
+    })
+    expect(getInputs().rollout).toEqual({
+      preDeploy: 'always',
+      forceNewDeployment: true,
+      keepRevisions: 5,
+      deleteRevisions: true
+    })
+  })
+
+  it.each([
+    [{ 'pre-deploy': 'sometimes' }, /Input "pre-deploy" has "sometimes"/],
+    [{ 'keep-revisions': '0' }, /Input "keep-revisions" has "0"/],
+    [{ 'keep-revisions': 'all' }, /Input "keep-revisions" has "all"/],
+    [
+      { 'delete-revisions': 'true' },
+      /"delete-revisions" is true but "keep-revisions" is not set/
+    ],
+    [
+      { 'keep-revisions': '3', wait: 'false' },
+      /Input "keep-revisions" has "3", but "wait" is false/
+    ]
+  ])('refuses %j before any call', (extra, message) => {
+    setInputs({ image: IMAGE, environment: 'staging', ...extra })
+    expect(() => getInputs()).toThrow(message)
   })
 
   it('names one service without a manifest, with health overrides', () => {

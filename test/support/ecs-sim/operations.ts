@@ -530,7 +530,11 @@ export const operations: Record<string, Operation> = {
     const arns = [...world.tasks.values()]
       .filter((t) => t.clusterName === cluster.name)
       .filter((t) => !serviceName || t.serviceName === serviceName)
-      .filter((t) => !input.startedBy || t.deploymentId === input.startedBy)
+      .filter(
+        (t) =>
+          !input.startedBy ||
+          (t.startedBy ?? t.deploymentId) === input.startedBy
+      )
       .filter(
         (t) =>
           !family ||
