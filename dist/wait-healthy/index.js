@@ -65225,7 +65225,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8793);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4467);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -65234,7 +65234,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8793:
+/***/ 4467:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68286,7 +68286,7 @@ const UNIT_SECONDS = { h: 3600, m: 60, s: 1 };
  * Parses `90s`, `10m`, `1h30m`, `2h` or a bare number of seconds into
  * seconds. `name` is the input it came from, so the error can name it.
  */
-function parseDuration(name, value) {
+function duration_parseDuration(name, value) {
     const text = value.trim();
     if (/^\d+(\.\d+)?$/.test(text))
         return Number(text);
@@ -69345,7 +69345,7 @@ function parseList(text) {
 /** A duration input in seconds (`90s`, `10m`, `1h30m`); `fallback` when empty. */
 function getDurationSeconds(name, fallback) {
     const value = getOptionalInput(name);
-    return value === undefined ? fallback : parseDuration(name, value);
+    return value === undefined ? fallback : duration_parseDuration(name, value);
 }
 /** A whole number input at least `min`; `fallback` when empty. */
 function getInteger(name, fallback, min = 0) {
@@ -69377,7 +69377,7 @@ function parsePollInterval(value) {
     if (value === undefined)
         return { min: 5, max: 10 };
     const parts = value.split(/\s*[-,]\s*/);
-    const [min, max] = parts.map((p) => parseDuration('poll-interval', p));
+    const [min, max] = parts.map((p) => duration_parseDuration('poll-interval', p));
     const result = { min, max: max ?? Math.max(min, 10) };
     if (parts.length > 2 || !(result.min > 0) || result.max < result.min) {
         throw new errors_ConfigurationError(`Input "poll-interval" has "${value}"; use one duration (the minimum) or min-max such as 5s-10s, with 0 < min <= max`);
@@ -69450,6 +69450,64 @@ var ajv = __nccwpck_require__(2463);
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-pre-deploy.ts
+/** The manifest's per-environment `pre-deploy` task: its checks and its resolved form. */
+
+const DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS = 900;
+/** Problems schema validation cannot see: an unknown flavor, a bad duration. */
+function preDeployProblems(manifest, file) {
+    const problems = [];
+    const names = manifest.flavors.map((f) => f.name);
+    for (const [env, config] of Object.entries(manifest.environments)) {
+        const task = config['pre-deploy'];
+        if (!task)
+            continue;
+        const path = `${file}: environments.${env}.pre-deploy`;
+        if (!names.includes(task.flavor)) {
+            problems.push(`${path}.flavor: "${task.flavor}" is not a flavor of this manifest; known flavors: ${names.join(', ')}`);
+        }
+        if (typeof task.timeout === 'string') {
+            try {
+                duration_parseDuration('timeout', task.timeout);
+            }
+            catch {
+                problems.push(`${path}.timeout: expected a duration such as 90s, 10m, 1h30m, got "${task.timeout}"`);
+            }
+        }
+    }
+    return problems;
+}
+/** The pre-deploy task of `environment`, or undefined when it has none. */
+function preDeployOf(manifest, environment) {
+    const task = manifest.environments[environment]?.['pre-deploy'];
+    if (!task)
+        return undefined;
+    const network = task['network-configuration'];
+    return {
+        flavor: task.flavor,
+        ...(task.command && { command: [...task.command] }),
+        ...(task.container && { container: task.container }),
+        ...(network && {
+            networkConfiguration: {
+                awsvpcConfiguration: {
+                    subnets: [...network.subnets],
+                    ...(network['security-groups'] && {
+                        securityGroups: [...network['security-groups']]
+                    }),
+                    ...(network['assign-public-ip'] && {
+                        assignPublicIp: network['assign-public-ip']
+                    })
+                }
+            }
+        }),
+        timeoutSeconds: task.timeout === undefined
+            ? DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS
+            : typeof task.timeout === 'number'
+                ? task.timeout
+                : parseDuration('timeout', task.timeout)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-schema.ts
 /**
  * The JSON Schema of the flavor manifest (`.github/ecs-flavors.yml`). The
@@ -69498,6 +69556,51 @@ const flavor_manifest_schema_name = {
     pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
     maxLength: 64
 };
+const preDeploy = {
+    type: 'object',
+    description: 'A one-off task (database migrations) run with the new image before any service of this environment changes; only exit code 0 of its essential container lets the rollout start',
+    additionalProperties: false,
+    required: ['flavor'],
+    properties: {
+        flavor: {
+            ...flavor_manifest_schema_name,
+            description: "The flavor whose task definition (rendered with the new image) runs the task; its service's network configuration is the default"
+        },
+        command: {
+            type: 'array',
+            description: 'Command override of the essential container, e.g. [python, manage.py, migrate, --noinput]',
+            minItems: 1,
+            items: { type: 'string' }
+        },
+        container: {
+            type: 'string',
+            minLength: 1,
+            description: "Container whose exit code decides and that gets the command; default the flavor's first container"
+        },
+        'network-configuration': {
+            type: 'object',
+            description: "awsvpc networking of the task; default the flavor's service's",
+            additionalProperties: false,
+            required: ['subnets'],
+            properties: {
+                subnets: {
+                    type: 'array',
+                    minItems: 1,
+                    items: { type: 'string', minLength: 1 }
+                },
+                'security-groups': {
+                    type: 'array',
+                    items: { type: 'string', minLength: 1 }
+                },
+                'assign-public-ip': { enum: ['ENABLED', 'DISABLED'] }
+            }
+        },
+        timeout: {
+            ...duration,
+            description: 'How long the task may take until STOPPED (default 15m); it is stopped and the deploy fails after that'
+        }
+    }
+};
 /** The manifest schema (JSON Schema draft-07, as Ajv's default). */
 const flavorManifestSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -69538,6 +69641,7 @@ const flavorManifestSchema = {
                         enum: ['waves', 'all-at-once'],
                         description: 'waves (default): one wave after the other, each healthy before the next; all-at-once: every selected flavor together'
                     },
+                    'pre-deploy': preDeploy,
                     health
                 }
             }
@@ -69568,6 +69672,11 @@ const flavorManifestSchema = {
                         type: 'integer',
                         minimum: 0,
                         description: 'Lower waves deploy first (default 1)'
+                    },
+                    'desired-count': {
+                        type: 'integer',
+                        minimum: 0,
+                        description: "Tasks the service runs, set with every update of it; default: the service's current count"
                     },
                     cpu: {
                         type: 'string',
@@ -69605,6 +69714,7 @@ const flavorManifestSchema = {
 };
 
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest.ts
+
 
 
 
@@ -69750,7 +69860,7 @@ function semanticProblems(manifest, file) {
             const value = block?.[key];
             if (typeof value === 'string') {
                 try {
-                    parseDuration(key, value);
+                    duration_parseDuration(key, value);
                 }
                 catch {
                     problems.push(`${file}: ${path}.${key}: expected a duration such as 90s, 10m, 1h30m, got "${value}"`);
@@ -69758,12 +69868,13 @@ function semanticProblems(manifest, file) {
             }
         }
     }
+    problems.push(...preDeployProblems(manifest, file));
     return problems;
 }
 function seconds(value, fallback) {
     if (value === undefined)
         return fallback;
-    return typeof value === 'number' ? value : parseDuration('health', value);
+    return typeof value === 'number' ? value : duration_parseDuration('health', value);
 }
 function applyHealth(base, over) {
     if (!over)
@@ -69830,6 +69941,9 @@ function resolveFlavors(manifest, environment, selector) {
         service: fillPattern(f.service ?? env['service-name'], f.name, environment),
         containers: [...f.containers],
         wave: f.wave ?? DEFAULT_WAVE,
+        ...(f['desired-count'] !== undefined && {
+            desiredCount: f['desired-count']
+        }),
         ...(f.cpu !== undefined && { cpu: f.cpu }),
         ...(f.memory !== undefined && { memory: f.memory }),
         ...(f['container-memory'] && {
