@@ -31,6 +31,7 @@ import {
   runPreDeploy,
   type PreDeployTarget
 } from './rollout-steps.js'
+import { plannedPreDeploy } from './rollout-summary.js'
 import { aftermath, renderSummary } from './summary.js'
 
 async function flavorsOf(
@@ -252,6 +253,9 @@ export async function run(): Promise<void> {
           environment
         )
       )
+      if (preDeploy && !report.preDeploy) {
+        parts.push(plannedPreDeploy(preDeploy, inputs.rollout.preDeploy))
+      }
     }
     if (inputs.readCurrent) {
       parts.push(renderSummary(report, release.image, environment))

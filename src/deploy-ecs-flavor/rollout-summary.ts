@@ -1,6 +1,7 @@
 // Why this module: the summary's parts about the steps around the rollout
 // (pre-deploy task, revision clean-up), kept apart from the flavor table.
 import { markdownTable } from '../common/summary.js'
+import type { PreDeployMode } from '../ecs/pre-deploy-step.js'
 import type { PreDeployOutcome } from '../ecs/pre-deploy-task.js'
 import type { FamilyCleanup } from '../ecs/revision-cleanup.js'
 
@@ -40,6 +41,18 @@ export function preDeploySection(o: PreDeployOutcome): string {
     )
   }
   return parts.join('\n\n')
+}
+
+/** The plan's line when the services were not read (read-current: false). */
+export function plannedPreDeploy(
+  target: { spec: { flavor: string; command?: string[] } },
+  mode: PreDeployMode
+): string {
+  const { flavor, command } = target.spec
+  const what = `Pre-deploy task: ${flavor}'s new revision${command ? ` runs \`${command.join(' ')}\`` : ''} before the rollout`
+  return mode === 'skip'
+    ? `${what}; not this time (pre-deploy: skip).\n`
+    : `${what} (pre-deploy: ${mode}${mode === 'auto' ? ', unless its service already runs the image' : ''}).\n`
 }
 
 /** What keep-revisions did, one row per family. */

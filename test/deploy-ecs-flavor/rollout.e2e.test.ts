@@ -316,5 +316,25 @@ describe('deploy-ecs-flavor around the rollout', () => {
     expect(after?.deployments).toHaveLength(1)
     expect(after?.deployments[0].id).not.toBe(before?.deployments[0].id)
     expect(forced.outputs['deployment-id']).toBe(after?.deployments[0].id)
+
+    // Scaled in by hand: the count alone brings it back, with no new revision.
+    sim.updateService({
+      cluster: 'force',
+      service: 'force-worker',
+      desiredCount: 1
+    })
+    sim.clearRequestLog()
+    const scaled = await deploy({
+      environment: 'force',
+      image: V2,
+      flavors: 'worker'
+    })
+    expect(scaled.exitCode).toBe(0)
+    expect(scaled.outputs.result).toBe('success')
+    expect(calls('RegisterTaskDefinition')).toBe(0)
+    expect(sim.service('force', 'force-worker')).toMatchObject({
+      desiredCount: 2,
+      runningCount: 2
+    })
   }, 60_000)
 })

@@ -510,6 +510,69 @@ describe('executeDeployments', () => {
   })
 })
 
+describe('force-new-deployment and desired-count', () => {
+  it('forces a new deployment of the running revision without registering', async () => {
+    const { calls } = fakeEcs(['monolith-web'], { image: NEW })
+    const plans = await planDeployments([flavor('web')], NEW, deps())
+    const report = await executeDeployments(
+      plans,
+      { ...options, forceNewDeployment: true },
+      deps()
+    )
+    expect(report.result).toBe('success')
+    expect(calls.filter((c) => /^(register|update)/.test(c))).toEqual([
+      'update:monolith-web:7'
+    ])
+    expect(
+      ecsMock.commandCalls(UpdateServiceCommand)[0].args[0].input
+    ).toMatchObject({
+      taskDefinition: tdArn('monolith-web', 7),
+      forceNewDeployment: true
+    })
+    expect(watched[0][0].deploymentId).toBe('ecs-svc/monolith-web-r7')
+    expect(report.flavors[0]).toMatchObject({ changed: true })
+  })
+
+  it('sends the desired count with the update, and updates for a count change alone', async () => {
+    fakeEcs(['monolith-web', 'monolith-api'], { image: NEW })
+    // The fake services run no desired count, so 3 differs; api has none set.
+    const plans = await planDeployments(
+      [flavor('web', 1, { desiredCount: 3 }), flavor('api')],
+      NEW,
+      deps()
+    )
+    const report = await executeDeployments(plans, options, deps())
+    const updates = ecsMock
+      .commandCalls(UpdateServiceCommand)
+      .map((c) => c.args[0].input)
+    expect(updates).toEqual([
+      {
+        cluster: 'prod',
+        service: 'monolith-web',
+        taskDefinition: tdArn('monolith-web', 7),
+        desiredCount: 3
+      }
+    ])
+    expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0)
+    expect(report.flavors.map((o) => [o.flavor, o.result])).toEqual([
+      ['web', 'success'],
+      ['api', 'no-op']
+    ])
+  })
+
+  it('in a dry run reports a forced flavor as would-change', async () => {
+    fakeEcs(['monolith-web'], { image: NEW })
+    const plans = await planDeployments([flavor('web')], NEW, deps())
+    const report = await executeDeployments(
+      plans,
+      { ...options, dryRun: true, forceNewDeployment: true },
+      deps()
+    )
+    expect(report.flavors[0].result).toBe('would-change')
+    expect(ecsMock.commandCalls(UpdateServiceCommand)).toHaveLength(0)
+  })
+})
+
 describe('mergeTags', () => {
   it('keeps other tags and replaces ours', () => {
     expect(
