@@ -79873,6 +79873,14 @@ function preDeploySection(o) {
     }
     return parts.join('\n\n');
 }
+/** The plan's line when the services were not read (read-current: false). */
+function plannedPreDeploy(target, mode) {
+    const { flavor, command } = target.spec;
+    const what = `Pre-deploy task: ${flavor}'s new revision${command ? ` runs \`${command.join(' ')}\`` : ''} before the rollout`;
+    return mode === 'skip'
+        ? `${what}; not this time (pre-deploy: skip).\n`
+        : `${what} (pre-deploy: ${mode}${mode === 'auto' ? ', unless its service already runs the image' : ''}).\n`;
+}
 /** What keep-revisions did, one row per family. */
 function cleanupSection(cleanup) {
     if (cleanup.length === 0)
@@ -79983,6 +79991,7 @@ function renderSummary(report, image, environment) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/main.ts
+
 
 
 
@@ -80180,6 +80189,9 @@ async function run() {
         if (inputs.dryRun) {
             const previous = common(report.flavors.map((o) => o.commitBefore));
             parts.push(renderPlan(release, flavors, await pullRequestsOf(inputs, release, previous || undefined), environment));
+            if (preDeploy && !report.preDeploy) {
+                parts.push(plannedPreDeploy(preDeploy, inputs.rollout.preDeploy));
+            }
         }
         if (inputs.readCurrent) {
             parts.push(renderSummary(report, release.image, environment));
