@@ -79291,6 +79291,9 @@ function getInputs() {
     }
     const wait = getBoolean('wait', true);
     const rollout = getRolloutInputs(wait);
+    if (source.kind === 'service' && rollout.preDeploy === 'always') {
+        throw new errors_ConfigurationError('Input "pre-deploy" is "always", but "service" is set: the pre-deploy task is defined per environment in the manifest');
+    }
     return {
         ...(image && { image }),
         source,

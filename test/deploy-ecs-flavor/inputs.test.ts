@@ -68,6 +68,15 @@ describe('getInputs', () => {
     [
       { 'keep-revisions': '3', wait: 'false' },
       /Input "keep-revisions" has "3", but "wait" is false/
+    ],
+    [
+      {
+        'pre-deploy': 'always',
+        cluster: 'c',
+        service: 'web',
+        container: 'app'
+      },
+      /Input "pre-deploy" is "always", but "service" is set/
     ]
   ])('refuses %j before any call', (extra, message) => {
     setInputs({ image: IMAGE, environment: 'staging', ...extra })

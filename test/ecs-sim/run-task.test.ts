@@ -120,6 +120,27 @@ describe('RunTask and StopTask', () => {
     expect(inactive.message).toMatch(/inactive/)
   })
 
+  it('takes its outcome rules through the control API too', async () => {
+    const response = await fetch(`${f.sim.url}/_sim/run-task-outcomes`, {
+      method: 'POST',
+      body: JSON.stringify({ family: 'web', oom: true, afterSeconds: 1 })
+    })
+    expect(response.status).toBe(200)
+    await f.ecs.send(
+      new RunTaskCommand({
+        cluster: 'staging',
+        taskDefinition: 'web:1',
+        startedBy: 'me'
+      })
+    )
+    await f.sim.runUntil(async () => (await mine('STOPPED')).length === 1)
+    const [stopped] = await mine('STOPPED')
+    expect(stopped.containers?.[0]).toMatchObject({
+      exitCode: 137,
+      reason: 'OutOfMemoryError: Container killed due to memory usage'
+    })
+  })
+
   it('StopTask stops a running one-off task as UserInitiated', async () => {
     f.sim.setRunTaskOutcome({ afterSeconds: 3600 })
     const out = await f.ecs.send(
