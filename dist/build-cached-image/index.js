@@ -40908,7 +40908,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(535);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2856);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40917,7 +40917,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 535:
+/***/ 2856:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -101406,60 +101406,99 @@ function ghaServiceAttrs(service) {
     return `type=gha,${url}=${service.url},token=${service.token}`;
 }
 
-;// CONCATENATED MODULE: ./src/docker/image-ref.ts
+;// CONCATENATED MODULE: ./src/docker/image-reference.ts
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9-]+)*(?::\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-/** Whether a first path component is a registry host, as Docker decides it. */
-function looksLikeHost(component) {
-    return (component.includes('.') ||
-        component.includes(':') ||
-        component === 'localhost');
+// ECR and ECS only deal in sha256 digests; a shorter one is a paste error.
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const NAME_MAX = 255;
+/**
+ * Whether a first path component is a registry host, as Docker decides it:
+ * a dot, a port, `localhost`, or an uppercase letter (never valid in a path).
+ */
+function isHost(component) {
+    return (/[.:]/.test(component) ||
+        component === 'localhost' ||
+        component !== component.toLowerCase());
+}
+/** Splits and checks a name; undefined when it breaks the grammar. */
+function splitName(value) {
+    if (value.length === 0 || value.length > NAME_MAX)
+        return undefined;
+    const parts = value.split('/');
+    const host = parts.length > 1 && isHost(parts[0]) ? parts.shift() : undefined;
+    if (host !== undefined && !HOST.test(host))
+        return undefined;
+    if (!parts.every((part) => PATH_COMPONENT.test(part)))
+        return undefined;
+    const path = parts.join('/');
+    return { host, path, repository: host ? `${host}/${path}` : path };
 }
 /**
  * Parses a repository without tag or digest (`localhost:5000/monolith`),
  * throwing a ConfigurationError that names `input` when it is malformed.
  */
 function parseImageName(input, value) {
-    const parts = value.split('/');
-    let host;
-    if (parts.length > 1 && looksLikeHost(parts[0]))
-        host = parts.shift();
-    const bad = (host !== undefined && !HOST.test(host)) ||
-        parts.length === 0 ||
-        parts.some((part) => !COMPONENT.test(part)) ||
-        value.length > 255;
-    if (bad) {
+    const name = splitName(value);
+    if (!name) {
         throw new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
     }
-    const path = parts.join('/');
-    return { host, path, repository: host ? `${host}/${path}` : path };
+    return name;
+}
+/**
+ * Parses `name[:tag][@sha256:…]`. A reference with neither tag nor digest is
+ * valid (ECS reports an image run as `:latest` implicitly that way, and a
+ * rollback must be able to name it); callers that need one check for it.
+ */
+function parseImageReference(input, value) {
+    const fail = (why) => {
+        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which ${why}; use repository@sha256:<digest> (preferred) or repository:tag`);
+    };
+    if (!value || /\s/.test(value))
+        fail('is not an image reference');
+    const at = value.indexOf('@');
+    const nameAndTag = at < 0 ? value : value.slice(0, at);
+    const digest = at < 0 ? undefined : value.slice(at + 1);
+    if (digest !== undefined && !DIGEST.test(digest)) {
+        fail('has a digest that is not sha256:<64 hex>');
+    }
+    const colon = nameAndTag.lastIndexOf(':');
+    const hasTag = colon > nameAndTag.lastIndexOf('/');
+    const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
+    if (tag !== undefined && !TAG.test(tag))
+        fail('has a tag that is not valid');
+    const name = splitName(hasTag ? nameAndTag.slice(0, colon) : nameAndTag);
+    if (!name)
+        return fail('has a repository name that is not valid');
+    return { ...name, ...(tag && { tag }), ...(digest && { digest }) };
+}
+/** The reference as text, the form ECS and Docker take. */
+function formatImageReference(ref) {
+    return (ref.repository +
+        (ref.tag ? `:${ref.tag}` : '') +
+        (ref.digest ? `@${ref.digest}` : ''));
 }
 /**
  * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
  * `image`; a full `repo:tag` is checked as given.
  */
 function parseTag(input, image, value) {
-    const colon = value.lastIndexOf(':');
-    const slash = value.lastIndexOf('/');
     if (!value.includes('/') && !value.includes(':')) {
         if (!TAG.test(value))
             throw malformedTag(input, value);
         return `${image.repository}:${value}`;
     }
-    if (colon <= slash)
-        throw malformedTag(input, value);
-    const repo = value.slice(0, colon);
-    const tag = value.slice(colon + 1);
-    if (!TAG.test(tag))
-        throw malformedTag(input, value);
+    let ref;
     try {
-        parseImageName(input, repo);
+        ref = parseImageReference(input, value);
     }
     catch {
         throw malformedTag(input, value);
     }
+    if (!ref.tag || ref.digest)
+        throw malformedTag(input, value);
     return value;
 }
 function malformedTag(input, value) {

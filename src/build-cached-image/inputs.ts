@@ -21,7 +21,7 @@ import {
   parseImageName,
   parseTag,
   type ImageName
-} from '../docker/image-ref.js'
+} from '../docker/image-reference.js'
 import {
   CACHE_WRITE_SETTINGS,
   decideCacheWrite,

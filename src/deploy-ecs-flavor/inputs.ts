@@ -8,7 +8,10 @@ import {
   parseList
 } from '../common/inputs.js'
 import { ConfigurationError } from '../common/errors.js'
-import { parseImageReference } from '../ecs/image-reference.js'
+import {
+  parseImageReference,
+  type ImageReference
+} from '../docker/image-reference.js'
 import type { HealthPolicy } from '../ecs/types.js'
 import { checkCommit, checkPromotableImage } from './promotion.js'
 import { getRolloutInputs, type RolloutInputs } from './rollout-inputs.js'
@@ -45,7 +48,7 @@ export interface Promotion {
 /** The action's inputs, one field per input of action.yml. */
 export interface Inputs {
   /** Empty when the image comes from the staging run's record. */
-  image?: string
+  image?: ImageReference
   source: FlavorSource
   /** Set when `ecr-repository` or `staging-run-id` is: a promotion. */
   promotion?: Promotion
@@ -120,11 +123,12 @@ function getPromotion(): Promotion | undefined {
 /** Reads and checks every input; throws a ConfigurationError naming the bad one. */
 export function getInputs(): Inputs {
   const promotion = getPromotion()
-  const image = getOptionalInput('image')
-  if (promotion && image) {
-    checkPromotableImage('image', image, promotion.ecrRepository)
-  } else if (image) {
-    parseImageReference('image', image)
+  const imageText = getOptionalInput('image')
+  let image: ImageReference | undefined
+  if (promotion && imageText) {
+    image = checkPromotableImage('image', imageText, promotion.ecrRepository)
+  } else if (imageText) {
+    image = parseImageReference('image', imageText)
   } else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
     throw new ConfigurationError(
       'Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)'

@@ -230,6 +230,12 @@ export async function run(): Promise<void> {
     const release = await resolveRelease(inputs, process.env, (token) =>
       createGitHubClient(token)
     )
+    const { reference } = release
+    if (!reference.tag && !reference.digest) {
+      core.warning(
+        `The image ${release.image} has neither tag nor digest, so ECS pulls ${release.image}:latest, which moves with every push; deploy by digest`
+      )
+    }
     const { flavors, preDeploy } = await flavorsOf(inputs)
     const environment =
       inputs.source.kind === 'manifest' ? inputs.source.environment : undefined

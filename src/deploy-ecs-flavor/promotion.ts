@@ -2,7 +2,11 @@
 // staging; these checks run before any AWS call.
 import { readFile } from 'node:fs/promises'
 import { ConfigurationError } from '../common/errors.js'
-import { parseImageReference } from '../ecs/image-reference.js'
+import {
+  formatImageReference,
+  parseImageReference,
+  type ImageReference
+} from '../docker/image-reference.js'
 import { branchMatcher } from '../git/release-branch.js'
 import {
   httpStatus,
@@ -112,7 +116,7 @@ export function checkPromotableImage(
   input: string,
   value: string,
   repository: string
-): void {
+): ImageReference {
   const fail = (why: string): never => {
     throw new ConfigurationError(
       `Input "${input}" has "${value}", which ${why}; give <registry>/<repository>@sha256:<64 hex> in ${repository}`
@@ -123,16 +127,16 @@ export function checkPromotableImage(
   if (!parsed.digest || parsed.tag) {
     fail('is not a reference by digest alone')
   }
-  const slash = parsed.repository.indexOf('/')
-  const registry = slash < 0 ? '' : parsed.repository.slice(0, slash)
-  const name = parsed.repository.slice(slash + 1)
   const full = /[.:]/.test(repository.split('/')[0]) && repository.includes('/')
   if (full) {
     if (parsed.repository !== repository) fail(`is not in ${repository}`)
   } else {
-    if (!ECR_REGISTRY.test(registry)) fail('is not in an ECR registry')
-    if (name !== repository) fail(`is not in the ECR repository ${repository}`)
+    if (!ECR_REGISTRY.test(parsed.host ?? '')) fail('is not in an ECR registry')
+    if (parsed.path !== repository) {
+      fail(`is not in the ECR repository ${repository}`)
+    }
   }
+  return parsed
 }
 
 /** A 40-hex commit, or a ConfigurationError naming the input. */
@@ -183,7 +187,10 @@ export async function readReleaseImage(
 
 /** The image to deploy and the commit it was built from, both checked. */
 export interface Release {
+  /** The reference as given, the form ECS takes. */
   image: string
+  /** The same, parsed once: repository, tag and digest. */
+  reference: ImageReference
   /** Tagged as `release-train:commit`; absent only outside a workflow run. */
   commit?: string
   stagingRun?: WorkflowRun
@@ -203,7 +210,7 @@ export async function resolveRelease(
   const p = inputs.promotion
   if (!p) {
     const commit = inputs.commit ?? env.GITHUB_SHA
-    return { image: inputs.image ?? '', ...(commit && { commit }) }
+    return { ...imageOf(inputs.image), ...(commit && { commit }) }
   }
   let run: WorkflowRun | undefined
   if (p.stagingRunId !== undefined) {
@@ -215,18 +222,22 @@ export async function resolveRelease(
       'release-image-file',
       p.releaseImageFile
     )
-    checkPromotableImage('release-image-file', record.image, p.ecrRepository)
+    const recorded = checkPromotableImage(
+      'release-image-file',
+      record.image,
+      p.ecrRepository
+    )
     if (record.commit && run && record.commit !== run.headSha) {
       throw new ConfigurationError(
         `Input "release-image-file" records commit ${record.commit}, but staging run ${run.id} built ${run.headSha}; the record is not that run's`
       )
     }
-    if (image && image !== record.image) {
+    if (image && formatImageReference(image) !== record.image) {
       throw new ConfigurationError(
-        `Input "image" has "${image}", but the staging run deployed ${record.image}`
+        `Input "image" has "${formatImageReference(image)}", but the staging run deployed ${record.image}`
       )
     }
-    image = record.image
+    image = recorded
   }
   if (run && inputs.commit && inputs.commit !== run.headSha) {
     throw new ConfigurationError(
@@ -235,10 +246,18 @@ export async function resolveRelease(
   }
   const commit = run?.headSha ?? inputs.commit
   return {
-    image: image ?? '',
+    ...imageOf(image),
     ...(commit && { commit }),
     ...(run && { stagingRun: run })
   }
+}
+
+/** getInputs refuses a deploy with neither an image nor a staging record. */
+function imageOf(
+  reference: ImageReference | undefined
+): Pick<Release, 'image' | 'reference'> {
+  if (!reference) throw new Error('no image: getInputs should have refused')
+  return { image: formatImageReference(reference), reference }
 }
 
 async function fetchStagingRun(

@@ -1,6 +1,6 @@
 import { ghaServiceAttrs, type ActionsCacheService } from './actions-cache.js'
 import type { CacheExporter } from './builder-info.js'
-import { branchSlug, type ImageName } from './image-ref.js'
+import { branchSlug, type ImageName } from './image-reference.js'
 import type { RegistryAccess } from './registry-probe.js'
 
 /** The `cache` input. */

@@ -62,7 +62,7 @@ afterEach(async () => {
 })
 
 /** Cluster `staging` with three steady services on revision 1 of their own family. */
-async function world(): Promise<EcsSimulator> {
+async function world(image = V1): Promise<EcsSimulator> {
   const s = await startEcsSimulator({ speed: SPEED })
   sim = s
   s.createCluster('staging')
@@ -75,7 +75,7 @@ async function world(): Promise<EcsSimulator> {
       containerDefinitions: [
         {
           name: 'app',
-          image: V1,
+          image,
           essential: true,
           memory: 512,
           environment: [
@@ -197,6 +197,26 @@ describe('deploy-ecs-flavor end to end', () => {
     ])
     expect(writes(s)).toEqual([])
     expect(s.state().taskDefinitions).toHaveLength(6)
+  }, 40_000)
+
+  it('puts back an untagged image, the form ECS reports for an implicit :latest', async () => {
+    const untagged = 'registry.local/monolith'
+    const s = await world(untagged)
+    const forward = await deploy(s, { image: V2, flavors: 'web' })
+    expect(forward.exitCode).toBe(0)
+    expect(forward.outputs['previous-image']).toBe(untagged)
+    const back = await deploy(s, {
+      image: forward.outputs['previous-image'],
+      flavors: 'web'
+    })
+    expect(messages(back, 'error')).toEqual([])
+    expect(back.outputs.result).toBe('success')
+    expect(messages(back, 'warning')).toContainEqual(
+      expect.stringContaining(`ECS pulls ${untagged}:latest`)
+    )
+    const [web] = flavorsOf(back)
+    expect([web.imageBefore, web.imageAfter]).toEqual([V2, untagged])
+    expect(taskDefinitionOf(s, 'web')).toBe(web.taskDefinitionArn)
   }, 40_000)
 
   it('rolls back a flavor whose image crash-loops and leaves the others untouched', async () => {
@@ -343,9 +363,9 @@ describe('deploy-ecs-flavor end to end', () => {
         /Environment "prod" is not in .*known environments: staging/
       ],
       [
-        'an image without tag or digest',
-        { image: 'registry.local/monolith' },
-        /Input "image" has "registry.local\/monolith", which has neither a tag nor a digest/
+        'an image that breaks the reference grammar',
+        { image: 'registry.local/Monolith:v1' },
+        /Input "image" has "registry.local\/Monolith:v1", which has a repository name that is not valid/
       ],
       [
         'a container not in the task definition',

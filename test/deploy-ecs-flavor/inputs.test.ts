@@ -4,6 +4,12 @@ import { releaseTags } from '../../src/deploy-ecs-flavor/release-tags.js'
 import { clearInputs, setInputs } from '../support/action-inputs.js'
 
 const IMAGE = 'registry.local/monolith:1.0'
+const PARSED = {
+  host: 'registry.local',
+  path: 'monolith',
+  repository: 'registry.local/monolith',
+  tag: '1.0'
+}
 
 const workspace = process.env.GITHUB_WORKSPACE
 
@@ -18,7 +24,7 @@ describe('getInputs', () => {
     setInputs({ image: IMAGE, environment: 'staging' })
     process.env.GITHUB_WORKSPACE = '/repo'
     expect(getInputs()).toEqual({
-      image: IMAGE,
+      image: PARSED,
       source: {
         kind: 'manifest',
         path: '/repo/.github/ecs-flavors.yml',
@@ -111,7 +117,7 @@ describe('getInputs', () => {
   })
 
   it.each([
-    [{ image: 'monolith', environment: 's' }, /Input "image" has "monolith"/],
+    [{ image: 'Monolith', environment: 's' }, /Input "image" has "Monolith"/],
     [{ image: IMAGE }, /Input "environment" is required with a manifest/],
     [
       { image: IMAGE, service: 'web', container: 'app' },

@@ -11,7 +11,7 @@ import {
   type BuilderInfo
 } from '../../src/docker/builder-info.js'
 import { planCache, type CachePlanInput } from '../../src/docker/cache-plan.js'
-import { parseImageName } from '../../src/docker/image-ref.js'
+import { parseImageName } from '../../src/docker/image-reference.js'
 
 const image = parseImageName('image', 'localhost:5000/team/monolith')
 const classic: BuilderInfo = {

@@ -16,7 +16,7 @@ import {
   immutableTagRefusal,
   refusedTagPut
 } from '../../src/docker/ecr-rules.js'
-import { parseImageName } from '../../src/docker/image-ref.js'
+import { parseImageName } from '../../src/docker/image-reference.js'
 
 const containerd: BuilderInfo = {
   name: 'default',

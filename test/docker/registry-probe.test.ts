@@ -8,7 +8,7 @@ import {
   branchSlug,
   parseImageName,
   parseTag
-} from '../../src/docker/image-ref.js'
+} from '../../src/docker/image-reference.js'
 
 function fakeFetch(answers: Record<string, number | Error>): {
   fetch: FetchLike
