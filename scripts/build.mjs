@@ -46,5 +46,23 @@ for (const name of names) {
     [ncc, 'build', entry, '-o', out, '--license', 'licenses.txt', '--quiet'],
     { stdio: 'inherit', cwd: root }
   )
+  // An action with a post step (runs.post) has src/<name>/post.ts.
+  const post = join(root, 'src', name, 'post.ts')
+  if (existsSync(post)) {
+    execFileSync(
+      process.execPath,
+      [
+        ncc,
+        'build',
+        post,
+        '-o',
+        join(out, 'post'),
+        '--license',
+        'licenses.txt',
+        '--quiet'
+      ],
+      { stdio: 'inherit', cwd: root }
+    )
+  }
   console.log(`built dist/${name}`)
 }

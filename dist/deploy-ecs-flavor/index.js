@@ -7430,7 +7430,7 @@ __webpack_unused_export__ = DeleteServiceCommand;
 __webpack_unused_export__ = DeleteServiceRequest$;
 __webpack_unused_export__ = DeleteServiceResponse$;
 __webpack_unused_export__ = DeleteTaskDefinitions$;
-exports.WeT = DeleteTaskDefinitionsCommand;
+__webpack_unused_export__ = DeleteTaskDefinitionsCommand;
 __webpack_unused_export__ = DeleteTaskDefinitionsRequest$;
 __webpack_unused_export__ = DeleteTaskDefinitionsResponse$;
 __webpack_unused_export__ = DeleteTaskSet$;
@@ -7459,7 +7459,7 @@ __webpack_unused_export__ = DeregisterContainerInstanceCommand;
 __webpack_unused_export__ = DeregisterContainerInstanceRequest$;
 __webpack_unused_export__ = DeregisterContainerInstanceResponse$;
 __webpack_unused_export__ = DeregisterTaskDefinition$;
-exports.sjB = DeregisterTaskDefinitionCommand;
+__webpack_unused_export__ = DeregisterTaskDefinitionCommand;
 __webpack_unused_export__ = DeregisterTaskDefinitionRequest$;
 __webpack_unused_export__ = DeregisterTaskDefinitionResponse$;
 __webpack_unused_export__ = DescribeCapacityProviders$;
@@ -7700,7 +7700,7 @@ __webpack_unused_export__ = ListServicesByNamespace$;
 __webpack_unused_export__ = ListServicesByNamespaceCommand;
 __webpack_unused_export__ = ListServicesByNamespaceRequest$;
 __webpack_unused_export__ = ListServicesByNamespaceResponse$;
-exports.qde = ListServicesCommand;
+__webpack_unused_export__ = ListServicesCommand;
 __webpack_unused_export__ = ListServicesRequest$;
 __webpack_unused_export__ = ListServicesResponse$;
 __webpack_unused_export__ = ListTagsForResource$;
@@ -7712,7 +7712,7 @@ __webpack_unused_export__ = ListTaskDefinitionFamiliesCommand;
 __webpack_unused_export__ = ListTaskDefinitionFamiliesRequest$;
 __webpack_unused_export__ = ListTaskDefinitionFamiliesResponse$;
 __webpack_unused_export__ = ListTaskDefinitions$;
-exports.Pse = ListTaskDefinitionsCommand;
+__webpack_unused_export__ = ListTaskDefinitionsCommand;
 __webpack_unused_export__ = ListTaskDefinitionsRequest$;
 __webpack_unused_export__ = ListTaskDefinitionsResponse$;
 __webpack_unused_export__ = ListTasks$;
@@ -7828,7 +7828,7 @@ __webpack_unused_export__ = ResourceRequirement$;
 __webpack_unused_export__ = ResourceType;
 __webpack_unused_export__ = Rollback$;
 __webpack_unused_export__ = RunTask$;
-exports._eD = RunTaskCommand;
+__webpack_unused_export__ = RunTaskCommand;
 __webpack_unused_export__ = RunTaskRequest$;
 __webpack_unused_export__ = RunTaskResponse$;
 __webpack_unused_export__ = RuntimePlatform$;
@@ -7898,7 +7898,7 @@ __webpack_unused_export__ = StopServiceDeploymentRequest$;
 __webpack_unused_export__ = StopServiceDeploymentResponse$;
 __webpack_unused_export__ = StopServiceDeploymentStopType;
 __webpack_unused_export__ = StopTask$;
-exports.PP1 = StopTaskCommand;
+__webpack_unused_export__ = StopTaskCommand;
 __webpack_unused_export__ = StopTaskRequest$;
 __webpack_unused_export__ = StopTaskResponse$;
 __webpack_unused_export__ = SubmitAttachmentStateChanges$;
@@ -68570,7 +68570,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2002);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1154);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -68579,7 +68579,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2002:
+/***/ 1154:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71498,9 +71498,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -71545,7 +71545,7 @@ class errors_ConfigurationError extends Error {
     }
 }
 /** The one way an unknown thrown value becomes the text of `core.setFailed`. */
-function errorMessage(error) {
+function errors_errorMessage(error) {
     if (error instanceof Error)
         return error.message;
     return String(error);
@@ -71568,7 +71568,7 @@ async function runAction(body) {
             !(error instanceof errors_ConfigurationError)) {
             core_debug(error.stack);
         }
-        setFailed(errorMessage(error));
+        setFailed(errors_errorMessage(error));
     }
 }
 /** Sets an output, serialising objects and arrays as JSON. */
@@ -71604,19 +71604,141 @@ class ManualClock {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(212);
+;// CONCATENATED MODULE: ./src/common/aws-calls.ts
+/** One way every AWS client is configured and every AWS error is worded: the call named, transient told from fatal. */
+/** Attempts per call, SDK retries included, unless `AWS_MAX_ATTEMPTS` says otherwise. */
+const DEFAULT_MAX_ATTEMPTS = 8;
+/** Real seconds one HTTP attempt may take before it is abandoned and retried. */
+const DEFAULT_CALL_TIMEOUT_SECONDS = 30;
+const THROTTLING = /throttl|toomanyrequests|requestlimitexceeded|ratelimit|slowdown/i;
+const PERMISSION = /^(AccessDenied(Exception)?|UnauthorizedOperation|AuthorizationError|NotAuthorized)$/;
+const EXPIRED = /^(ExpiredToken(Exception)?|RequestExpired|TokenRefreshRequired)$/;
+const BAD_CREDENTIALS = /^(UnrecognizedClientException|InvalidClientTokenId|InvalidSignatureException|SignatureDoesNotMatch|CredentialsProviderError)$/;
+/** Sorts an SDK error into the kinds the actions treat differently. */
+function awsFailureKind(error) {
+    const e = (error ?? {});
+    const name = e.name ?? '';
+    const status = e.$metadata?.httpStatusCode;
+    if (PERMISSION.test(name))
+        return 'permission';
+    if (EXPIRED.test(name))
+        return 'expired-credentials';
+    if (BAD_CREDENTIALS.test(name) ||
+        /could not load credentials/i.test(e.message ?? '')) {
+        return 'missing-credentials';
+    }
+    if (THROTTLING.test(name) || status === 429)
+        return 'throttled';
+    if (/timeout|abort/i.test(name) || e.code === 'ETIMEDOUT')
+        return 'timeout';
+    if (status !== undefined && status >= 500)
+        return 'server';
+    return 'other';
+}
+/** Throttling, 5xx and timeouts: worth another poll or a later try. */
+function isTransientAwsError(error) {
+    return ['throttled', 'server', 'timeout'].includes(awsFailureKind(error));
+}
+/** Expired or missing credentials: nothing this run does will succeed again. */
+function isCredentialFailure(error) {
+    const kind = awsFailureKind(error);
+    return kind === 'expired-credentials' || kind === 'missing-credentials';
+}
+/** `UpdateServiceCommand` → `UpdateService`. */
+function operationOf(commandName) {
+    return (commandName ?? 'an AWS call').replace(/Command$/, '');
+}
+/**
+ * The sentence an AWS error ends in: which call, what kind of failure, and
+ * for a fatal one what to change. The original error object is kept (its
+ * name and metadata still classify it); only its message is rewritten.
+ */
+function describeAwsFailure(error, service, commandName) {
+    const e = (error ?? {});
+    const operation = operationOf(commandName);
+    const call = `${service.label} ${operation}`;
+    const original = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+    const attempts = e.$metadata?.attempts;
+    const tried = attempts && attempts > 1 ? ` after ${attempts} attempts` : '';
+    switch (awsFailureKind(error)) {
+        case 'permission':
+            return `${call} was refused (${original}): the role lacks permission ${service.iamPrefix}:${operation}. Not retried.`;
+        case 'expired-credentials':
+            return `${call} failed: the AWS credentials expired (${original}). Not retried; raise role-duration-seconds of configure-aws-credentials (and the role's maximum session duration) above the deploy's wait.`;
+        case 'missing-credentials':
+            return `${call} failed: no valid AWS credentials (${original}). Not retried; configure AWS credentials (configure-aws-credentials with OIDC) before this step.`;
+        case 'throttled':
+            return `${call} was throttled${tried} and the retry budget is spent (${original}).`;
+        case 'server':
+            return `${call} failed with a server error${tried} (${original}).`;
+        case 'timeout':
+            return `${call} timed out${tried} (${original}).`;
+        default:
+            return `${call} failed: ${original}`;
+    }
+}
+/** The SDK options every AWS client of the actions shares. */
+function awsClientConfig(region, callTimeoutSeconds = DEFAULT_CALL_TIMEOUT_SECONDS) {
+    const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);
+    return {
+        region: region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+        // The SDK's own variable: the budget of attempts, retries included.
+        maxAttempts: Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_MAX_ATTEMPTS,
+        // Adaptive retry backs off on throttling without our help.
+        retryMode: 'adaptive',
+        requestHandler: {
+            requestTimeout: callTimeoutSeconds * 1000,
+            connectionTimeout: Math.min(callTimeoutSeconds, 10) * 1000,
+            // Without it the SDK only logs a warning and keeps waiting.
+            throwOnRequestTimeout: true
+        }
+    };
+}
+/**
+ * Rewrites the message of every error a client's calls end in (after the
+ * SDK's retries, which run inside this step) with `describeAwsFailure`.
+ */
+function nameAwsCalls(client, service) {
+    ;
+    client.middlewareStack.add((next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            if (error instanceof Error && !error.$named) {
+                error.message = describeAwsFailure(error, service, context.commandName);
+                Object.defineProperty(error, '$named', { value: true });
+            }
+            throw error;
+        }
+    }, { step: 'initialize', name: 'nameAwsCalls', priority: 'high' });
+    return client;
+}
+/** Awaits `call`; an error it ends in is prefixed with the flavors it was for. */
+async function forFlavors(flavors, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        if (error instanceof Error) {
+            const who = flavors.length === 1 ? 'flavor' : 'flavors';
+            error.message = `${who} ${flavors.join(', ')}: ${error.message}`;
+        }
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/client.ts
+
 
 /**
  * The ECS client every action uses. The SDK reads `AWS_ENDPOINT_URL_ECS`
  * itself, so the same client reaches Amazon ECS on GitHub and the simulator
- * here. Adaptive retry backs off on ThrottlingException without our help.
+ * here. Each HTTP attempt is bounded by `callTimeoutSeconds`, so one hung
+ * call cannot stall a deploy, and every error names its call.
  */
-function createEcsClient(region) {
-    return new dist_cjs/* ECSClient */.Zgc({
-        region: region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
-        maxAttempts: 8,
-        retryMode: 'adaptive'
-    });
+function createEcsClient(region, callTimeoutSeconds) {
+    return nameAwsCalls(new dist_cjs/* ECSClient */.Zgc(awsClientConfig(region, callTimeoutSeconds)), { label: 'ECS', iamPrefix: 'ecs' });
 }
 /** The ECS console page of a service, for summaries and logs. */
 function serviceConsoleUrl(region, cluster, service) {
@@ -72689,6 +72811,7 @@ function imageOf(definition, containers) {
 
 
 
+
 /** Items grouped by a key, in first-seen order. */
 function groupBy(items, key) {
     const groups = new Map();
@@ -72710,7 +72833,7 @@ async function planDeployments(flavors, image, deps) {
     const byCluster = groupBy(flavors, (f) => `${f.region}\u0000${f.cluster}`);
     for (const group of byCluster.values()) {
         const { region, cluster } = group[0];
-        const found = await lookUpServices(new EcsReader(deps.ecsFor(region)), cluster, group.map((f) => f.service));
+        const found = await forFlavors(group.map((f) => f.name), lookUpServices(new EcsReader(deps.ecsFor(region)), cluster, group.map((f) => f.service)));
         if (found.clusterMissing) {
             problems.push(`Cluster "${cluster}" not found in ${region || 'the default region'} (flavors ${group.map((f) => f.name).join(', ')})`);
             continue;
@@ -72735,10 +72858,10 @@ async function planDeployments(flavors, image, deps) {
         const service = services.get(f);
         if (!service)
             continue;
-        const described = await deps.ecsFor(f.region).send(new dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({
+        const described = await forFlavors([f.name], deps.ecsFor(f.region).send(new dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({
             taskDefinition: service.taskDefinition,
             include: ['TAGS']
-        }));
+        })));
         const current = described.taskDefinition;
         if (!current) {
             problems.push(`Flavor "${f.name}": task definition ${service.taskDefinition} could not be described`);
@@ -72815,8 +72938,13 @@ class RateLimiter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/ecs/revision-register.ts
-/** Registering a flavor's new task definition revision, once per run. */
+;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
+/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
+
+
+
+
+
 
 /** The tag that ties a revision to the commit it was built from. */
 const COMMIT_TAG = 'release-train:commit';
@@ -72825,34 +72953,31 @@ function mergeTags(existing, ours) {
     const keys = new Set(ours.map((t) => t.key));
     return [...existing.filter((t) => !keys.has(t.key)), ...ours];
 }
-/**
- * The plan's new revision: registered now (paced by `limiter`), or the one
- * an earlier step of this run registered (the pre-deploy task's), so a
- * flavor never gets two identical revisions from one run.
- */
-async function registerRevision(plan, tags, ecs, limiter) {
-    if (plan.registered)
-        return plan.registered;
-    await limiter.take();
-    const response = await ecs.send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl({
-        ...plan.rendered,
-        tags: mergeTags(plan.currentTags, tags)
-    }));
-    const td = response.taskDefinition;
-    plan.registered = {
-        taskDefinitionArn: td?.taskDefinitionArn,
-        revision: td?.revision
+function outcomeOf(plan, image) {
+    const f = plan.flavor;
+    return {
+        flavor: f.name,
+        service: f.service,
+        cluster: f.cluster,
+        region: f.region,
+        wave: f.wave,
+        taskDefinitionArn: plan.current.taskDefinitionArn,
+        previousTaskDefinitionArn: plan.service.taskDefinition ?? '',
+        revisionBefore: plan.current.revision,
+        revisionAfter: plan.current.revision,
+        changed: false,
+        result: 'no-op',
+        rolledBack: false,
+        consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
+        imageBefore: imageOf(plan.current, f.containers),
+        imageAfter: image,
+        commitBefore: plan.currentTags.find((t) => t.key === COMMIT_TAG)?.value,
+        changes: plan.changes
     };
-    return plan.registered;
 }
-
-;// CONCATENATED MODULE: ./src/ecs/flavor-watch.ts
-
-/** The deployment an UpdateService started (the PRIMARY one). */
 function primaryDeploymentId(service) {
     return service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
 }
-/** Watches each Region's targets together; an error of one Region fails its own flavors only. */
 async function watchByRegion(items, deps) {
     const results = new Map();
     const byRegion = groupBy(items, (i) => i.outcome.region);
@@ -72868,49 +72993,6 @@ async function watchByRegion(items, deps) {
     }));
     return results;
 }
-
-;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
-/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
-
-
-
-
-
-
-
-
-
-/** Whether a flavor's service gets an UpdateService in this run. */
-function needsUpdate(plan, options) {
-    const count = plan.flavor.desiredCount;
-    return (plan.changes.length > 0 ||
-        options.forceNewDeployment === true ||
-        (count !== undefined && count !== plan.service.desiredCount));
-}
-/** A flavor's outcome before anything is done to it. */
-function outcomeOf(plan, image) {
-    const f = plan.flavor;
-    return {
-        flavor: f.name,
-        service: f.service,
-        cluster: f.cluster,
-        region: f.region,
-        wave: f.wave,
-        ...(f.desiredCount !== undefined && { desiredCount: f.desiredCount }),
-        taskDefinitionArn: plan.current.taskDefinitionArn,
-        previousTaskDefinitionArn: plan.service.taskDefinition ?? '',
-        revisionBefore: plan.current.revision,
-        revisionAfter: plan.current.revision,
-        changed: false,
-        result: 'no-op',
-        rolledBack: false,
-        consoleUrl: serviceConsoleUrl(f.region, f.cluster, f.service),
-        imageBefore: imageOf(plan.current, f.containers),
-        imageAfter: image,
-        commitBefore: plan.currentTags.find((t) => t.key === COMMIT_TAG)?.value,
-        changes: plan.changes
-    };
-}
 /**
  * Registers, updates, waits and, on failure, rolls back. Flavors go wave
  * by wave (or all together when the environment says `all-at-once`); a
@@ -72920,16 +73002,17 @@ async function executeDeployments(plans, options, deps) {
     const { log } = deps;
     const outcomes = plans.map((p) => outcomeOf(p, options.image));
     if (options.dryRun) {
-        plans.forEach((p, i) => {
-            if (needsUpdate(p, options))
-                outcomes[i].result = 'would-change';
-        });
+        for (const o of outcomes)
+            if (o.changes.length > 0)
+                o.result = 'would-change';
         return {
             result: 'dry-run',
             changed: outcomes.some((o) => o.result === 'would-change'),
             flavors: outcomes
         };
     }
+    const progress = () => deps.onProgress?.(outcomes);
+    progress();
     const limiter = deps.registrations ?? new RateLimiter(deps.clock, 1, 1);
     const together = plans.every((p) => p.flavor.rollout === 'all-at-once');
     const waves = [
@@ -72940,7 +73023,7 @@ async function executeDeployments(plans, options, deps) {
     for (const [wave, members] of waves) {
         if (failed) {
             for (const m of members) {
-                if (needsUpdate(m.plan, options))
+                if (m.plan.changes.length > 0)
                     m.outcome.result = 'skipped';
             }
             continue;
@@ -72949,9 +73032,9 @@ async function executeDeployments(plans, options, deps) {
         failingWave.clear();
         for (const m of members)
             failingWave.add(m.outcome);
-        const toChange = members.filter((m) => needsUpdate(m.plan, options));
+        const toChange = members.filter((m) => m.plan.changes.length > 0);
         for (const m of members) {
-            if (!needsUpdate(m.plan, options)) {
+            if (m.plan.changes.length === 0) {
                 log(`${m.outcome.flavor}: no change (${m.outcome.taskDefinitionArn})`);
             }
         }
@@ -72963,22 +73046,23 @@ async function executeDeployments(plans, options, deps) {
         // then stops the wave before any service has moved.
         const registered = [];
         for (const m of toChange) {
-            // A forced or count-only update keeps the running revision.
-            if (m.plan.changes.length === 0) {
-                registered.push(m);
-                continue;
-            }
+            await limiter.take();
             try {
-                const td = await registerRevision(m.plan, options.tags, deps.ecsFor(m.outcome.region), limiter);
-                m.outcome.taskDefinitionArn = td.taskDefinitionArn;
-                m.outcome.revisionAfter = td.revision;
-                log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`);
+                const response = await deps.ecsFor(m.outcome.region).send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl({
+                    ...m.plan.rendered,
+                    tags: mergeTags(m.plan.currentTags, options.tags)
+                }));
+                const td = response.taskDefinition;
+                m.outcome.taskDefinitionArn = td?.taskDefinitionArn;
+                m.outcome.revisionAfter = td?.revision;
+                log(`${m.outcome.flavor}: registered ${td?.taskDefinitionArn}`);
                 registered.push(m);
+                progress();
             }
             catch (error) {
                 failed = true;
                 m.outcome.result = 'failed';
-                m.outcome.error = `RegisterTaskDefinition failed: ${errorMessage(error)}`;
+                m.outcome.error = errors_errorMessage(error);
                 log(`${m.outcome.flavor}: ${m.outcome.error}`);
             }
         }
@@ -72996,21 +73080,18 @@ async function executeDeployments(plans, options, deps) {
                 const response = await deps.ecsFor(o.region).send(new dist_cjs/* UpdateServiceCommand */.kZr({
                     cluster: o.cluster,
                     service: o.service,
-                    taskDefinition: o.taskDefinitionArn,
-                    ...(o.desiredCount !== undefined && {
-                        desiredCount: o.desiredCount
-                    }),
-                    ...(options.forceNewDeployment && { forceNewDeployment: true })
+                    taskDefinition: o.taskDefinitionArn
                 }));
                 o.changed = true;
                 o.result = 'updated';
                 o.deploymentId = primaryDeploymentId(response.service);
+                progress();
                 log(`${o.flavor}: service ${o.service} updated, deployment ${o.deploymentId ?? '?'}`);
             }
             catch (error) {
                 failed = true;
                 o.result = 'failed';
-                o.error = `UpdateService failed: ${errorMessage(error)}`;
+                o.error = errors_errorMessage(error);
                 log(`${o.flavor}: ${o.error}`);
             }
         }));
@@ -73035,7 +73116,7 @@ async function executeDeployments(plans, options, deps) {
             if (w instanceof Error || !w) {
                 failed = true;
                 o.result = 'failed';
-                o.error = `waiting failed: ${w ? errorMessage(w) : 'no result'}`;
+                o.error = `waiting failed: ${w ? errors_errorMessage(w) : 'no result'}`;
             }
             else {
                 o.watch = w;
@@ -73053,9 +73134,11 @@ async function executeDeployments(plans, options, deps) {
             }
             log(`${o.flavor}: ${o.result}${o.error ? ` (${o.error})` : ''}`);
         }
+        progress();
     }
     if (failed && options.rollbackOnFailure) {
         await rollBack(plans, outcomes, options, deps, failingWave);
+        progress();
     }
     const changed = outcomes.some((o) => o.changed);
     return {
@@ -73108,7 +73191,7 @@ async function rollBack(plans, outcomes, options, deps, failingWave) {
             o.rollback = {
                 by: 'action',
                 result: 'error',
-                reason: `UpdateService failed: ${errorMessage(error)}`
+                reason: errors_errorMessage(error)
             };
         }
     }));
@@ -73131,7 +73214,7 @@ async function rollBack(plans, outcomes, options, deps, failingWave) {
             continue;
         if (w instanceof Error || !w) {
             o.rollback.result = 'error';
-            o.rollback.reason = w ? errorMessage(w) : 'no result';
+            o.rollback.reason = w ? errors_errorMessage(w) : 'no result';
         }
         else {
             o.rollback.result = w.result;
@@ -73215,64 +73298,6 @@ function getChoice(name, choices, fallback) {
     return value;
 }
 
-;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-pre-deploy.ts
-/** The manifest's per-environment `pre-deploy` task: its checks and its resolved form. */
-
-const DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS = 900;
-/** Problems schema validation cannot see: an unknown flavor, a bad duration. */
-function preDeployProblems(manifest, file) {
-    const problems = [];
-    const names = manifest.flavors.map((f) => f.name);
-    for (const [env, config] of Object.entries(manifest.environments)) {
-        const task = config['pre-deploy'];
-        if (!task)
-            continue;
-        const path = `${file}: environments.${env}.pre-deploy`;
-        if (!names.includes(task.flavor)) {
-            problems.push(`${path}.flavor: "${task.flavor}" is not a flavor of this manifest; known flavors: ${names.join(', ')}`);
-        }
-        if (typeof task.timeout === 'string') {
-            try {
-                parseDuration('timeout', task.timeout);
-            }
-            catch {
-                problems.push(`${path}.timeout: expected a duration such as 90s, 10m, 1h30m, got "${task.timeout}"`);
-            }
-        }
-    }
-    return problems;
-}
-/** The pre-deploy task of `environment`, or undefined when it has none. */
-function preDeployOf(manifest, environment) {
-    const task = manifest.environments[environment]?.['pre-deploy'];
-    if (!task)
-        return undefined;
-    const network = task['network-configuration'];
-    return {
-        flavor: task.flavor,
-        ...(task.command && { command: [...task.command] }),
-        ...(task.container && { container: task.container }),
-        ...(network && {
-            networkConfiguration: {
-                awsvpcConfiguration: {
-                    subnets: [...network.subnets],
-                    ...(network['security-groups'] && {
-                        securityGroups: [...network['security-groups']]
-                    }),
-                    ...(network['assign-public-ip'] && {
-                        assignPublicIp: network['assign-public-ip']
-                    })
-                }
-            }
-        }),
-        timeoutSeconds: task.timeout === undefined
-            ? DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS
-            : typeof task.timeout === 'number'
-                ? task.timeout
-                : parseDuration('timeout', task.timeout)
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-schema.ts
 /**
  * The JSON Schema of the flavor manifest (`.github/ecs-flavors.yml`). The
@@ -73321,51 +73346,6 @@ const flavor_manifest_schema_name = {
     pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
     maxLength: 64
 };
-const preDeploy = {
-    type: 'object',
-    description: 'A one-off task (database migrations) run with the new image before any service of this environment changes; only exit code 0 of its essential container lets the rollout start',
-    additionalProperties: false,
-    required: ['flavor'],
-    properties: {
-        flavor: {
-            ...flavor_manifest_schema_name,
-            description: "The flavor whose task definition (rendered with the new image) runs the task; its service's network configuration is the default"
-        },
-        command: {
-            type: 'array',
-            description: 'Command override of the essential container, e.g. [python, manage.py, migrate, --noinput]',
-            minItems: 1,
-            items: { type: 'string' }
-        },
-        container: {
-            type: 'string',
-            minLength: 1,
-            description: "Container whose exit code decides and that gets the command; default the flavor's first container"
-        },
-        'network-configuration': {
-            type: 'object',
-            description: "awsvpc networking of the task; default the flavor's service's",
-            additionalProperties: false,
-            required: ['subnets'],
-            properties: {
-                subnets: {
-                    type: 'array',
-                    minItems: 1,
-                    items: { type: 'string', minLength: 1 }
-                },
-                'security-groups': {
-                    type: 'array',
-                    items: { type: 'string', minLength: 1 }
-                },
-                'assign-public-ip': { enum: ['ENABLED', 'DISABLED'] }
-            }
-        },
-        timeout: {
-            ...duration,
-            description: 'How long the task may take until STOPPED (default 15m); it is stopped and the deploy fails after that'
-        }
-    }
-};
 /** The manifest schema (JSON Schema draft-07, as Ajv's default). */
 const flavorManifestSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -73406,7 +73386,6 @@ const flavorManifestSchema = {
                         enum: ['waves', 'all-at-once'],
                         description: 'waves (default): one wave after the other, each healthy before the next; all-at-once: every selected flavor together'
                     },
-                    'pre-deploy': preDeploy,
                     health
                 }
             }
@@ -73437,11 +73416,6 @@ const flavorManifestSchema = {
                         type: 'integer',
                         minimum: 0,
                         description: 'Lower waves deploy first (default 1)'
-                    },
-                    'desired-count': {
-                        type: 'integer',
-                        minimum: 0,
-                        description: "Tasks the service runs, set with every update of it; default: the service's current count"
                     },
                     cpu: {
                         type: 'string',
@@ -73479,7 +73453,6 @@ const flavorManifestSchema = {
 };
 
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest.ts
-
 
 
 
@@ -73633,7 +73606,6 @@ function semanticProblems(manifest, file) {
             }
         }
     }
-    problems.push(...preDeployProblems(manifest, file));
     return problems;
 }
 function seconds(value, fallback) {
@@ -73706,9 +73678,6 @@ function resolveFlavors(manifest, environment, selector) {
         service: fillPattern(f.service ?? env['service-name'], f.name, environment),
         containers: [...f.containers],
         wave: f.wave ?? DEFAULT_WAVE,
-        ...(f['desired-count'] !== undefined && {
-            desiredCount: f['desired-count']
-        }),
         ...(f.cpu !== undefined && { cpu: f.cpu }),
         ...(f.memory !== undefined && { memory: f.memory }),
         ...(f['container-memory'] && {
@@ -78851,119 +78820,187 @@ async function commentOnce(client, repo, numbers, marker, body) {
     return commented;
 }
 
+;// CONCATENATED MODULE: ./src/common/step-state.ts
+/** What a main step leaves its post step (`runs.post`, `post-if: always()`), and the signals that cut a main step short. */
+
+/** Saves `value` as JSON under `name`; the runner keeps the last value saved. */
+function saveJsonState(name, value) {
+    saveState(name, JSON.stringify(value));
+}
+/** The value a main step saved under `name`, or undefined when it saved none. */
+function readJsonState(name) {
+    const text = core.getState(name);
+    if (!text)
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * On a cancel or a job time-out the runner sends SIGINT, then SIGTERM
+ * 7.5 s later, then kills the process. The main step then records that it
+ * was interrupted, says so, and exits non-zero at once: it stops polling
+ * and leaves the report (and any rollback) to the post step, which the
+ * runner still runs. Returns a function that removes the handlers.
+ */
+function handOverOnInterrupt(what) {
+    const handler = (signal) => {
+        saveState('interrupted', signal);
+        error(`${what} was interrupted (${signal}: the run was cancelled or timed out) before a verdict; the post step reports what was left unverified.`);
+        process.exit(1);
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/ecs/unverified-deployments.ts
+/** Where each flavor got to when a run stopped without a verdict, in one reported state each, and the rollback of those left unverified. */
+
+
+
+const FINAL = new Set(['success', 'failed', 'rolled-back', 'skipped']);
+/** The record of each outcome: its stage follows what was written so far. */
+function progressOf(outcomes) {
+    return outcomes.map((o) => {
+        const stage = FINAL.has(o.result)
+            ? 'verdict'
+            : o.changed
+                ? 'service-updated'
+                : o.revisionAfter !== o.revisionBefore
+                    ? 'revision-registered'
+                    : o.changes.length === 0
+                        ? 'verdict'
+                        : 'not-started';
+        return {
+            flavor: o.flavor,
+            cluster: o.cluster,
+            service: o.service,
+            region: o.region,
+            stage,
+            ...(stage === 'verdict' && { result: o.result }),
+            taskDefinitionArn: o.taskDefinitionArn,
+            previousTaskDefinitionArn: o.previousTaskDefinitionArn,
+            ...(o.deploymentId && { deploymentId: o.deploymentId })
+        };
+    });
+}
+/** The name of a task definition ARN: `family:revision`. */
+function revisionName(arn) {
+    return arn?.split('/').pop() ?? '?';
+}
+/**
+ * Reports each flavor of an interrupted run; with `rollback`, puts the
+ * previous task definition back on those whose service was updated but not
+ * verified (without waiting: the job is being cancelled).
+ */
+async function settleUnverified(progress, options) {
+    return Promise.all(progress.map(async (p) => {
+        const what = `deployment ${p.deploymentId ?? '?'} of ${revisionName(p.taskDefinitionArn)}`;
+        switch (p.stage) {
+            case 'verdict':
+                return { flavor: p.flavor, state: 'verdict', text: p.result ?? '' };
+            case 'not-started':
+                return { flavor: p.flavor, state: 'not started', text: 'unchanged' };
+            case 'revision-registered':
+                return {
+                    flavor: p.flavor,
+                    state: 'revision registered, service not updated',
+                    text: `${revisionName(p.taskDefinitionArn)} registered; the service still runs ${revisionName(p.previousTaskDefinitionArn)}`
+                };
+        }
+        if (!options.rollback || !p.previousTaskDefinitionArn) {
+            return {
+                flavor: p.flavor,
+                state: 'not verified',
+                text: `${what} not verified; the service is left on it`
+            };
+        }
+        try {
+            const out = await options.ecsFor(p.region).send(new UpdateServiceCommand({
+                cluster: p.cluster,
+                service: p.service,
+                taskDefinition: p.previousTaskDefinitionArn
+            }));
+            const back = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+            options.log(`${p.flavor}: rolling back, deployment ${back ?? '?'}`);
+            return {
+                flavor: p.flavor,
+                state: 'rollback started',
+                text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`
+            };
+        }
+        catch (error) {
+            return {
+                flavor: p.flavor,
+                state: 'rollback failed',
+                text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} failed: ${errorMessage(error)}`
+            };
+        }
+    }));
+}
+/** The post step's summary: a table with each flavor's one state. */
+function renderUnverified(title, reports, interruptedBy) {
+    return [
+        `## ${title} — not verified`,
+        `The run stopped before a verdict (${interruptedBy}). What each flavor was left in:`,
+        markdownTable(['Flavor', 'State', 'Detail'], reports.map((r) => [r.flavor, r.state, r.text]))
+    ].join('\n\n');
+}
+/** The error annotation: every flavor that is not in a known final state. */
+function unverifiedError(title, reports) {
+    const open = reports.filter((r) => r.state !== 'verdict');
+    return `${title} not verified: ${open.map((r) => `${r.flavor}: ${r.text}`).join('; ')}`;
+}
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/docker/image-reference.ts
+;// CONCATENATED MODULE: ./src/ecs/image-reference.ts
 
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-// ECR and ECS only deal in sha256 digests; a shorter one is a paste error.
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const NAME_MAX = 255;
 /**
- * Whether a first path component is a registry host, as Docker decides it:
- * a dot, a port, `localhost`, or an uppercase letter (never valid in a path).
- */
-function isHost(component) {
-    return (/[.:]/.test(component) ||
-        component === 'localhost' ||
-        component !== component.toLowerCase());
-}
-/** Splits and checks a name; undefined when it breaks the grammar. */
-function splitName(value) {
-    if (value.length === 0 || value.length > NAME_MAX)
-        return undefined;
-    const parts = value.split('/');
-    const host = parts.length > 1 && isHost(parts[0]) ? parts.shift() : undefined;
-    if (host !== undefined && !HOST.test(host))
-        return undefined;
-    if (!parts.every((part) => PATH_COMPONENT.test(part)))
-        return undefined;
-    const path = parts.join('/');
-    return { host, path, repository: host ? `${host}/${path}` : path };
-}
-/**
- * Parses a repository without tag or digest (`localhost:5000/monolith`),
- * throwing a ConfigurationError that names `input` when it is malformed.
- */
-function parseImageName(input, value) {
-    const name = splitName(value);
-    if (!name) {
-        throw new ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
-    }
-    return name;
-}
-/**
- * Parses `name[:tag][@sha256:…]`. A reference with neither tag nor digest is
- * valid (ECS reports an image run as `:latest` implicitly that way, and a
- * rollback must be able to name it); callers that need one check for it.
+ * Parses `repository:tag`, `repository@sha256:…` or both. A reference with
+ * neither is refused: `latest` by accident is how the wrong build ships.
  */
 function parseImageReference(input, value) {
+    const text = value.trim();
     const fail = (why) => {
         throw new errors_ConfigurationError(`Input "${input}" has "${value}", which ${why}; use repository@sha256:<digest> (preferred) or repository:tag`);
     };
-    if (!value || /\s/.test(value))
+    if (!text || /\s/.test(text))
         fail('is not an image reference');
-    const at = value.indexOf('@');
-    const nameAndTag = at < 0 ? value : value.slice(0, at);
-    const digest = at < 0 ? undefined : value.slice(at + 1);
-    if (digest !== undefined && !DIGEST.test(digest)) {
-        fail('has a digest that is not sha256:<64 hex>');
+    const at = text.indexOf('@');
+    let name = text;
+    let digest;
+    if (at >= 0) {
+        name = text.slice(0, at);
+        digest = text.slice(at + 1);
+        if (!DIGEST.test(digest))
+            fail('has a digest that is not sha256:<64 hex>');
     }
-    const colon = nameAndTag.lastIndexOf(':');
-    const hasTag = colon > nameAndTag.lastIndexOf('/');
-    const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
-    if (tag !== undefined && !TAG.test(tag))
-        fail('has a tag that is not valid');
-    const name = splitName(hasTag ? nameAndTag.slice(0, colon) : nameAndTag);
-    if (!name)
-        return fail('has a repository name that is not valid');
-    return { ...name, ...(tag && { tag }), ...(digest && { digest }) };
-}
-/** The reference as text, the form ECS and Docker take. */
-function formatImageReference(ref) {
-    return (ref.repository +
-        (ref.tag ? `:${ref.tag}` : '') +
-        (ref.digest ? `@${ref.digest}` : ''));
-}
-/**
- * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
- * `image`; a full `repo:tag` is checked as given.
- */
-function parseTag(input, image, value) {
-    if (!value.includes('/') && !value.includes(':')) {
-        if (!TAG.test(value))
-            throw malformedTag(input, value);
-        return `${image.repository}:${value}`;
+    const slash = name.lastIndexOf('/');
+    const colon = name.lastIndexOf(':');
+    let repository = name;
+    let tag;
+    if (colon > slash) {
+        repository = name.slice(0, colon);
+        tag = name.slice(colon + 1);
+        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+            fail('has a tag that is not valid');
+        }
     }
-    let ref;
-    try {
-        ref = parseImageReference(input, value);
+    if (!/^[a-z0-9]+([._/:-][a-z0-9]+|__[a-z0-9]+)*$/.test(repository)) {
+        fail('has a repository name that is not valid');
     }
-    catch {
-        throw malformedTag(input, value);
-    }
-    if (!ref.tag || ref.digest)
-        throw malformedTag(input, value);
-    return value;
-}
-function malformedTag(input, value) {
-    return new ConfigurationError(`Input "${input}" has "${value}", which is not a valid tag: a tag is up to 128 characters of [A-Za-z0-9_.-], not starting with . or -, optionally after repository:`);
-}
-/**
- * A branch name as a tag-safe slug: `release/2024.06` → `release-2024.06`.
- * Tags and cache scopes are built from it, so it stays short and lowercase.
- */
-function branchSlug(branch) {
-    const slug = branch
-        .replace(/^refs\/(heads|tags)\//, '')
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .replace(/-+$/, '')
-        .slice(0, 60);
-    return slug || 'detached';
+    if (!tag && !digest)
+        fail('has neither a tag nor a digest');
+    return { repository, ...(tag && { tag }), ...(digest && { digest }) };
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -79115,19 +79152,20 @@ function checkPromotableImage(input, value, repository) {
     if (!parsed.digest || parsed.tag) {
         fail('is not a reference by digest alone');
     }
+    const slash = parsed.repository.indexOf('/');
+    const registry = slash < 0 ? '' : parsed.repository.slice(0, slash);
+    const name = parsed.repository.slice(slash + 1);
     const full = /[.:]/.test(repository.split('/')[0]) && repository.includes('/');
     if (full) {
         if (parsed.repository !== repository)
             fail(`is not in ${repository}`);
     }
     else {
-        if (!ECR_REGISTRY.test(parsed.host ?? ''))
+        if (!ECR_REGISTRY.test(registry))
             fail('is not in an ECR registry');
-        if (parsed.path !== repository) {
+        if (name !== repository)
             fail(`is not in the ECR repository ${repository}`);
-        }
     }
-    return parsed;
 }
 /** A 40-hex commit, or a ConfigurationError naming the input. */
 function checkCommit(input, value) {
@@ -79167,7 +79205,7 @@ async function resolveRelease(inputs, env, github) {
     const p = inputs.promotion;
     if (!p) {
         const commit = inputs.commit ?? env.GITHUB_SHA;
-        return { ...promotion_imageOf(inputs.image), ...(commit && { commit }) };
+        return { image: inputs.image ?? '', ...(commit && { commit }) };
     }
     let run;
     if (p.stagingRunId !== undefined) {
@@ -79176,30 +79214,24 @@ async function resolveRelease(inputs, env, github) {
     let image = inputs.image;
     if (p.releaseImageFile) {
         const record = await readReleaseImage('release-image-file', p.releaseImageFile);
-        const recorded = checkPromotableImage('release-image-file', record.image, p.ecrRepository);
+        checkPromotableImage('release-image-file', record.image, p.ecrRepository);
         if (record.commit && run && record.commit !== run.headSha) {
             throw new errors_ConfigurationError(`Input "release-image-file" records commit ${record.commit}, but staging run ${run.id} built ${run.headSha}; the record is not that run's`);
         }
-        if (image && formatImageReference(image) !== record.image) {
-            throw new errors_ConfigurationError(`Input "image" has "${formatImageReference(image)}", but the staging run deployed ${record.image}`);
+        if (image && image !== record.image) {
+            throw new errors_ConfigurationError(`Input "image" has "${image}", but the staging run deployed ${record.image}`);
         }
-        image = recorded;
+        image = record.image;
     }
     if (run && inputs.commit && inputs.commit !== run.headSha) {
         throw new errors_ConfigurationError(`Input "commit" has "${inputs.commit}", but staging run ${run.id} built ${run.headSha}`);
     }
     const commit = run?.headSha ?? inputs.commit;
     return {
-        ...promotion_imageOf(image),
+        image: image ?? '',
         ...(commit && { commit }),
         ...(run && { stagingRun: run })
     };
-}
-/** getInputs refuses a deploy with neither an image nor a staging record. */
-function promotion_imageOf(reference) {
-    if (!reference)
-        throw new Error('no image: getInputs should have refused');
-    return { image: formatImageReference(reference), reference };
 }
 async function fetchStagingRun(inputs, p, env, github) {
     const id = p.stagingRunId ?? 0;
@@ -79225,31 +79257,7 @@ async function fetchStagingRun(inputs, p, env, github) {
     return run;
 }
 
-;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/rollout-inputs.ts
-/** The inputs of what happens around the rollout: pre-deploy, force, clean-up. */
-
-
-/** Reads them; `wait` is the action's wait input (clean-up needs a verdict). */
-function getRolloutInputs(wait) {
-    const keepText = getOptionalInput('keep-revisions');
-    const keepRevisions = keepText === undefined ? undefined : getInteger('keep-revisions', 0, 1);
-    const deleteRevisions = getBoolean('delete-revisions', false);
-    if (deleteRevisions && keepRevisions === undefined) {
-        throw new errors_ConfigurationError('Input "delete-revisions" is true but "keep-revisions" is not set: set how many revisions each family keeps');
-    }
-    if (keepRevisions !== undefined && !wait) {
-        throw new errors_ConfigurationError(`Input "keep-revisions" has "${keepText}", but "wait" is false: old revisions are only cleaned up after a healthy verdict, which needs wait: true`);
-    }
-    return {
-        preDeploy: getChoice('pre-deploy', ['auto', 'always', 'skip'], 'auto'),
-        forceNewDeployment: getBoolean('force-new-deployment', false),
-        ...(keepRevisions !== undefined && { keepRevisions }),
-        deleteRevisions
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/inputs.ts
-
 
 
 
@@ -79298,13 +79306,12 @@ function getPromotion() {
 /** Reads and checks every input; throws a ConfigurationError naming the bad one. */
 function getInputs() {
     const promotion = getPromotion();
-    const imageText = getOptionalInput('image');
-    let image;
-    if (promotion && imageText) {
-        image = checkPromotableImage('image', imageText, promotion.ecrRepository);
+    const image = getOptionalInput('image');
+    if (promotion && image) {
+        checkPromotableImage('image', image, promotion.ecrRepository);
     }
-    else if (imageText) {
-        image = parseImageReference('image', imageText);
+    else if (image) {
+        parseImageReference('image', image);
     }
     else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
         throw new errors_ConfigurationError('Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)');
@@ -79366,10 +79373,9 @@ function getInputs() {
     if (pollIntervalSeconds <= 0) {
         throw new errors_ConfigurationError(`Input "poll-interval" has "${getOptionalInput('poll-interval')}"; it must be more than 0 seconds`);
     }
-    const wait = getBoolean('wait', true);
-    const rollout = getRolloutInputs(wait);
-    if (source.kind === 'service' && rollout.preDeploy === 'always') {
-        throw new errors_ConfigurationError('Input "pre-deploy" is "always", but "service" is set: the pre-deploy task is defined per environment in the manifest');
+    const callTimeoutSeconds = getDurationSeconds('call-timeout', 30);
+    if (callTimeoutSeconds <= 0) {
+        throw new errors_ConfigurationError(`Input "call-timeout" has "${getOptionalInput('call-timeout')}"; it must be more than 0 seconds`);
     }
     return {
         ...(image && { image }),
@@ -79377,14 +79383,15 @@ function getInputs() {
         ...(promotion && { promotion }),
         ...(commit && { commit }),
         ...(getOptionalInput('token') && { token: getOptionalInput('token') }),
-        wait,
+        wait: getBoolean('wait', true),
         rollbackOnFailure: getBoolean('rollback-on-failure', true),
         rollbackScope: getChoice('rollback-scope', ['changed', 'wave', 'failed'], 'changed'),
         dryRun,
         readCurrent,
         health: optionalHealth(),
         pollIntervalSeconds,
-        rollout
+        callTimeoutSeconds,
+        rollbackOnCancel: getBoolean('rollback-on-cancel', false)
     };
 }
 
@@ -79400,7 +79407,7 @@ function cell(value) {
         .replace(/\r?\n/g, '<br>');
 }
 /** A Markdown table with a header row. */
-function markdownTable(header, rows) {
+function summary_markdownTable(header, rows) {
     const lines = [
         `| ${header.map(cell).join(' | ')} |`,
         `| ${header.map(() => '---').join(' | ')} |`,
@@ -79443,7 +79450,7 @@ function renderPlan(release, flavors, pullRequests, environment) {
         const run = release.stagingRun;
         parts.push(`Passed staging in [run ${run.id}](${run.htmlUrl}) (${run.event} on ${run.headBranch}, ${run.conclusion})`);
     }
-    parts.push(markdownTable(['Wave', 'Flavors'], wavesOf(flavors).map((w) => [w.wave, w.flavors.join(', ')])));
+    parts.push(summary_markdownTable(['Wave', 'Flavors'], wavesOf(flavors).map((w) => [w.wave, w.flavors.join(', ')])));
     if (pullRequests.kind === 'unknown') {
         parts.push(`Pull requests of this release: not listed (${pullRequests.why}).`);
     }
@@ -79452,7 +79459,7 @@ function renderPlan(release, flavors, pullRequests, environment) {
     }
     else {
         parts.push(`Pull requests this release brings (since \`${pullRequests.previousCommit}\`):`);
-        parts.push(markdownTable(['Pull request', 'Title', 'Author'], pullRequests.pulls.map((p) => [
+        parts.push(summary_markdownTable(['Pull request', 'Title', 'Author'], pullRequests.pulls.map((p) => [
             `[#${p.number}](${p.url})`,
             p.title.replace(/[<>&[\]`*_]/g, (c) => `&#${c.charCodeAt(0)};`),
             p.author ?? ''
@@ -79486,497 +79493,7 @@ function releaseTags(env, commit) {
     return tags;
 }
 
-;// CONCATENATED MODULE: ./src/ecs/pre-deploy-task.ts
-/**
- * The one-off task that runs before a rollout (database migrations): started
- * with RunTask from the flavor's new task definition, followed with
- * DescribeTasks until STOPPED, judged by its container's exit code.
- */
-
-
-/** Who started the task, as ListTasks `startedBy` and the console show it. */
-const PRE_DEPLOY_STARTED_BY = 'release-train/pre-deploy';
-/** The CloudWatch Logs group and stream of a task's container, when it logs with awslogs and a stream prefix. */
-function logStreamOf(definitions, container, taskArn) {
-    const config = definitions.find((c) => c.name === container)?.logConfiguration;
-    if (config?.logDriver !== 'awslogs')
-        return {};
-    const options = config.options ?? {};
-    const prefix = options['awslogs-stream-prefix'];
-    const taskId = taskArn.split('/').pop() ?? taskArn;
-    return {
-        ...(options['awslogs-group'] && { logGroup: options['awslogs-group'] }),
-        ...(prefix && { logStream: `${prefix}/${container}/${taskId}` })
-    };
-}
-/** Reads what a STOPPED task says about itself into the outcome. */
-function pre_deploy_task_judge(outcome, task) {
-    const c = task.containers?.find((x) => x.name === outcome.container);
-    outcome.stopCode = task.stopCode;
-    outcome.stoppedReason = task.stoppedReason;
-    outcome.exitCode = c?.exitCode;
-    outcome.containerReason = c?.reason;
-    if (c?.exitCode === 0) {
-        outcome.status = 'succeeded';
-        return;
-    }
-    outcome.status = 'failed';
-    const exit = c?.exitCode === undefined
-        ? `container ${outcome.container} has no exit code`
-        : `container ${outcome.container} exited with ${c.exitCode}`;
-    outcome.reason = [
-        exit,
-        c?.reason,
-        task.stopCode && `${task.stopCode}: ${task.stoppedReason ?? ''}`.trim()
-    ]
-        .filter(Boolean)
-        .join('; ');
-}
-/**
- * Starts the task and waits until it is STOPPED or `timeoutSeconds` pass
- * (then stops it). Never throws for an ECS error: the outcome says failed.
- */
-async function runPreDeployTask(run, deps) {
-    const { spec, container } = run;
-    const outcome = {
-        flavor: spec.flavor,
-        status: 'failed',
-        taskDefinitionArn: run.taskDefinitionArn,
-        container,
-        ...(spec.command && { command: spec.command })
-    };
-    const started = deps.clock.now();
-    const elapsed = () => Math.round((deps.clock.now() - started) / 1000);
-    let task;
-    try {
-        const response = await deps.ecs.send(new dist_cjs/* RunTaskCommand */._eD({
-            cluster: run.cluster,
-            taskDefinition: run.taskDefinitionArn,
-            count: 1,
-            startedBy: PRE_DEPLOY_STARTED_BY,
-            ...(run.launchType && {
-                launchType: run.launchType
-            }),
-            ...(run.networkConfiguration && {
-                networkConfiguration: run.networkConfiguration
-            }),
-            ...(spec.command && {
-                overrides: {
-                    containerOverrides: [{ name: container, command: spec.command }]
-                }
-            }),
-            tags: run.tags
-        }));
-        task = response.tasks?.[0];
-        if (!task?.taskArn) {
-            const failure = response.failures?.[0];
-            outcome.reason = `RunTask started no task: ${failure ? `${failure.reason ?? ''} ${failure.detail ?? ''} (${failure.arn ?? ''})`.trim() : 'no failure given'}`;
-            return outcome;
-        }
-    }
-    catch (error) {
-        outcome.reason = `RunTask failed: ${errorMessage(error)}`;
-        return outcome;
-    }
-    const taskArn = task.taskArn;
-    outcome.taskArn = taskArn;
-    Object.assign(outcome, logStreamOf(run.containerDefinitions, container, taskArn));
-    deps.log(`pre-deploy: started ${taskArn} (${spec.command?.join(' ') ?? 'the container command'})`);
-    const deadline = started + spec.timeoutSeconds * 1000;
-    let lastStatus = task.lastStatus;
-    for (;;) {
-        if (task.lastStatus === 'STOPPED') {
-            pre_deploy_task_judge(outcome, task);
-            break;
-        }
-        if (deps.clock.now() >= deadline) {
-            outcome.reason = `not STOPPED after ${spec.timeoutSeconds}s (last status ${task.lastStatus ?? 'unknown'}); stopped it`;
-            try {
-                await deps.ecs.send(new dist_cjs/* StopTaskCommand */.PP1({
-                    cluster: run.cluster,
-                    task: taskArn,
-                    reason: 'release-train: pre-deploy task timed out'
-                }));
-            }
-            catch (error) {
-                outcome.reason += ` (StopTask failed: ${errorMessage(error)})`;
-            }
-            break;
-        }
-        await deps.clock.sleep(deps.pollIntervalSeconds * 1000);
-        try {
-            const described = await deps.ecs.send(new dist_cjs/* DescribeTasksCommand */.z8X({ cluster: run.cluster, tasks: [taskArn] }));
-            task = described.tasks?.[0] ?? task;
-        }
-        catch (error) {
-            // One failed poll is not the task's failure; the deadline bounds it.
-            deps.log(`pre-deploy: DescribeTasks failed: ${errorMessage(error)}`);
-        }
-        if (task.lastStatus !== lastStatus) {
-            lastStatus = task.lastStatus;
-            deps.log(`pre-deploy: ${lastStatus ?? '?'} after ${elapsed()}s`);
-        }
-    }
-    outcome.durationSeconds = elapsed();
-    deps.log(`pre-deploy: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.logStream ? `; log stream ${outcome.logStream}` : ''}`);
-    return outcome;
-}
-
-;// CONCATENATED MODULE: ./src/ecs/pre-deploy-step.ts
-
-
-
-
-/** The tag on the task that says what it was run for. */
-const PRE_DEPLOY_TAG = 'release-train:pre-deploy';
-/** Tag values are at most 256 characters. */
-function pre_deploy_step_tagValue(text) {
-    return text.length <= 256 ? text : text.slice(text.length - 256);
-}
-/**
- * Runs (or skips, or only describes) the pre-deploy task on `plan`, the
- * plan of the spec's flavor. A revision it registers is kept on the plan,
- * so the rollout deploys that same revision.
- */
-async function pre_deploy_step_preDeploy(spec, plan, options, deps) {
-    const flavor = plan.flavor;
-    const container = spec.container ?? flavor.containers[0];
-    const base = {
-        flavor: flavor.name,
-        status: 'skipped',
-        container,
-        ...(spec.command && { command: spec.command })
-    };
-    if (options.mode === 'skip') {
-        return { ...base, reason: 'the pre-deploy input is skip' };
-    }
-    const running = imageOf(plan.current, flavor.containers);
-    if (options.mode === 'auto' && running === options.image) {
-        return {
-            ...base,
-            reason: `service ${flavor.service} already runs this image, so its pre-deploy task ran before that rollout (pre-deploy: always runs it again)`
-        };
-    }
-    if (options.dryRun) {
-        return {
-            ...base,
-            status: 'would-run',
-            taskDefinitionArn: plan.changes.length > 0
-                ? `a new revision of ${plan.current.family ?? flavor.name}`
-                : plan.current.taskDefinitionArn
-        };
-    }
-    const ecs = deps.ecsFor(flavor.region);
-    let taskDefinitionArn = plan.current.taskDefinitionArn;
-    if (plan.changes.length > 0) {
-        try {
-            taskDefinitionArn = (await registerRevision(plan, options.tags, ecs, deps.registrations)).taskDefinitionArn;
-            deps.log(`pre-deploy: registered ${taskDefinitionArn}`);
-        }
-        catch (error) {
-            return {
-                ...base,
-                status: 'failed',
-                reason: `RegisterTaskDefinition failed: ${errorMessage(error)}`
-            };
-        }
-    }
-    const service = plan.service;
-    return runPreDeployTask({
-        spec,
-        cluster: flavor.cluster,
-        taskDefinitionArn: taskDefinitionArn ?? '',
-        container,
-        containerDefinitions: plan.rendered.containerDefinitions ?? [],
-        networkConfiguration: spec.networkConfiguration ?? service.networkConfiguration,
-        ...(service.launchType && !service.capacityProviderStrategy?.length
-            ? { launchType: service.launchType }
-            : {}),
-        tags: [
-            ...options.tags,
-            { key: PRE_DEPLOY_TAG, value: flavor.name },
-            { key: 'release-train:image', value: pre_deploy_step_tagValue(options.image) }
-        ]
-    }, {
-        ecs,
-        clock: deps.clock,
-        log: deps.log,
-        pollIntervalSeconds: deps.pollIntervalSeconds
-    });
-}
-
-;// CONCATENATED MODULE: ./src/ecs/revision-cleanup.ts
-/**
- * keep-revisions: after a healthy deploy, deregister the revisions of each
- * deployed family older than the newest N, never one that a service of the
- * cluster still uses or that a flavor would roll back to; optionally delete
- * the INACTIVE ones.
- */
-
-
-
-
-/** ECS takes at most 10 task definitions per DeleteTaskDefinitions. */
-const DELETE_BATCH = 10;
-/** `arn:...:task-definition/web:12` → `web`. */
-function familyOf(arn) {
-    return (arn.split(':task-definition/')[1] ?? arn).replace(/:\d+$/, '');
-}
-function revisionOf(arn) {
-    return Number(/:(\d+)$/.exec(arn)?.[1] ?? 0);
-}
-async function listRevisions(ecs, family, status) {
-    const arns = [];
-    let nextToken;
-    do {
-        const page = await ecs.send(new dist_cjs/* ListTaskDefinitionsCommand */.Pse({
-            familyPrefix: family,
-            status,
-            sort: 'DESC',
-            nextToken
-        }));
-        arns.push(...(page.taskDefinitionArns ?? []));
-        nextToken = page.nextToken;
-    } while (nextToken);
-    // familyPrefix is the full family name; the check guards against a prefix match.
-    return arns
-        .filter((arn) => familyOf(arn) === family)
-        .sort((a, b) => revisionOf(b) - revisionOf(a));
-}
-/** Every revision a service of these clusters runs or is deploying. */
-async function revisionsInUse(ecs, clusters) {
-    const used = new Set();
-    const reader = new EcsReader(ecs);
-    for (const cluster of clusters) {
-        const names = [];
-        let nextToken;
-        do {
-            const page = await ecs.send(new dist_cjs/* ListServicesCommand */.qde({ cluster, nextToken, maxResults: 100 }));
-            names.push(...(page.serviceArns ?? []));
-            nextToken = page.nextToken;
-        } while (nextToken);
-        if (names.length === 0)
-            continue;
-        const { services } = await reader.describeServices(cluster, names);
-        for (const s of services) {
-            if (s.taskDefinition)
-                used.add(s.taskDefinition);
-            for (const d of s.deployments ?? []) {
-                if (d.taskDefinition)
-                    used.add(d.taskDefinition);
-            }
-        }
-    }
-    return used;
-}
-async function cleanFamily(ecs, result, used, options, deps) {
-    const active = await listRevisions(ecs, result.family, 'ACTIVE');
-    for (const arn of active.slice(options.keep)) {
-        if (used.has(arn)) {
-            result.inUse.push(arn);
-            continue;
-        }
-        await deps.writes.take();
-        try {
-            await ecs.send(new dist_cjs/* DeregisterTaskDefinitionCommand */.sjB({ taskDefinition: arn }));
-            result.deregistered.push(arn);
-        }
-        catch (error) {
-            result.errors.push(`DeregisterTaskDefinition ${arn}: ${errorMessage(error)}`);
-        }
-    }
-    if (!options.delete)
-        return;
-    const inactive = (await listRevisions(ecs, result.family, 'INACTIVE')).filter((arn) => !used.has(arn));
-    for (let i = 0; i < inactive.length; i += DELETE_BATCH) {
-        await deps.writes.take();
-        try {
-            const out = await ecs.send(new dist_cjs/* DeleteTaskDefinitionsCommand */.WeT({
-                taskDefinitions: inactive.slice(i, i + DELETE_BATCH)
-            }));
-            for (const td of out.taskDefinitions ?? []) {
-                if (td.taskDefinitionArn)
-                    result.deleted.push(td.taskDefinitionArn);
-            }
-            for (const f of out.failures ?? []) {
-                result.errors.push(`DeleteTaskDefinitions ${f.arn ?? '?'}: ${f.reason ?? ''} ${f.detail ?? ''}`.trim());
-            }
-        }
-        catch (error) {
-            result.errors.push(`DeleteTaskDefinitions: ${errorMessage(error)}`);
-        }
-    }
-}
-/**
- * Cleans every family the targets run. Errors are collected per family,
- * never thrown: clean-up must not turn a healthy deploy into a failed one.
- */
-async function cleanUpRevisions(targets, options, deps) {
-    const results = [];
-    for (const [region, group] of groupBy(targets, (t) => t.region)) {
-        const ecs = deps.ecsFor(region);
-        let used;
-        try {
-            used = await revisionsInUse(ecs, [
-                ...new Set(group.map((t) => t.cluster))
-            ]);
-        }
-        catch (error) {
-            deps.log(`keep-revisions: services could not be read (${errorMessage(error)}); nothing cleaned in ${region || 'the default region'}`);
-            continue;
-        }
-        for (const t of group) {
-            if (t.taskDefinitionArn)
-                used.add(t.taskDefinitionArn);
-            if (t.previousTaskDefinitionArn)
-                used.add(t.previousTaskDefinitionArn);
-        }
-        const families = new Set(group.flatMap((t) => t.taskDefinitionArn ? [familyOf(t.taskDefinitionArn)] : []));
-        for (const family of families) {
-            const result = {
-                family,
-                region,
-                inUse: [],
-                deregistered: [],
-                deleted: [],
-                errors: []
-            };
-            try {
-                await cleanFamily(ecs, result, used, options, deps);
-            }
-            catch (error) {
-                result.errors.push(errorMessage(error));
-            }
-            deps.log(`keep-revisions ${family}: deregistered ${result.deregistered.length}, deleted ${result.deleted.length}, kept in use ${result.inUse.length}${result.errors.length ? `, ${result.errors.length} error(s): ${result.errors.join('; ')}` : ''}`);
-            results.push(result);
-        }
-    }
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/rollout-steps.ts
-
-
-
-
-
-
-
-/** Reads the environment's pre-deploy task; `always` without one is an input error. */
-function preDeployTarget(manifest, environment, mode) {
-    const spec = preDeployOf(manifest, environment);
-    if (!spec) {
-        if (mode === 'always') {
-            throw new errors_ConfigurationError(`Input "pre-deploy" is "always", but environment "${environment}" has no pre-deploy task in ${manifest.file}`);
-        }
-        return undefined;
-    }
-    const [flavor] = resolveFlavors(manifest, environment, spec.flavor);
-    return { spec, flavor };
-}
-/**
- * Runs the pre-deploy task on the plan of its flavor: the deploy's own plan
- * when the flavor is selected (so the rollout reuses the revision
- * registered for the task), else a plan made only for the task.
- */
-async function runPreDeploy(target, plans, mode, options, deps) {
-    const plan = plans.find((p) => p.flavor.name === target.flavor.name) ??
-        (await planDeployments([target.flavor], options.image, deps))[0];
-    return pre_deploy_step_preDeploy(target.spec, plan, {
-        mode,
-        image: options.image,
-        dryRun: options.dryRun,
-        tags: options.tags
-    }, deps);
-}
-/** The report of a deploy the failed pre-deploy task stopped: nothing changed. */
-function blockedReport(plans, options, preDeployOutcome) {
-    return {
-        result: 'failed',
-        changed: false,
-        preDeploy: preDeployOutcome,
-        flavors: plans.map((p) => ({
-            ...outcomeOf(p, options.image),
-            result: 'skipped',
-            error: 'not deployed: the pre-deploy task failed'
-        }))
-    };
-}
-/** keep-revisions after a healthy verdict (result success); any other result leaves revisions alone. */
-async function cleanUpAfter(report, rollout, deps) {
-    if (rollout.keepRevisions === undefined)
-        return;
-    if (report.result !== 'success') {
-        deps.log(`keep-revisions: nothing cleaned up, the deploy's result is ${report.result} (clean-up follows a healthy verdict only)`);
-        return;
-    }
-    report.cleanup = await cleanUpRevisions(report.flavors.map((o) => ({
-        region: o.region,
-        cluster: o.cluster,
-        taskDefinitionArn: o.taskDefinitionArn,
-        previousTaskDefinitionArn: o.previousTaskDefinitionArn
-    })), { keep: rollout.keepRevisions, delete: rollout.deleteRevisions }, { ecsFor: deps.ecsFor, log: deps.log, writes: deps.registrations });
-}
-
-;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/rollout-summary.ts
-// Why this module: the summary's parts about the steps around the rollout
-// (pre-deploy task, revision clean-up), kept apart from the flavor table.
-
-/** One line on the pre-deploy task, for the aftermath and the error. */
-function preDeployLine(o) {
-    const what = `Pre-deploy task (${o.flavor}${o.command ? `: ${o.command.join(' ')}` : ''})`;
-    switch (o.status) {
-        case 'succeeded':
-            return `${what} exited 0${o.durationSeconds !== undefined ? ` after ${o.durationSeconds}s` : ''}.`;
-        case 'skipped':
-            return `${what} not run: ${o.reason ?? 'skipped'}.`;
-        case 'would-run':
-            return `${what} would run on ${o.taskDefinitionArn ?? 'the new revision'} before the rollout.`;
-        case 'failed':
-            return `${what} failed, so nothing was rolled out: ${o.reason ?? 'unknown'}${o.logStream ? `. Log stream: ${o.logGroup ? `${o.logGroup} ` : ''}${o.logStream}` : ''}.`;
-    }
-}
-/** The pre-deploy section: the line, then the task's own words when it ran. */
-function preDeploySection(o) {
-    const parts = [`### Pre-deploy task\n\n${preDeployLine(o)}`];
-    if (o.taskArn) {
-        parts.push(markdownTable(['Field', 'Value'], [
-            ['Task', o.taskArn],
-            ['Task definition', o.taskDefinitionArn ?? ''],
-            ['Stop code', o.stopCode ?? ''],
-            ['Stopped reason', o.stoppedReason ?? ''],
-            [`Exit code (${o.container})`, o.exitCode ?? ''],
-            ['Container reason', o.containerReason ?? ''],
-            ['Log group', o.logGroup ?? ''],
-            ['Log stream', o.logStream ?? '(no awslogs stream prefix)']
-        ]));
-    }
-    return parts.join('\n\n');
-}
-/** The plan's line when the services were not read (read-current: false). */
-function plannedPreDeploy(target, mode) {
-    const { flavor, command } = target.spec;
-    const what = `Pre-deploy task: ${flavor}'s new revision${command ? ` runs \`${command.join(' ')}\`` : ''} before the rollout`;
-    return mode === 'skip'
-        ? `${what}; not this time (pre-deploy: skip).\n`
-        : `${what} (pre-deploy: ${mode}${mode === 'auto' ? ', unless its service already runs the image' : ''}).\n`;
-}
-/** What keep-revisions did, one row per family. */
-function cleanupSection(cleanup) {
-    if (cleanup.length === 0)
-        return '';
-    const short = (arns) => arns.map((a) => a.split('/').pop() ?? a).join(', ');
-    return `### Old revisions\n\n${markdownTable(['Family', 'Deregistered', 'Deleted', 'Kept (in use)', 'Errors'], cleanup.map((c) => [
-        c.family,
-        short(c.deregistered),
-        short(c.deleted),
-        short(c.inUse),
-        c.errors.join('; ')
-    ]))}`;
-}
-
 ;// CONCATENATED MODULE: ./src/deploy-ecs-flavor/summary.ts
-
 
 
 function revision(o) {
@@ -79998,9 +79515,6 @@ function rollbackText(o) {
  */
 function aftermath(report) {
     const lines = [];
-    if (report.preDeploy?.status === 'failed') {
-        lines.push(preDeployLine(report.preDeploy));
-    }
     const failed = report.flavors.filter((o) => o.result === 'failed');
     for (const o of failed) {
         lines.push(`${o.flavor} failed: ${o.error ?? 'unknown error'}`);
@@ -80028,7 +79542,7 @@ function aftermath(report) {
 /** The job summary: a table of flavors, then what failed and was put back. */
 function renderSummary(report, image, environment) {
     const title = `## Deploy ${environment ? `to ${environment} ` : ''}— ${report.result}`;
-    const table = markdownTable([
+    const table = summary_markdownTable([
         'Flavor',
         'Service',
         'Image before',
@@ -80051,10 +79565,6 @@ function renderSummary(report, image, environment) {
     const after = aftermath(report);
     if (after)
         parts.push(after.split('\n').join('\n\n'));
-    if (report.preDeploy)
-        parts.push(preDeploySection(report.preDeploy));
-    if (report.cleanup?.length)
-        parts.push(cleanupSection(report.cleanup));
     if (report.result === 'dry-run') {
         for (const o of report.flavors) {
             if (o.changes.length > 0) {
@@ -80090,15 +79600,12 @@ function renderSummary(report, image, environment) {
 
 
 
-
 async function flavorsOf(inputs) {
     const source = inputs.source;
     let flavors;
-    let preDeploy;
     if (source.kind === 'manifest') {
         const manifest = await loadManifest(source.path);
         flavors = resolveFlavors(manifest, source.environment, source.selector);
-        preDeploy = preDeployTarget(manifest, source.environment, inputs.rollout.preDeploy);
     }
     else {
         flavors = [
@@ -80118,13 +79625,10 @@ async function flavorsOf(inputs) {
             }
         ];
     }
-    return {
-        flavors: flavors.map((f) => ({
-            ...f,
-            policy: { ...f.policy, ...inputs.health }
-        })),
-        ...(preDeploy && { preDeploy })
-    };
+    return flavors.map((f) => ({
+        ...f,
+        policy: { ...f.policy, ...inputs.health }
+    }));
 }
 /** The value every flavor agrees on; empty when they differ or lack it. */
 function common(values) {
@@ -80158,9 +79662,7 @@ function outputsOf(report) {
         'previous-task-definition-arn': single?.previousTaskDefinitionArn,
         'deployment-id': single?.deploymentId,
         'previous-image': common(report.flavors.map((o) => o.imageBefore)),
-        'previous-commit': common(report.flavors.map((o) => o.commitBefore)),
-        'pre-deploy': report.preDeploy ?? '',
-        ...(report.cleanup && { 'cleaned-revisions': report.cleanup })
+        'previous-commit': common(report.flavors.map((o) => o.commitBefore))
     };
 }
 /**
@@ -80185,16 +79687,16 @@ async function pullRequestsOf(inputs, release, previousCommit) {
         return { kind: 'listed', previousCommit, pulls };
     }
     catch (error) {
-        warning(`Could not list the release's pull requests: ${errorMessage(error)}`);
-        return { kind: 'unknown', why: errorMessage(error) };
+        warning(`Could not list the release's pull requests: ${errors_errorMessage(error)}`);
+        return { kind: 'unknown', why: errors_errorMessage(error) };
     }
 }
-async function deploy(inputs, release, flavors, preDeployTask) {
+async function deploy(inputs, release, flavors) {
     const clients = new Map();
     const ecsFor = (region) => {
         let client = clients.get(region);
         if (!client) {
-            client = createEcsClient(region);
+            client = createEcsClient(region, inputs.callTimeoutSeconds);
             clients.set(region, client);
         }
         return client;
@@ -80209,29 +79711,18 @@ async function deploy(inputs, release, flavors, preDeployTask) {
             }
         }
         const interval = inputs.pollIntervalSeconds;
-        const options = {
+        return await executeDeployments(plans, {
             image: release.image,
             wait: inputs.wait,
             rollbackOnFailure: inputs.rollbackOnFailure,
             rollbackScope: inputs.rollbackScope,
             dryRun: inputs.dryRun,
-            tags: releaseTags(process.env, release.commit),
-            forceNewDeployment: inputs.rollout.forceNewDeployment
-        };
-        const steps = {
+            tags: releaseTags(process.env, release.commit)
+        }, {
             ecsFor,
             clock: systemClock,
             log,
-            registrations: new RateLimiter(systemClock, 1, 1),
-            pollIntervalSeconds: interval
-        };
-        const preDeployOutcome = preDeployTask &&
-            (await runPreDeploy(preDeployTask, plans, inputs.rollout.preDeploy, options, steps));
-        if (preDeployOutcome?.status === 'failed') {
-            return blockedReport(plans, options, preDeployOutcome);
-        }
-        const report = await executeDeployments(plans, options, {
-            ...steps,
+            onProgress: (outcomes) => saveJsonState('flavors', progressOf(outcomes)),
             watch: (targets, ecs) => watchDeployments(targets, {
                 ecs,
                 clock: systemClock,
@@ -80239,10 +79730,6 @@ async function deploy(inputs, release, flavors, preDeployTask) {
                 pollIntervalSeconds: { min: interval, max: interval * 2 }
             })
         });
-        if (preDeployOutcome)
-            report.preDeploy = preDeployOutcome;
-        await cleanUpAfter(report, inputs.rollout, steps);
-        return report;
     }
     finally {
         for (const client of clients.values())
@@ -80252,17 +79739,15 @@ async function deploy(inputs, release, flavors, preDeployTask) {
 /** Reads inputs, settles the release, plans every flavor, deploys, reports. */
 async function run() {
     await runAction(async () => {
+        handOverOnInterrupt('Deploy');
         const inputs = getInputs();
         const release = await resolveRelease(inputs, process.env, (token) => createGitHubClient(token));
-        const { reference } = release;
-        if (!reference.tag && !reference.digest) {
-            warning(`The image ${release.image} has neither tag nor digest, so ECS pulls ${release.image}:latest, which moves with every push; deploy by digest`);
-        }
-        const { flavors, preDeploy } = await flavorsOf(inputs);
+        const flavors = await flavorsOf(inputs);
         const environment = inputs.source.kind === 'manifest' ? inputs.source.environment : undefined;
         const report = inputs.readCurrent
-            ? await deploy(inputs, release, flavors, preDeploy)
+            ? await deploy(inputs, release, flavors)
             : { result: 'dry-run', changed: false, flavors: [] };
+        saveState('verdict', report.result);
         setOutputs({
             ...outputsOf(report),
             image: release.image,
@@ -80273,9 +79758,6 @@ async function run() {
         if (inputs.dryRun) {
             const previous = common(report.flavors.map((o) => o.commitBefore));
             parts.push(renderPlan(release, flavors, await pullRequestsOf(inputs, release, previous || undefined), environment));
-            if (preDeploy && !report.preDeploy) {
-                parts.push(plannedPreDeploy(preDeploy, inputs.rollout.preDeploy));
-            }
         }
         if (inputs.readCurrent) {
             parts.push(renderSummary(report, release.image, environment));

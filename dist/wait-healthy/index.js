@@ -65225,7 +65225,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4467);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5732);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -65234,7 +65234,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4467:
+/***/ 5732:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68153,9 +68153,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -68259,19 +68259,141 @@ class ManualClock {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(212);
+;// CONCATENATED MODULE: ./src/common/aws-calls.ts
+/** One way every AWS client is configured and every AWS error is worded: the call named, transient told from fatal. */
+/** Attempts per call, SDK retries included, unless `AWS_MAX_ATTEMPTS` says otherwise. */
+const DEFAULT_MAX_ATTEMPTS = 8;
+/** Real seconds one HTTP attempt may take before it is abandoned and retried. */
+const DEFAULT_CALL_TIMEOUT_SECONDS = 30;
+const THROTTLING = /throttl|toomanyrequests|requestlimitexceeded|ratelimit|slowdown/i;
+const PERMISSION = /^(AccessDenied(Exception)?|UnauthorizedOperation|AuthorizationError|NotAuthorized)$/;
+const EXPIRED = /^(ExpiredToken(Exception)?|RequestExpired|TokenRefreshRequired)$/;
+const BAD_CREDENTIALS = /^(UnrecognizedClientException|InvalidClientTokenId|InvalidSignatureException|SignatureDoesNotMatch|CredentialsProviderError)$/;
+/** Sorts an SDK error into the kinds the actions treat differently. */
+function awsFailureKind(error) {
+    const e = (error ?? {});
+    const name = e.name ?? '';
+    const status = e.$metadata?.httpStatusCode;
+    if (PERMISSION.test(name))
+        return 'permission';
+    if (EXPIRED.test(name))
+        return 'expired-credentials';
+    if (BAD_CREDENTIALS.test(name) ||
+        /could not load credentials/i.test(e.message ?? '')) {
+        return 'missing-credentials';
+    }
+    if (THROTTLING.test(name) || status === 429)
+        return 'throttled';
+    if (/timeout|abort/i.test(name) || e.code === 'ETIMEDOUT')
+        return 'timeout';
+    if (status !== undefined && status >= 500)
+        return 'server';
+    return 'other';
+}
+/** Throttling, 5xx and timeouts: worth another poll or a later try. */
+function isTransientAwsError(error) {
+    return ['throttled', 'server', 'timeout'].includes(awsFailureKind(error));
+}
+/** Expired or missing credentials: nothing this run does will succeed again. */
+function isCredentialFailure(error) {
+    const kind = awsFailureKind(error);
+    return kind === 'expired-credentials' || kind === 'missing-credentials';
+}
+/** `UpdateServiceCommand` → `UpdateService`. */
+function operationOf(commandName) {
+    return (commandName ?? 'an AWS call').replace(/Command$/, '');
+}
+/**
+ * The sentence an AWS error ends in: which call, what kind of failure, and
+ * for a fatal one what to change. The original error object is kept (its
+ * name and metadata still classify it); only its message is rewritten.
+ */
+function describeAwsFailure(error, service, commandName) {
+    const e = (error ?? {});
+    const operation = operationOf(commandName);
+    const call = `${service.label} ${operation}`;
+    const original = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+    const attempts = e.$metadata?.attempts;
+    const tried = attempts && attempts > 1 ? ` after ${attempts} attempts` : '';
+    switch (awsFailureKind(error)) {
+        case 'permission':
+            return `${call} was refused (${original}): the role lacks permission ${service.iamPrefix}:${operation}. Not retried.`;
+        case 'expired-credentials':
+            return `${call} failed: the AWS credentials expired (${original}). Not retried; raise role-duration-seconds of configure-aws-credentials (and the role's maximum session duration) above the deploy's wait.`;
+        case 'missing-credentials':
+            return `${call} failed: no valid AWS credentials (${original}). Not retried; configure AWS credentials (configure-aws-credentials with OIDC) before this step.`;
+        case 'throttled':
+            return `${call} was throttled${tried} and the retry budget is spent (${original}).`;
+        case 'server':
+            return `${call} failed with a server error${tried} (${original}).`;
+        case 'timeout':
+            return `${call} timed out${tried} (${original}).`;
+        default:
+            return `${call} failed: ${original}`;
+    }
+}
+/** The SDK options every AWS client of the actions shares. */
+function awsClientConfig(region, callTimeoutSeconds = DEFAULT_CALL_TIMEOUT_SECONDS) {
+    const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);
+    return {
+        region: region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+        // The SDK's own variable: the budget of attempts, retries included.
+        maxAttempts: Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_MAX_ATTEMPTS,
+        // Adaptive retry backs off on throttling without our help.
+        retryMode: 'adaptive',
+        requestHandler: {
+            requestTimeout: callTimeoutSeconds * 1000,
+            connectionTimeout: Math.min(callTimeoutSeconds, 10) * 1000,
+            // Without it the SDK only logs a warning and keeps waiting.
+            throwOnRequestTimeout: true
+        }
+    };
+}
+/**
+ * Rewrites the message of every error a client's calls end in (after the
+ * SDK's retries, which run inside this step) with `describeAwsFailure`.
+ */
+function nameAwsCalls(client, service) {
+    ;
+    client.middlewareStack.add((next, context) => async (args) => {
+        try {
+            return await next(args);
+        }
+        catch (error) {
+            if (error instanceof Error && !error.$named) {
+                error.message = describeAwsFailure(error, service, context.commandName);
+                Object.defineProperty(error, '$named', { value: true });
+            }
+            throw error;
+        }
+    }, { step: 'initialize', name: 'nameAwsCalls', priority: 'high' });
+    return client;
+}
+/** Awaits `call`; an error it ends in is prefixed with the flavors it was for. */
+async function forFlavors(flavors, call) {
+    try {
+        return await call;
+    }
+    catch (error) {
+        if (error instanceof Error) {
+            const who = flavors.length === 1 ? 'flavor' : 'flavors';
+            error.message = `${who} ${flavors.join(', ')}: ${error.message}`;
+        }
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/client.ts
+
 
 /**
  * The ECS client every action uses. The SDK reads `AWS_ENDPOINT_URL_ECS`
  * itself, so the same client reaches Amazon ECS on GitHub and the simulator
- * here. Adaptive retry backs off on ThrottlingException without our help.
+ * here. Each HTTP attempt is bounded by `callTimeoutSeconds`, so one hung
+ * call cannot stall a deploy, and every error names its call.
  */
-function createEcsClient(region) {
-    return new dist_cjs/* ECSClient */.Zgc({
-        region: region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
-        maxAttempts: 8,
-        retryMode: 'adaptive'
-    });
+function createEcsClient(region, callTimeoutSeconds) {
+    return nameAwsCalls(new dist_cjs/* ECSClient */.Zgc(awsClientConfig(region, callTimeoutSeconds)), { label: 'ECS', iamPrefix: 'ecs' });
 }
 /** The ECS console page of a service, for summaries and logs. */
 function serviceConsoleUrl(region, cluster, service) {
@@ -68286,7 +68408,7 @@ const UNIT_SECONDS = { h: 3600, m: 60, s: 1 };
  * Parses `90s`, `10m`, `1h30m`, `2h` or a bare number of seconds into
  * seconds. `name` is the input it came from, so the error can name it.
  */
-function duration_parseDuration(name, value) {
+function parseDuration(name, value) {
     const text = value.trim();
     if (/^\d+(\.\d+)?$/.test(text))
         return Number(text);
@@ -69301,6 +69423,46 @@ function renderWatchSummary(results, region) {
     return parts.join('\n\n') + '\n';
 }
 
+;// CONCATENATED MODULE: ./src/common/step-state.ts
+/** What a main step leaves its post step (`runs.post`, `post-if: always()`), and the signals that cut a main step short. */
+
+/** Saves `value` as JSON under `name`; the runner keeps the last value saved. */
+function saveJsonState(name, value) {
+    saveState(name, JSON.stringify(value));
+}
+/** The value a main step saved under `name`, or undefined when it saved none. */
+function readJsonState(name) {
+    const text = core.getState(name);
+    if (!text)
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * On a cancel or a job time-out the runner sends SIGINT, then SIGTERM
+ * 7.5 s later, then kills the process. The main step then records that it
+ * was interrupted, says so, and exits non-zero at once: it stops polling
+ * and leaves the report (and any rollback) to the post step, which the
+ * runner still runs. Returns a function that removes the handlers.
+ */
+function handOverOnInterrupt(what) {
+    const handler = (signal) => {
+        saveState('interrupted', signal);
+        error(`${what} was interrupted (${signal}: the run was cancelled or timed out) before a verdict; the post step reports what was left unverified.`);
+        process.exit(1);
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/common/inputs.ts
 
 
@@ -69345,7 +69507,7 @@ function parseList(text) {
 /** A duration input in seconds (`90s`, `10m`, `1h30m`); `fallback` when empty. */
 function getDurationSeconds(name, fallback) {
     const value = getOptionalInput(name);
-    return value === undefined ? fallback : duration_parseDuration(name, value);
+    return value === undefined ? fallback : parseDuration(name, value);
 }
 /** A whole number input at least `min`; `fallback` when empty. */
 function getInteger(name, fallback, min = 0) {
@@ -69377,7 +69539,7 @@ function parsePollInterval(value) {
     if (value === undefined)
         return { min: 5, max: 10 };
     const parts = value.split(/\s*[-,]\s*/);
-    const [min, max] = parts.map((p) => duration_parseDuration('poll-interval', p));
+    const [min, max] = parts.map((p) => parseDuration('poll-interval', p));
     const result = { min, max: max ?? Math.max(min, 10) };
     if (parts.length > 2 || !(result.min > 0) || result.max < result.min) {
         throw new errors_ConfigurationError(`Input "poll-interval" has "${value}"; use one duration (the minimum) or min-max such as 5s-10s, with 0 < min <= max`);
@@ -69450,64 +69612,6 @@ var ajv = __nccwpck_require__(2463);
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-pre-deploy.ts
-/** The manifest's per-environment `pre-deploy` task: its checks and its resolved form. */
-
-const DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS = 900;
-/** Problems schema validation cannot see: an unknown flavor, a bad duration. */
-function preDeployProblems(manifest, file) {
-    const problems = [];
-    const names = manifest.flavors.map((f) => f.name);
-    for (const [env, config] of Object.entries(manifest.environments)) {
-        const task = config['pre-deploy'];
-        if (!task)
-            continue;
-        const path = `${file}: environments.${env}.pre-deploy`;
-        if (!names.includes(task.flavor)) {
-            problems.push(`${path}.flavor: "${task.flavor}" is not a flavor of this manifest; known flavors: ${names.join(', ')}`);
-        }
-        if (typeof task.timeout === 'string') {
-            try {
-                duration_parseDuration('timeout', task.timeout);
-            }
-            catch {
-                problems.push(`${path}.timeout: expected a duration such as 90s, 10m, 1h30m, got "${task.timeout}"`);
-            }
-        }
-    }
-    return problems;
-}
-/** The pre-deploy task of `environment`, or undefined when it has none. */
-function preDeployOf(manifest, environment) {
-    const task = manifest.environments[environment]?.['pre-deploy'];
-    if (!task)
-        return undefined;
-    const network = task['network-configuration'];
-    return {
-        flavor: task.flavor,
-        ...(task.command && { command: [...task.command] }),
-        ...(task.container && { container: task.container }),
-        ...(network && {
-            networkConfiguration: {
-                awsvpcConfiguration: {
-                    subnets: [...network.subnets],
-                    ...(network['security-groups'] && {
-                        securityGroups: [...network['security-groups']]
-                    }),
-                    ...(network['assign-public-ip'] && {
-                        assignPublicIp: network['assign-public-ip']
-                    })
-                }
-            }
-        }),
-        timeoutSeconds: task.timeout === undefined
-            ? DEFAULT_PRE_DEPLOY_TIMEOUT_SECONDS
-            : typeof task.timeout === 'number'
-                ? task.timeout
-                : parseDuration('timeout', task.timeout)
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest-schema.ts
 /**
  * The JSON Schema of the flavor manifest (`.github/ecs-flavors.yml`). The
@@ -69556,51 +69660,6 @@ const flavor_manifest_schema_name = {
     pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$',
     maxLength: 64
 };
-const preDeploy = {
-    type: 'object',
-    description: 'A one-off task (database migrations) run with the new image before any service of this environment changes; only exit code 0 of its essential container lets the rollout start',
-    additionalProperties: false,
-    required: ['flavor'],
-    properties: {
-        flavor: {
-            ...flavor_manifest_schema_name,
-            description: "The flavor whose task definition (rendered with the new image) runs the task; its service's network configuration is the default"
-        },
-        command: {
-            type: 'array',
-            description: 'Command override of the essential container, e.g. [python, manage.py, migrate, --noinput]',
-            minItems: 1,
-            items: { type: 'string' }
-        },
-        container: {
-            type: 'string',
-            minLength: 1,
-            description: "Container whose exit code decides and that gets the command; default the flavor's first container"
-        },
-        'network-configuration': {
-            type: 'object',
-            description: "awsvpc networking of the task; default the flavor's service's",
-            additionalProperties: false,
-            required: ['subnets'],
-            properties: {
-                subnets: {
-                    type: 'array',
-                    minItems: 1,
-                    items: { type: 'string', minLength: 1 }
-                },
-                'security-groups': {
-                    type: 'array',
-                    items: { type: 'string', minLength: 1 }
-                },
-                'assign-public-ip': { enum: ['ENABLED', 'DISABLED'] }
-            }
-        },
-        timeout: {
-            ...duration,
-            description: 'How long the task may take until STOPPED (default 15m); it is stopped and the deploy fails after that'
-        }
-    }
-};
 /** The manifest schema (JSON Schema draft-07, as Ajv's default). */
 const flavorManifestSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -69641,7 +69700,6 @@ const flavorManifestSchema = {
                         enum: ['waves', 'all-at-once'],
                         description: 'waves (default): one wave after the other, each healthy before the next; all-at-once: every selected flavor together'
                     },
-                    'pre-deploy': preDeploy,
                     health
                 }
             }
@@ -69672,11 +69730,6 @@ const flavorManifestSchema = {
                         type: 'integer',
                         minimum: 0,
                         description: 'Lower waves deploy first (default 1)'
-                    },
-                    'desired-count': {
-                        type: 'integer',
-                        minimum: 0,
-                        description: "Tasks the service runs, set with every update of it; default: the service's current count"
                     },
                     cpu: {
                         type: 'string',
@@ -69714,7 +69767,6 @@ const flavorManifestSchema = {
 };
 
 ;// CONCATENATED MODULE: ./src/ecs/flavor-manifest.ts
-
 
 
 
@@ -69860,7 +69912,7 @@ function semanticProblems(manifest, file) {
             const value = block?.[key];
             if (typeof value === 'string') {
                 try {
-                    duration_parseDuration(key, value);
+                    parseDuration(key, value);
                 }
                 catch {
                     problems.push(`${file}: ${path}.${key}: expected a duration such as 90s, 10m, 1h30m, got "${value}"`);
@@ -69868,13 +69920,12 @@ function semanticProblems(manifest, file) {
             }
         }
     }
-    problems.push(...preDeployProblems(manifest, file));
     return problems;
 }
 function seconds(value, fallback) {
     if (value === undefined)
         return fallback;
-    return typeof value === 'number' ? value : duration_parseDuration('health', value);
+    return typeof value === 'number' ? value : parseDuration('health', value);
 }
 function applyHealth(base, over) {
     if (!over)
@@ -69941,9 +69992,6 @@ function resolveFlavors(manifest, environment, selector) {
         service: fillPattern(f.service ?? env['service-name'], f.name, environment),
         containers: [...f.containers],
         wave: f.wave ?? DEFAULT_WAVE,
-        ...(f['desired-count'] !== undefined && {
-            desiredCount: f['desired-count']
-        }),
         ...(f.cpu !== undefined && { cpu: f.cpu }),
         ...(f.memory !== undefined && { memory: f.memory }),
         ...(f['container-memory'] && {
@@ -70038,6 +70086,7 @@ function problemsError(problems, fromManifest) {
 
 
 
+
 /**
  * Waits until the followed deployments are healthy, or says why not:
  * checks the targets first (no waiting on bad input), then watches them
@@ -70045,6 +70094,7 @@ function problemsError(problems, fromManifest) {
  */
 async function run() {
     await runAction(async () => {
+        handOverOnInterrupt('The wait');
         const inputs = getInputs();
         const targets = await resolveTargets(inputs);
         const region = inputs.region ??
@@ -70058,6 +70108,15 @@ async function run() {
             if (problems.length > 0) {
                 throw problemsError(problems, inputs.services.length === 0);
             }
+            saveJsonState('flavors', targets.map((t) => ({
+                flavor: t.service,
+                cluster: t.cluster,
+                service: t.service,
+                region: t.region ?? region,
+                stage: 'service-updated',
+                taskDefinitionArn: t.taskDefinitionArn,
+                deploymentId: t.deploymentId
+            })));
             info(`Watching ${targets.map((t) => `${t.cluster}/${t.service}`).join(', ')}`);
             const results = await watchDeployments(targets, {
                 ecs,
@@ -70067,6 +70126,7 @@ async function run() {
                 callTimeoutSeconds: Math.max(10, inputs.pollInterval.max * 3)
             });
             const verdict = overallVerdict(results);
+            saveState('verdict', verdict.result);
             setOutputs({
                 result: verdict.result,
                 'failure-category': verdict.failureCategory ?? '',

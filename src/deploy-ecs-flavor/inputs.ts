@@ -67,6 +67,10 @@ export interface Inputs {
   pollIntervalSeconds: number
   /** pre-deploy, force-new-deployment, keep-revisions, delete-revisions. */
   rollout: RolloutInputs
+  /** Real seconds one ECS HTTP attempt may take before it is retried. */
+  callTimeoutSeconds: number
+  /** The post step rolls back flavors an interrupted run left unverified. */
+  rollbackOnCancel: boolean
 }
 
 function optionalHealth(): Partial<HealthPolicy> {
@@ -214,6 +218,12 @@ export function getInputs(): Inputs {
       'Input "pre-deploy" is "always", but "service" is set: the pre-deploy task is defined per environment in the manifest'
     )
   }
+  const callTimeoutSeconds = getDurationSeconds('call-timeout', 30)
+  if (callTimeoutSeconds <= 0) {
+    throw new ConfigurationError(
+      `Input "call-timeout" has "${getOptionalInput('call-timeout')}"; it must be more than 0 seconds`
+    )
+  }
   return {
     ...(image && { image }),
     source,
@@ -231,6 +241,8 @@ export function getInputs(): Inputs {
     readCurrent,
     health: optionalHealth(),
     pollIntervalSeconds,
-    rollout
+    rollout,
+    callTimeoutSeconds,
+    rollbackOnCancel: getBoolean('rollback-on-cancel', false)
   }
 }

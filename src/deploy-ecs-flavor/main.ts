@@ -20,6 +20,8 @@ import { formatChanges } from '../ecs/task-definition-diff.js'
 import { createGitHubClient, parseRepository } from '../github/client.js'
 import { releasedPullRequests } from '../github/release-pull-requests.js'
 import { errorMessage } from '../common/errors.js'
+import { handOverOnInterrupt, saveJsonState } from '../common/step-state.js'
+import { progressOf } from '../ecs/unverified-deployments.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { renderPlan, wavesOf, type PullRequestsSeen } from './plan-summary.js'
 import { resolveRelease, type Release } from './promotion.js'
@@ -160,7 +162,7 @@ async function deploy(
   const ecsFor = (region: string): ReturnType<typeof createEcsClient> => {
     let client = clients.get(region)
     if (!client) {
-      client = createEcsClient(region)
+      client = createEcsClient(region, inputs.callTimeoutSeconds)
       clients.set(region, client)
     }
     return client
@@ -207,6 +209,7 @@ async function deploy(
     }
     const report = await executeDeployments(plans, options, {
       ...steps,
+      onProgress: (outcomes) => saveJsonState('flavors', progressOf(outcomes)),
       watch: (targets, ecs) =>
         watchDeployments(targets, {
           ecs,
@@ -226,6 +229,7 @@ async function deploy(
 /** Reads inputs, settles the release, plans every flavor, deploys, reports. */
 export async function run(): Promise<void> {
   await runAction(async () => {
+    handOverOnInterrupt('Deploy')
     const inputs = getInputs()
     const release = await resolveRelease(inputs, process.env, (token) =>
       createGitHubClient(token)
@@ -242,6 +246,7 @@ export async function run(): Promise<void> {
     const report: DeployReport = inputs.readCurrent
       ? await deploy(inputs, release, flavors, preDeploy)
       : { result: 'dry-run', changed: false, flavors: [] }
+    core.saveState('verdict', report.result)
     setOutputs({
       ...outputsOf(report),
       image: release.image,

@@ -1,16 +1,20 @@
 import { ECSClient } from '@aws-sdk/client-ecs'
+import { awsClientConfig, nameAwsCalls } from '../common/aws-calls.js'
 
 /**
  * The ECS client every action uses. The SDK reads `AWS_ENDPOINT_URL_ECS`
  * itself, so the same client reaches Amazon ECS on GitHub and the simulator
- * here. Adaptive retry backs off on ThrottlingException without our help.
+ * here. Each HTTP attempt is bounded by `callTimeoutSeconds`, so one hung
+ * call cannot stall a deploy, and every error names its call.
  */
-export function createEcsClient(region: string | undefined): ECSClient {
-  return new ECSClient({
-    region: region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
-    maxAttempts: 8,
-    retryMode: 'adaptive'
-  })
+export function createEcsClient(
+  region: string | undefined,
+  callTimeoutSeconds?: number
+): ECSClient {
+  return nameAwsCalls(
+    new ECSClient(awsClientConfig(region, callTimeoutSeconds)),
+    { label: 'ECS', iamPrefix: 'ecs' }
+  )
 }
 
 /** The ECS console page of a service, for summaries and logs. */

@@ -27,6 +27,8 @@ export interface DeployDeps {
   log: (line: string) => void
   /** Paces RegisterTaskDefinition; default 1/s with a burst of 1. */
   registrations?: RateLimiter
+  /** Told after every write and verdict: a run cut short leaves a record. */
+  onProgress?: (outcomes: readonly FlavorOutcome[]) => void
 }
 
 /** How one call deploys. */
@@ -159,6 +161,8 @@ export async function executeDeployments(
       flavors: outcomes
     }
   }
+  const progress = (): void => deps.onProgress?.(outcomes)
+  progress()
   const limiter = deps.registrations ?? new RateLimiter(deps.clock, 1, 1)
   const together = plans.every((p) => p.flavor.rollout === 'all-at-once')
   const waves = [
@@ -210,10 +214,11 @@ export async function executeDeployments(
         m.outcome.revisionAfter = td.revision
         log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`)
         registered.push(m)
+        progress()
       } catch (error) {
         failed = true
         m.outcome.result = 'failed'
-        m.outcome.error = `RegisterTaskDefinition failed: ${errorMessage(error)}`
+        m.outcome.error = errorMessage(error)
         log(`${m.outcome.flavor}: ${m.outcome.error}`)
       }
     }
@@ -244,13 +249,14 @@ export async function executeDeployments(
           o.changed = true
           o.result = 'updated'
           o.deploymentId = primaryDeploymentId(response.service)
+          progress()
           log(
             `${o.flavor}: service ${o.service} updated, deployment ${o.deploymentId ?? '?'}`
           )
         } catch (error) {
           failed = true
           o.result = 'failed'
-          o.error = `UpdateService failed: ${errorMessage(error)}`
+          o.error = errorMessage(error)
           log(`${o.flavor}: ${o.error}`)
         }
       })
@@ -295,10 +301,12 @@ export async function executeDeployments(
       }
       log(`${o.flavor}: ${o.result}${o.error ? ` (${o.error})` : ''}`)
     }
+    progress()
   }
 
   if (failed && options.rollbackOnFailure) {
     await rollBack(plans, outcomes, options, deps, failingWave)
+    progress()
   }
   const changed = outcomes.some((o) => o.changed)
   return {
@@ -360,7 +368,7 @@ async function rollBack(
         o.rollback = {
           by: 'action',
           result: 'error',
-          reason: `UpdateService failed: ${errorMessage(error)}`
+          reason: errorMessage(error)
         }
       }
     })

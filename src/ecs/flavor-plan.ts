@@ -6,6 +6,7 @@ import {
   type Tag,
   type TaskDefinition
 } from '@aws-sdk/client-ecs'
+import { forFlavors } from '../common/aws-calls.js'
 import { ConfigurationError } from '../common/errors.js'
 import { EcsReader } from './ecs-reader.js'
 import type { DeployFlavor } from './flavor-manifest.js'
@@ -61,10 +62,13 @@ export async function planDeployments(
   const byCluster = groupBy(flavors, (f) => `${f.region}\u0000${f.cluster}`)
   for (const group of byCluster.values()) {
     const { region, cluster } = group[0]
-    const found = await lookUpServices(
-      new EcsReader(deps.ecsFor(region)),
-      cluster,
-      group.map((f) => f.service)
+    const found = await forFlavors(
+      group.map((f) => f.name),
+      lookUpServices(
+        new EcsReader(deps.ecsFor(region)),
+        cluster,
+        group.map((f) => f.service)
+      )
     )
     if (found.clusterMissing) {
       problems.push(
@@ -92,11 +96,14 @@ export async function planDeployments(
   for (const f of flavors) {
     const service = services.get(f)
     if (!service) continue
-    const described = await deps.ecsFor(f.region).send(
-      new DescribeTaskDefinitionCommand({
-        taskDefinition: service.taskDefinition,
-        include: ['TAGS']
-      })
+    const described = await forFlavors(
+      [f.name],
+      deps.ecsFor(f.region).send(
+        new DescribeTaskDefinitionCommand({
+          taskDefinition: service.taskDefinition,
+          include: ['TAGS']
+        })
+      )
     )
     const current = described.taskDefinition
     if (!current) {

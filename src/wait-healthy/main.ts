@@ -5,6 +5,8 @@ import { createEcsClient } from '../ecs/client.js'
 import { watchDeployments } from '../ecs/deployment-watcher.js'
 import { checkTargets } from '../ecs/target-check.js'
 import { overallVerdict, renderWatchSummary } from '../ecs/watch-summary.js'
+import { handOverOnInterrupt, saveJsonState } from '../common/step-state.js'
+import type { FlavorProgress } from '../ecs/unverified-deployments.js'
 import { getInputs } from './inputs.js'
 import { problemsError, resolveTargets } from './targets.js'
 
@@ -15,6 +17,7 @@ import { problemsError, resolveTargets } from './targets.js'
  */
 export async function run(): Promise<void> {
   await runAction(async () => {
+    handOverOnInterrupt('The wait')
     const inputs = getInputs()
     const targets = await resolveTargets(inputs)
     const region =
@@ -29,6 +32,18 @@ export async function run(): Promise<void> {
       if (problems.length > 0) {
         throw problemsError(problems, inputs.services.length === 0)
       }
+      saveJsonState(
+        'flavors',
+        targets.map((t): FlavorProgress => ({
+          flavor: t.service,
+          cluster: t.cluster,
+          service: t.service,
+          region: t.region ?? region,
+          stage: 'service-updated',
+          taskDefinitionArn: t.taskDefinitionArn,
+          deploymentId: t.deploymentId
+        }))
+      )
       core.info(
         `Watching ${targets.map((t) => `${t.cluster}/${t.service}`).join(', ')}`
       )
@@ -40,6 +55,7 @@ export async function run(): Promise<void> {
         callTimeoutSeconds: Math.max(10, inputs.pollInterval.max * 3)
       })
       const verdict = overallVerdict(results)
+      core.saveState('verdict', verdict.result)
       setOutputs({
         result: verdict.result,
         'failure-category': verdict.failureCategory ?? '',

@@ -42,7 +42,9 @@ describe('getInputs', () => {
         preDeploy: 'auto',
         forceNewDeployment: false,
         deleteRevisions: false
-      }
+      },
+      callTimeoutSeconds: 30,
+      rollbackOnCancel: false
     })
   })
 

@@ -17,6 +17,26 @@ export interface ActionRun {
   cwd?: string
   /** Kills the child after this many milliseconds (default 5 minutes). */
   timeoutMs?: number
+  /**
+   * Interrupts the main step as the runner does on a cancel or a job
+   * time-out: once the output contains `whenOutput`, `signal` (SIGINT for a
+   * cancel), then SIGTERM after `graceMs` (the runner waits 7.5 s), then
+   * SIGKILL after `killAfterMs` more (the runner waits 2.5 s).
+   */
+  interrupt?: {
+    /** Every one of these must have been printed. */
+    whenOutput: string | string[]
+    /** SIGKILL: killed at once, as a runner does to a step that outlives its grace. */
+    signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'
+    graceMs?: number
+    killAfterMs?: number
+  }
+  /**
+   * Then runs the action's post step (`runs.post`, `post-if: always()`) the
+   * way the runner does: `dist/<action>/post/index.js` in a fresh step,
+   * with the main step's saved state as `STATE_<name>` variables.
+   */
+  post?: boolean
 }
 
 /** A GitHub workflow command found on stdout (`::error file=x::text`). */
@@ -40,6 +60,10 @@ export interface ActionResult {
   durationMs: number
   /** Set when the harness killed the action at its time limit. */
   timedOutAfterMs?: number
+  /** The signals delivered to the main step, in order. */
+  signals?: string[]
+  /** The post step's run, when `post` was asked for. */
+  post?: ActionResult
 }
 
 /** The default time limit of one action run. */
@@ -96,6 +120,28 @@ export function parseAnnotations(stdout: string): Annotation[] {
  * test starts live in the test's own process and must keep answering.
  */
 export async function runAction(run: ActionRun): Promise<ActionResult> {
+  const main = await runStep(run, {})
+  if (!run.post) return main
+  const post = await runStep(
+    {
+      ...run,
+      interrupt: undefined,
+      bundle: join(repoRoot, 'dist', run.action ?? '', 'post', 'index.js')
+    },
+    Object.fromEntries(
+      Object.entries(main.state).map(([name, value]) => [
+        `STATE_${name}`,
+        value
+      ])
+    )
+  )
+  return { ...main, post }
+}
+
+async function runStep(
+  run: ActionRun,
+  stateEnv: Record<string, string>
+): Promise<ActionResult> {
   const bundle =
     run.bundle ?? join(repoRoot, 'dist', run.action ?? '', 'index.js')
   const work = await mkdtemp(join(tmpdir(), 'ert-runner-'))
@@ -154,6 +200,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     if (value === undefined) delete env[key]
     else env[key] = value
   }
+  Object.assign(env, stateEnv)
 
   const started = Date.now()
   const child = spawn(process.execPath, [bundle], {
@@ -164,9 +211,32 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
   let stdout = ''
   let stderr = ''
   let output = ''
+  const signals: string[] = []
+  const escalation: NodeJS.Timeout[] = []
+  const interrupt = run.interrupt
+  const deliver = (signal: NodeJS.Signals): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    signals.push(signal)
+    child.kill(signal)
+  }
+  const maybeInterrupt = (): void => {
+    if (!interrupt || signals.length > 0) return
+    const wanted = [interrupt.whenOutput].flat()
+    if (!wanted.every((text) => output.includes(text))) return
+    deliver(interrupt.signal)
+    const grace = interrupt.graceMs ?? 7_500
+    const kill = interrupt.killAfterMs ?? 2_500
+    if (interrupt.signal === 'SIGINT') {
+      escalation.push(setTimeout(() => deliver('SIGTERM'), grace))
+      escalation.push(setTimeout(() => deliver('SIGKILL'), grace + kill))
+    } else if (interrupt.signal === 'SIGTERM') {
+      escalation.push(setTimeout(() => deliver('SIGKILL'), kill))
+    }
+  }
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
     output += chunk.toString()
+    maybeInterrupt()
   })
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
@@ -186,6 +256,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     )
   })
   clearTimeout(timer)
+  for (const t of escalation) clearTimeout(t)
 
   const result: ActionResult = {
     exitCode,
@@ -198,7 +269,8 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     stderr,
     output,
     durationMs: Date.now() - started,
-    ...(timedOut ? { timedOutAfterMs: limitMs } : {})
+    ...(timedOut ? { timedOutAfterMs: limitMs } : {}),
+    ...(signals.length > 0 ? { signals } : {})
   }
   await rm(work, { recursive: true, force: true })
   return result

@@ -15,7 +15,7 @@ export interface FaultRule {
 export interface ScriptedFault {
   /** Operation name (`DescribeServices`); any operation when omitted. */
   operation?: string
-  error: 'throttle' | 'server-error'
+  error: FaultKind
   count?: number
 }
 
@@ -25,9 +25,15 @@ export interface FaultConfig extends FaultRule {
   failNext?: ScriptedFault[]
   /** Seed of the fault dice; the same seed gives the same faults. */
   seed?: number
+  /**
+   * Simulated epoch ms from which every request is answered
+   * ExpiredTokenException, as AWS does once a role session ends.
+   */
+  credentialsExpireAt?: number
 }
 
-export type FaultKind = 'throttle' | 'server-error'
+export type FaultKind =
+  'throttle' | 'server-error' | 'access-denied' | 'expired-token'
 
 export interface FaultDecision {
   latencyMs: number
@@ -35,14 +41,27 @@ export interface FaultDecision {
   error?: EcsApiError
 }
 
-function errorFor(kind: FaultKind): EcsApiError {
-  return kind === 'throttle'
-    ? new EcsApiError('ThrottlingException', 'Rate exceeded')
-    : new EcsApiError(
+function errorFor(kind: FaultKind, operation: string): EcsApiError {
+  switch (kind) {
+    case 'throttle':
+      return new EcsApiError('ThrottlingException', 'Rate exceeded')
+    case 'access-denied':
+      return new EcsApiError(
+        'AccessDeniedException',
+        `User: arn:aws:sts::123456789012:assumed-role/deploy/session is not authorized to perform: ecs:${operation} because no identity-based policy allows the ecs:${operation} action`
+      )
+    case 'expired-token':
+      return new EcsApiError(
+        'ExpiredTokenException',
+        'The security token included in the request is expired'
+      )
+    default:
+      return new EcsApiError(
         'ServerException',
         'Service Unavailable. Please try again later.',
         500
       )
+  }
 }
 
 function checkRate(value: number | undefined, name: string): void {
@@ -87,9 +106,17 @@ export class FaultInjector {
     }
   }
 
-  decide(operation: string): FaultDecision {
+  decide(operation: string, now = 0): FaultDecision {
     const rule = { ...this.config, ...this.config.operations?.[operation] }
     const latencyMs = rule.latencyMs ?? 0
+    const expireAt = this.config.credentialsExpireAt
+    if (expireAt !== undefined && now >= expireAt) {
+      return {
+        latencyMs,
+        fault: 'expired-token',
+        error: errorFor('expired-token', operation)
+      }
+    }
     const scripted = this.scripted.find(
       (f) => f.count > 0 && (!f.operation || f.operation === operation)
     )
@@ -98,19 +125,23 @@ export class FaultInjector {
       return {
         latencyMs,
         fault: scripted.error,
-        error: errorFor(scripted.error)
+        error: errorFor(scripted.error, operation)
       }
     }
     // Always roll both dice so one rate does not shift the other's sequence.
     const throttle = this.dice.next() < (rule.throttleRate ?? 0)
     const server = this.dice.next() < (rule.serverErrorRate ?? 0)
     if (throttle)
-      return { latencyMs, fault: 'throttle', error: errorFor('throttle') }
+      return {
+        latencyMs,
+        fault: 'throttle',
+        error: errorFor('throttle', operation)
+      }
     if (server) {
       return {
         latencyMs,
         fault: 'server-error',
-        error: errorFor('server-error')
+        error: errorFor('server-error', operation)
       }
     }
     return { latencyMs }

@@ -160,7 +160,7 @@ export class SimCore {
     errorCode?: string
   }> {
     const realTime = Date.now()
-    const decision = this.faults.decide(operation)
+    const decision = this.faults.decide(operation, this.clock.now())
     if (decision.latencyMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, decision.latencyMs))
     }
