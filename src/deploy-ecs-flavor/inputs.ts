@@ -134,6 +134,13 @@ export function getInputs(): Inputs {
   } else if (imageText) {
     image = parseImageReference('image', imageText)
   } else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
+    // The runner sets INPUT_IMAGE to '' when the expression named an output
+    // it dropped for containing a masked value (an account id).
+    if (process.env.INPUT_IMAGE === '') {
+      throw new ConfigurationError(
+        'The image input is empty: was it masked by the runner? A job output holding a masked value (such as an AWS account id masked by configure-aws-credentials or amazon-ecr-login) is dropped; pass the image within one job, or set mask-aws-account-id: false'
+      )
+    }
     throw new ConfigurationError(
       'Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)'
     )

@@ -19,6 +19,11 @@ import {
 import { formatChanges } from '../ecs/task-definition-diff.js'
 import { createGitHubClient, parseRepository } from '../github/client.js'
 import { releasedPullRequests } from '../github/release-pull-requests.js'
+import {
+  credentialExpiration,
+  saysCredentialsExpired,
+  sessionWarning
+} from '../common/aws-credentials.js'
 import { errorMessage } from '../common/errors.js'
 import { handOverOnInterrupt, saveJsonState } from '../common/step-state.js'
 import { progressOf } from '../ecs/unverified-deployments.js'
@@ -152,6 +157,33 @@ async function pullRequestsOf(
   }
 }
 
+/**
+ * The longest this deploy can wait: each wave's longest health timeout in
+ * turn (one wave when all go at once), plus one more for a rollback.
+ */
+function waitBudgetSeconds(flavors: readonly DeployFlavor[]): number {
+  const together = flavors.every((f) => f.rollout === 'all-at-once')
+  const longest = new Map<string, number>()
+  for (const f of flavors) {
+    const wave = together ? 'all' : String(f.wave)
+    longest.set(wave, Math.max(longest.get(wave) ?? 0, f.policy.timeoutSeconds))
+  }
+  const waits = [...longest.values()]
+  return waits.reduce((a, b) => a + b, 0) + Math.max(0, ...waits)
+}
+
+/** The flavors an expired session left on the new revision, in one sentence; undefined when the session held. */
+function expiredSessionText(report: DeployReport): string | undefined {
+  const hit = report.flavors.some(
+    (o) =>
+      saysCredentialsExpired(o.error) ||
+      saysCredentialsExpired(o.rollback?.reason)
+  )
+  if (!hit) return undefined
+  const left = report.flavors.filter((o) => o.changed && !o.rolledBack)
+  return `The AWS credentials expired mid-run; left on the new revision: ${left.length === 0 ? 'none' : left.map((o) => `${o.flavor} (${o.taskDefinitionArn ?? '?'})`).join(', ')}.`
+}
+
 async function deploy(
   inputs: Inputs,
   release: Release,
@@ -169,6 +201,15 @@ async function deploy(
   }
   const log = (line: string): void => core.info(line)
   try {
+    if (inputs.wait && !inputs.dryRun && flavors.length > 0) {
+      const warning = sessionWarning(
+        await credentialExpiration(ecsFor(flavors[0].region)),
+        systemClock.now(),
+        waitBudgetSeconds(flavors),
+        `this deploy (${flavors.length} flavor(s), waits and a rollback)`
+      )
+      if (warning) core.warning(warning)
+    }
     const plans = await planDeployments(flavors, release.image, { ecsFor })
     for (const plan of plans) {
       core.info(
@@ -268,6 +309,8 @@ export async function run(): Promise<void> {
         parts.push(plannedPreDeploy(preDeploy, inputs.rollout.preDeploy))
       }
     }
+    const expired = expiredSessionText(report)
+    if (expired) parts.push(`**${expired}**\n`)
     if (inputs.readCurrent) {
       parts.push(renderSummary(report, release.image, environment))
     } else {
@@ -278,7 +321,7 @@ export async function run(): Promise<void> {
     await core.summary.addRaw(parts.join('\n')).write()
     if (report.result === 'failed') {
       throw new Error(
-        `Deploy failed. ${aftermath(report).split('\n').join(' ')}`
+        `${expired ? `${expired} ` : ''}Deploy failed. ${aftermath(report).split('\n').join(' ')}`
       )
     }
   })

@@ -1,4 +1,7 @@
+import * as core from '@actions/core'
 import { getOctokit } from '@actions/github'
+import { retry } from '@octokit/plugin-retry'
+import { throttling } from '@octokit/plugin-throttling'
 
 /** The Octokit every helper takes; built once per action run. */
 export type GitHubClient = ReturnType<typeof getOctokit>
@@ -9,16 +12,58 @@ export interface RepoRef {
   repo: string
 }
 
+/** Tries of one request that GitHub rate-limits, the first included. */
+export const RATE_LIMIT_TRIES = 4
+
 /**
  * An Octokit for `token` against `baseUrl`. The base URL is passed
  * explicitly (from `GITHUB_API_URL`) so GHES and the test stand-in are
  * reached the same way as github.com.
+ *
+ * Rate limits and 5xx are GitHub's normal weather: plugin-throttling queues
+ * writes one at a time (at least 1 s apart) and waits `Retry-After` or
+ * `x-ratelimit-reset` before a retry; plugin-retry retries 5xx with growing
+ * pauses (1 s, 4 s, 9 s). Both are bounded, and the error a request finally
+ * ends in names the request.
  */
 export function createGitHubClient(
   token: string,
   baseUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
 ): GitHubClient {
-  return getOctokit(token, { baseUrl })
+  const retryWhile =
+    (kind: string) =>
+    (
+      retryAfter: number,
+      options: { method?: string; url?: string },
+      _octokit: unknown,
+      retryCount: number
+    ): boolean => {
+      const again = retryCount < RATE_LIMIT_TRIES - 1
+      core.warning(
+        `GitHub ${kind} on ${options.method} ${options.url}: ${again ? `retrying in ${retryAfter}s` : `giving up after ${retryCount + 1} tries`}`
+      )
+      return again
+    }
+  const octokit = getOctokit(
+    token,
+    {
+      baseUrl,
+      throttle: {
+        onRateLimit: retryWhile('rate limit'),
+        onSecondaryRateLimit: retryWhile('secondary rate limit')
+      },
+      retry: { retries: 3 }
+    },
+    retry,
+    throttling
+  )
+  octokit.hook.error('request', (error, options) => {
+    if (error instanceof Error && !/^GitHub [A-Z]+ \//.test(error.message)) {
+      error.message = `GitHub ${options.method} ${options.url} failed${'status' in error ? ` (${String(error.status)})` : ''}: ${error.message}`
+    }
+    throw error
+  })
+  return octokit
 }
 
 /** Splits `owner/name`; throws when the text is not of that form. */

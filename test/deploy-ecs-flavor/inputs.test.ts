@@ -155,7 +155,21 @@ describe('getInputs', () => {
     [
       { image: IMAGE, environment: 's', 'poll-interval': '0' },
       /Input "poll-interval" has "0"/
-    ]
+    ],
+    [
+      { image: IMAGE, environment: 's', 'call-timeout': '0s' },
+      /Input "call-timeout" has "0s"/
+    ],
+    [
+      { image: IMAGE, environment: 's', 'rollback-on-cancel': 'yes' },
+      /Input "rollback-on-cancel" has "yes"/
+    ],
+    // Set but empty: the runner dropped a masked job output.
+    [
+      { image: '', environment: 's' },
+      /^The image input is empty: was it masked by the runner\?/
+    ],
+    [{ environment: 's' }, /^Input "image" is required/]
   ])('refuses %j', (inputs, message) => {
     setInputs(inputs)
     expect(() => getInputs()).toThrow(message)

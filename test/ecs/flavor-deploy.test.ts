@@ -453,9 +453,8 @@ describe('executeDeployments', () => {
       ['web', 'rolled-back', true, true],
       ['api', 'failed', false, false]
     ])
-    expect(report.flavors[1].error).toBe(
-      'UpdateService failed: AccessDeniedException: not allowed'
-    )
+    // The client's own middleware names the call (src/common/aws-calls.ts).
+    expect(report.flavors[1].error).toBe('AccessDeniedException: not allowed')
     expect(calls.filter((c) => c.startsWith('update'))).toEqual([
       'update:monolith-web:8',
       'update:monolith-web:7'

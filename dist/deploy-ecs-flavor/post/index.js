@@ -63850,7 +63850,7 @@ function revisionName(arn) {
  */
 async function settleUnverified(progress, options) {
     return Promise.all(progress.map(async (p) => {
-        const what = `deployment ${p.deploymentId ?? '?'} of ${revisionName(p.taskDefinitionArn)}`;
+        const what = `deployment ${p.deploymentId ?? '(not known)'} of ${p.taskDefinitionArn ? revisionName(p.taskDefinitionArn) : `service ${p.service}`}`;
         switch (p.stage) {
             case 'verdict':
                 return { flavor: p.flavor, state: 'verdict', text: p.result ?? '' };
@@ -69096,13 +69096,43 @@ function github_getOctokit(token, options, ...additionalPlugins) {
 //# sourceMappingURL=github.js.map
 ;// CONCATENATED MODULE: ./src/github/client.ts
 
+
+
+
+/** Tries of one request that GitHub rate-limits, the first included. */
+const RATE_LIMIT_TRIES = 4;
 /**
  * An Octokit for `token` against `baseUrl`. The base URL is passed
  * explicitly (from `GITHUB_API_URL`) so GHES and the test stand-in are
  * reached the same way as github.com.
+ *
+ * Rate limits and 5xx are GitHub's normal weather: plugin-throttling queues
+ * writes one at a time (at least 1 s apart) and waits `Retry-After` or
+ * `x-ratelimit-reset` before a retry; plugin-retry retries 5xx with growing
+ * pauses (1 s, 4 s, 9 s). Both are bounded, and the error a request finally
+ * ends in names the request.
  */
 function createGitHubClient(token, baseUrl = process.env.GITHUB_API_URL || 'https://api.github.com') {
-    return getOctokit(token, { baseUrl });
+    const retryWhile = (kind) => (retryAfter, options, _octokit, retryCount) => {
+        const again = retryCount < RATE_LIMIT_TRIES - 1;
+        core.warning(`GitHub ${kind} on ${options.method} ${options.url}: ${again ? `retrying in ${retryAfter}s` : `giving up after ${retryCount + 1} tries`}`);
+        return again;
+    };
+    const octokit = getOctokit(token, {
+        baseUrl,
+        throttle: {
+            onRateLimit: retryWhile('rate limit'),
+            onSecondaryRateLimit: retryWhile('secondary rate limit')
+        },
+        retry: { retries: 3 }
+    }, retry, throttling);
+    octokit.hook.error('request', (error, options) => {
+        if (error instanceof Error && !/^GitHub [A-Z]+ \//.test(error.message)) {
+            error.message = `GitHub ${options.method} ${options.url} failed${'status' in error ? ` (${String(error.status)})` : ''}: ${error.message}`;
+        }
+        throw error;
+    });
+    return octokit;
 }
 /** Splits `owner/name`; throws when the text is not of that form. */
 function client_parseRepository(text) {
@@ -69364,6 +69394,11 @@ function getInputs() {
         parseImageReference('image', image);
     }
     else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
+        // The runner sets INPUT_IMAGE to '' when the expression named an output
+        // it dropped for containing a masked value (an account id).
+        if (process.env.INPUT_IMAGE === '') {
+            throw new errors_ConfigurationError('The image input is empty: was it masked by the runner? A job output holding a masked value (such as an AWS account id masked by configure-aws-credentials or amazon-ecr-login) is dropped; pass the image within one job, or set mask-aws-account-id: false');
+        }
         throw new errors_ConfigurationError('Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)');
     }
     const commitText = getOptionalInput('commit');

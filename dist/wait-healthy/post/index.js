@@ -63009,7 +63009,7 @@ function revisionName(arn) {
  */
 async function settleUnverified(progress, options) {
     return Promise.all(progress.map(async (p) => {
-        const what = `deployment ${p.deploymentId ?? '?'} of ${revisionName(p.taskDefinitionArn)}`;
+        const what = `deployment ${p.deploymentId ?? '(not known)'} of ${p.taskDefinitionArn ? revisionName(p.taskDefinitionArn) : `service ${p.service}`}`;
         switch (p.stage) {
             case 'verdict':
                 return { flavor: p.flavor, state: 'verdict', text: p.result ?? '' };

@@ -50,6 +50,20 @@ export interface LoggedRequest {
   authorization?: string
 }
 
+/**
+ * A scripted failure of the next `count` requests matching `method` and
+ * `path` (a RegExp source tested against the path): GitHub's secondary rate
+ * limit (403 with `retry-after`) or a server error.
+ */
+export interface GitHubFault {
+  method?: string
+  path: string
+  kind: 'secondary-rate-limit' | 'server-error'
+  count?: number
+  /** Seconds in `retry-after` for a rate limit (default 1). */
+  retryAfter?: number
+}
+
 /** A pull request as the stand-in keeps it. */
 export interface PullState {
   number: number
@@ -176,6 +190,7 @@ export class GitHubStandIn {
   private readonly repos = new Map<string, RepoState>()
   private nextCommentId = 1
   private readonly landed = new Map<string, string[]>()
+  private faults: Required<GitHubFault>[] = []
   private constructor(
     private readonly server: Server,
     readonly url: string
@@ -191,6 +206,42 @@ export class GitHubStandIn {
     const { port } = server.address() as AddressInfo
     holder.standIn = new GitHubStandIn(server, `http://127.0.0.1:${port}`)
     return holder.standIn
+  }
+
+  /** Answers the next matching requests with a fault (see GitHubFault). */
+  failNext(fault: GitHubFault): void {
+    this.faults.push({
+      method: fault.method ?? '',
+      count: fault.count ?? 1,
+      retryAfter: fault.retryAfter ?? 1,
+      ...fault
+    } as Required<GitHubFault>)
+  }
+
+  /** Drops every scripted fault not used up yet. */
+  clearFaults(): void {
+    this.faults = []
+  }
+
+  /** The first scripted fault matching a request, used up by one. */
+  private faultFor(
+    entry: LoggedRequest
+  ): [number, Record<string, string>, string] | undefined {
+    const fault = this.faults.find(
+      (f) =>
+        f.count > 0 &&
+        (!f.method || f.method === entry.method) &&
+        new RegExp(f.path).test(entry.path)
+    )
+    if (!fault) return undefined
+    fault.count--
+    return fault.kind === 'secondary-rate-limit'
+      ? [
+          403,
+          { 'retry-after': String(fault.retryAfter) },
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'
+        ]
+      : [502, {}, 'Server Error']
   }
 
   async close(): Promise<void> {
@@ -589,6 +640,18 @@ export class GitHubStandIn {
       authorization: req.headers.authorization
     }
     this.log.push(entry)
+    const fault = this.faultFor(entry)
+    if (fault) {
+      const [status, headers, message] = fault
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
+      res.end(
+        JSON.stringify({
+          message,
+          documentation_url: 'https://docs.github.com/rest'
+        })
+      )
+      return
+    }
     try {
       const [status, payload] = await this.route(entry)
       res.writeHead(status, { 'content-type': 'application/json' })

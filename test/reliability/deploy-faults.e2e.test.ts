@@ -111,4 +111,57 @@ describe('AWS faults', () => {
       'monolith-api:1'
     ])
   }, 30_000)
+
+  it('credentials that expire mid-wait: a warning at start with the figures, then an error naming the flavors left on the new revision', async () => {
+    const w = (world = await startFlavorWorld())
+    w.sim.setBehavior(NEW_IMAGE, 'slow-start:10m')
+    // The session ends 4 real seconds from now: the SDK reads the expiry
+    // from AWS_CREDENTIAL_EXPIRATION, the simulator (30x) refuses after it.
+    const seconds = 4
+    w.sim.setFaults({ credentialsExpireAt: w.sim.now() + seconds * 30_000 })
+    const result = await deploy(
+      w,
+      {},
+      {
+        AWS_SESSION_TOKEN: 'session',
+        AWS_CREDENTIAL_EXPIRATION: new Date(
+          Date.now() + seconds * 1000
+        ).toISOString()
+      }
+    )
+    const [warning] = messages(result, 'warning')
+    expect(warning).toMatch(/^The AWS credentials expire at \S+ \(in \d+s\)/)
+    // Two waves of 12 s plus a rollback's 12 s.
+    expect(warning).toContain('can take up to 36s')
+    expect(warning).toContain('Raise role-duration-seconds')
+    expect(result.exitCode).toBe(1)
+    const [error] = messages(result, 'error')
+    expect(error).toMatch(
+      /^The AWS credentials expired mid-run; left on the new revision: web \(\S+monolith-web:2\), api \(\S+monolith-api:2\)\./
+    )
+    expect(error).toContain('ExpiredTokenException')
+    expect(result.summary).toContain('The AWS credentials expired mid-run')
+    expect(flavorResults(result.outputs.flavors)).toEqual({
+      web: 'failed',
+      api: 'failed',
+      worker: 'skipped'
+    })
+    expect([
+      w.revisionOf('web'),
+      w.revisionOf('api'),
+      w.revisionOf('worker')
+    ]).toEqual(['monolith-web:2', 'monolith-api:2', 'monolith-worker:1'])
+  }, 40_000)
+
+  it('an image input emptied by masking is named as such, before any AWS call', async () => {
+    const w = (world = await startFlavorWorld({ flavors: ['web'] }))
+    w.sim.clearRequestLog()
+    const result = await deploy(w, { image: '' })
+    expect(result.exitCode).toBe(1)
+    expect(messages(result, 'error')[0]).toMatch(
+      /^The image input is empty: was it masked by the runner\?/
+    )
+    expect(w.sim.requestLog).toEqual([])
+    expect(w.revisionOf('web')).toBe('monolith-web:1')
+  }, 20_000)
 })
