@@ -1,14 +1,7 @@
 /** The post step: when the main step stopped before a verdict, report each flavor and, if asked, roll back. */
 import * as core from '@actions/core'
 import { runAction } from '../common/action.js'
-import { readJsonState } from '../common/step-state.js'
-import { createEcsClient } from '../ecs/client.js'
-import {
-  renderUnverified,
-  settleUnverified,
-  unverifiedError,
-  type FlavorProgress
-} from '../ecs/unverified-deployments.js'
+import { reportInterruptedRun } from '../ecs/unverified-deployments.js'
 import { getInputs } from './inputs.js'
 
 /**
@@ -18,30 +11,13 @@ import { getInputs } from './inputs.js'
  */
 export async function runPost(): Promise<void> {
   await runAction(async () => {
-    const progress = readJsonState<FlavorProgress[]>('flavors')
-    if (!progress || core.getState('verdict')) return
+    // Inputs are read only when there is something to report: a main step
+    // that failed on them recorded nothing.
+    if (!core.getState('flavors')) return
     const inputs = getInputs()
-    const clients: ReturnType<typeof createEcsClient>[] = []
-    const reports = await settleUnverified(progress, {
+    await reportInterruptedRun('Deploy', {
       rollback: inputs.rollbackOnCancel,
-      ecsFor: (region) => {
-        const client = createEcsClient(region, inputs.callTimeoutSeconds)
-        clients.push(client)
-        return client
-      },
-      log: (line) => core.info(line)
+      callTimeoutSeconds: inputs.callTimeoutSeconds
     })
-    for (const client of clients) client.destroy()
-    const by = core.getState('interrupted')
-    await core.summary
-      .addRaw(
-        renderUnverified(
-          'Deploy',
-          reports,
-          by ? `interrupted by ${by}` : 'the main step was stopped'
-        ) + '\n'
-      )
-      .write()
-    throw new Error(unverifiedError('Deploy', reports))
   })
 }

@@ -1,6 +1,9 @@
 /** Where each flavor got to when a run stopped without a verdict, in one reported state each, and the rollback of those left unverified. */
+import * as core from '@actions/core'
 import { UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs'
 import { errorMessage } from '../common/errors.js'
+import { readJsonState } from '../common/step-state.js'
+import { createEcsClient } from './client.js'
 import { markdownTable } from '../common/summary.js'
 import type { FlavorOutcome } from './flavor-deploy.js'
 
@@ -152,4 +155,39 @@ export function unverifiedError(
 ): string {
   const open = reports.filter((r) => r.state !== 'verdict')
   return `${title} not verified: ${open.map((r) => `${r.flavor}: ${r.text}`).join('; ')}`
+}
+
+/**
+ * The whole post step of an action that follows deployments: reads what the
+ * main step recorded and, when it saved no verdict, settles each flavor,
+ * writes the summary and fails. Returns quietly when there is nothing to say.
+ */
+export async function reportInterruptedRun(
+  title: string,
+  options: { rollback: boolean; callTimeoutSeconds?: number }
+): Promise<void> {
+  const progress = readJsonState<FlavorProgress[]>('flavors')
+  if (!progress || core.getState('verdict')) return
+  const clients: ECSClient[] = []
+  const reports = await settleUnverified(progress, {
+    rollback: options.rollback,
+    ecsFor: (region) => {
+      const client = createEcsClient(region, options.callTimeoutSeconds)
+      clients.push(client)
+      return client
+    },
+    log: (line) => core.info(line)
+  })
+  for (const client of clients) client.destroy()
+  const by = core.getState('interrupted')
+  await core.summary
+    .addRaw(
+      renderUnverified(
+        title,
+        reports,
+        by ? `interrupted by ${by}` : 'the main step was stopped'
+      ) + '\n'
+    )
+    .write()
+  throw new Error(unverifiedError(title, reports))
 }

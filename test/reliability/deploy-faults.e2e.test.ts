@@ -1,27 +1,22 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import {
   NEW_IMAGE,
+  buildBundles,
+  deployIn,
   flavorResults,
   startFlavorWorld,
   type FlavorWorld
 } from '../support/flavor-world.js'
-import { messages, runAction } from '../support/runner-harness.js'
+import { messages } from '../support/runner-harness.js'
 
 /**
  * AWS faults through the built deploy-ecs-flavor bundle and the real SDK
  * against the ECS simulator: each error names its call and flavor, fatal
  * ones are not retried, transient ones are retried up to the budget.
  */
-const root = new URL('../..', import.meta.url).pathname
 let world: FlavorWorld | undefined
 
-beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/build.mjs', 'deploy-ecs-flavor'], {
-    cwd: root,
-    stdio: 'ignore'
-  })
-}, 120_000)
+beforeAll(() => buildBundles('deploy-ecs-flavor'), 300_000)
 
 afterEach(async () => {
   await world?.close()
@@ -32,20 +27,8 @@ function deploy(
   w: FlavorWorld,
   inputs: Record<string, string>,
   env: Record<string, string> = {}
-): ReturnType<typeof runAction> {
-  return runAction({
-    action: 'deploy-ecs-flavor',
-    cwd: w.workspace,
-    inputs: {
-      manifest: 'flavors.yml',
-      environment: 'staging',
-      image: NEW_IMAGE,
-      'poll-interval': '0.5',
-      ...inputs
-    },
-    env: { ...w.sim.env, ...env },
-    timeoutMs: 60_000
-  })
+): ReturnType<typeof deployIn> {
+  return deployIn(w, inputs, { env })
 }
 
 function calls(w: FlavorWorld, operation: string): string[] {

@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import {
   NEW_IMAGE,
+  buildBundles,
+  deployIn,
   startFlavorWorld,
   type FlavorWorld
 } from '../support/flavor-world.js'
@@ -16,16 +17,9 @@ import {
  * then the post step run as the runner runs it: each flavor ends in one
  * reported state, and an interrupted run is never a success.
  */
-const root = new URL('../..', import.meta.url).pathname
 let world: FlavorWorld | undefined
 
-beforeAll(() => {
-  execFileSync(
-    process.execPath,
-    ['scripts/build.mjs', 'deploy-ecs-flavor', 'wait-healthy'],
-    { cwd: root, stdio: 'ignore' }
-  )
-}, 300_000)
+beforeAll(() => buildBundles('deploy-ecs-flavor', 'wait-healthy'), 300_000)
 
 afterEach(async () => {
   await world?.close()
@@ -49,20 +43,9 @@ function deployInterrupted(
   signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL',
   inputs: Record<string, string> = {}
 ): Promise<ActionResult> {
-  return runAction({
-    action: 'deploy-ecs-flavor',
-    cwd: w.workspace,
-    inputs: {
-      manifest: 'flavors.yml',
-      environment: 'staging',
-      image: NEW_IMAGE,
-      'poll-interval': '0.5',
-      ...inputs
-    },
-    env: w.sim.env,
+  return deployIn(w, inputs, {
     interrupt: { whenOutput: BOTH_UPDATED, signal, graceMs: 1500 },
-    post: true,
-    timeoutMs: 60_000
+    post: true
   })
 }
 
@@ -187,20 +170,7 @@ describe('interrupted runs', () => {
 
   it('a run that reached its verdict leaves the post step nothing to do', async () => {
     const w = (world = await startFlavorWorld({ flavors: ['web'] }))
-    const result = await runAction({
-      action: 'deploy-ecs-flavor',
-      cwd: w.workspace,
-      inputs: {
-        manifest: 'flavors.yml',
-        environment: 'staging',
-        image: NEW_IMAGE,
-        flavors: 'web',
-        'poll-interval': '0.5'
-      },
-      env: w.sim.env,
-      post: true,
-      timeoutMs: 60_000
-    })
+    const result = await deployIn(w, { flavors: 'web' }, { post: true })
     expect(result.exitCode).toBe(0)
     expect(JSON.parse(result.outputs.flavors)[0].result).toBe('success')
     const post = result.post as ActionResult

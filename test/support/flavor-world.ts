@@ -1,7 +1,13 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEcsSimulator, type EcsSimulator } from './ecs-sim/index.js'
+import {
+  runAction,
+  type ActionResult,
+  type ActionRun
+} from './runner-harness.js'
 
 /** Running image of every flavor before a deploy. */
 export const OLD_IMAGE = 'registry.local/monolith:1.0'
@@ -92,4 +98,34 @@ export function flavorResults(
     result: string
   }[]
   return Object.fromEntries(list.map((f) => [f.flavor, f.result]))
+}
+
+/** Builds the bundles a test file runs (once per file, in its beforeAll). */
+export function buildBundles(...actions: string[]): void {
+  execFileSync(process.execPath, ['scripts/build.mjs', ...actions], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    stdio: 'ignore'
+  })
+}
+
+/** Runs the built deploy-ecs-flavor on the world's manifest, image NEW_IMAGE unless given. */
+export function deployIn(
+  w: FlavorWorld,
+  inputs: Record<string, string> = {},
+  run: Omit<ActionRun, 'action' | 'inputs'> = {}
+): Promise<ActionResult> {
+  return runAction({
+    action: 'deploy-ecs-flavor',
+    cwd: w.workspace,
+    timeoutMs: 60_000,
+    ...run,
+    env: { ...w.sim.env, ...run.env },
+    inputs: {
+      manifest: 'flavors.yml',
+      environment: 'staging',
+      image: NEW_IMAGE,
+      'poll-interval': '0.5',
+      ...inputs
+    }
+  })
 }
