@@ -64040,46 +64040,117 @@ function getChoice(name, choices, fallback) {
     return value;
 }
 
-;// CONCATENATED MODULE: ./src/ecs/image-reference.ts
+;// CONCATENATED MODULE: ./src/docker/image-reference.ts
 
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+// ECR and ECS only deal in sha256 digests; a shorter one is a paste error.
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const NAME_MAX = 255;
 /**
- * Parses `repository:tag`, `repository@sha256:…` or both. A reference with
- * neither is refused: `latest` by accident is how the wrong build ships.
+ * Whether a first path component is a registry host, as Docker decides it:
+ * a dot, a port, `localhost`, or an uppercase letter (never valid in a path).
+ */
+function isHost(component) {
+    return (/[.:]/.test(component) ||
+        component === 'localhost' ||
+        component !== component.toLowerCase());
+}
+/** Splits and checks a name; undefined when it breaks the grammar. */
+function splitName(value) {
+    if (value.length === 0 || value.length > NAME_MAX)
+        return undefined;
+    const parts = value.split('/');
+    const host = parts.length > 1 && isHost(parts[0]) ? parts.shift() : undefined;
+    if (host !== undefined && !HOST.test(host))
+        return undefined;
+    if (!parts.every((part) => PATH_COMPONENT.test(part)))
+        return undefined;
+    const path = parts.join('/');
+    return { host, path, repository: host ? `${host}/${path}` : path };
+}
+/**
+ * Parses a repository without tag or digest (`localhost:5000/monolith`),
+ * throwing a ConfigurationError that names `input` when it is malformed.
+ */
+function parseImageName(input, value) {
+    const name = splitName(value);
+    if (!name) {
+        throw new ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
+    }
+    return name;
+}
+/**
+ * Parses `name[:tag][@sha256:…]`. A reference with neither tag nor digest is
+ * valid (ECS reports an image run as `:latest` implicitly that way, and a
+ * rollback must be able to name it); callers that need one check for it.
  */
 function parseImageReference(input, value) {
-    const text = value.trim();
     const fail = (why) => {
         throw new errors_ConfigurationError(`Input "${input}" has "${value}", which ${why}; use repository@sha256:<digest> (preferred) or repository:tag`);
     };
-    if (!text || /\s/.test(text))
+    if (!value || /\s/.test(value))
         fail('is not an image reference');
-    const at = text.indexOf('@');
-    let name = text;
-    let digest;
-    if (at >= 0) {
-        name = text.slice(0, at);
-        digest = text.slice(at + 1);
-        if (!DIGEST.test(digest))
-            fail('has a digest that is not sha256:<64 hex>');
+    const at = value.indexOf('@');
+    const nameAndTag = at < 0 ? value : value.slice(0, at);
+    const digest = at < 0 ? undefined : value.slice(at + 1);
+    if (digest !== undefined && !DIGEST.test(digest)) {
+        fail('has a digest that is not sha256:<64 hex>');
     }
-    const slash = name.lastIndexOf('/');
-    const colon = name.lastIndexOf(':');
-    let repository = name;
-    let tag;
-    if (colon > slash) {
-        repository = name.slice(0, colon);
-        tag = name.slice(colon + 1);
-        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-            fail('has a tag that is not valid');
-        }
+    const colon = nameAndTag.lastIndexOf(':');
+    const hasTag = colon > nameAndTag.lastIndexOf('/');
+    const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
+    if (tag !== undefined && !TAG.test(tag))
+        fail('has a tag that is not valid');
+    const name = splitName(hasTag ? nameAndTag.slice(0, colon) : nameAndTag);
+    if (!name)
+        return fail('has a repository name that is not valid');
+    return { ...name, ...(tag && { tag }), ...(digest && { digest }) };
+}
+/** The reference as text, the form ECS and Docker take. */
+function image_reference_formatImageReference(ref) {
+    return (ref.repository +
+        (ref.tag ? `:${ref.tag}` : '') +
+        (ref.digest ? `@${ref.digest}` : ''));
+}
+/**
+ * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
+ * `image`; a full `repo:tag` is checked as given.
+ */
+function parseTag(input, image, value) {
+    if (!value.includes('/') && !value.includes(':')) {
+        if (!TAG.test(value))
+            throw malformedTag(input, value);
+        return `${image.repository}:${value}`;
     }
-    if (!/^[a-z0-9]+([._/:-][a-z0-9]+|__[a-z0-9]+)*$/.test(repository)) {
-        fail('has a repository name that is not valid');
+    let ref;
+    try {
+        ref = parseImageReference(input, value);
     }
-    if (!tag && !digest)
-        fail('has neither a tag nor a digest');
-    return { repository, ...(tag && { tag }), ...(digest && { digest }) };
+    catch {
+        throw malformedTag(input, value);
+    }
+    if (!ref.tag || ref.digest)
+        throw malformedTag(input, value);
+    return value;
+}
+function malformedTag(input, value) {
+    return new ConfigurationError(`Input "${input}" has "${value}", which is not a valid tag: a tag is up to 128 characters of [A-Za-z0-9_.-], not starting with . or -, optionally after repository:`);
+}
+/**
+ * A branch name as a tag-safe slug: `release/2024.06` → `release-2024.06`.
+ * Tags and cache scopes are built from it, so it stays short and lowercase.
+ */
+function branchSlug(branch) {
+    const slug = branch
+        .replace(/^refs\/(heads|tags)\//, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .replace(/-+$/, '')
+        .slice(0, 60);
+    return slug || 'detached';
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -69262,20 +69333,19 @@ function checkPromotableImage(input, value, repository) {
     if (!parsed.digest || parsed.tag) {
         fail('is not a reference by digest alone');
     }
-    const slash = parsed.repository.indexOf('/');
-    const registry = slash < 0 ? '' : parsed.repository.slice(0, slash);
-    const name = parsed.repository.slice(slash + 1);
     const full = /[.:]/.test(repository.split('/')[0]) && repository.includes('/');
     if (full) {
         if (parsed.repository !== repository)
             fail(`is not in ${repository}`);
     }
     else {
-        if (!ECR_REGISTRY.test(registry))
+        if (!ECR_REGISTRY.test(parsed.host ?? ''))
             fail('is not in an ECR registry');
-        if (name !== repository)
+        if (parsed.path !== repository) {
             fail(`is not in the ECR repository ${repository}`);
+        }
     }
+    return parsed;
 }
 /** A 40-hex commit, or a ConfigurationError naming the input. */
 function checkCommit(input, value) {
@@ -69315,7 +69385,7 @@ async function resolveRelease(inputs, env, github) {
     const p = inputs.promotion;
     if (!p) {
         const commit = inputs.commit ?? env.GITHUB_SHA;
-        return { image: inputs.image ?? '', ...(commit && { commit }) };
+        return { ...imageOf(inputs.image), ...(commit && { commit }) };
     }
     let run;
     if (p.stagingRunId !== undefined) {
@@ -69324,24 +69394,30 @@ async function resolveRelease(inputs, env, github) {
     let image = inputs.image;
     if (p.releaseImageFile) {
         const record = await readReleaseImage('release-image-file', p.releaseImageFile);
-        checkPromotableImage('release-image-file', record.image, p.ecrRepository);
+        const recorded = checkPromotableImage('release-image-file', record.image, p.ecrRepository);
         if (record.commit && run && record.commit !== run.headSha) {
             throw new ConfigurationError(`Input "release-image-file" records commit ${record.commit}, but staging run ${run.id} built ${run.headSha}; the record is not that run's`);
         }
-        if (image && image !== record.image) {
-            throw new ConfigurationError(`Input "image" has "${image}", but the staging run deployed ${record.image}`);
+        if (image && formatImageReference(image) !== record.image) {
+            throw new ConfigurationError(`Input "image" has "${formatImageReference(image)}", but the staging run deployed ${record.image}`);
         }
-        image = record.image;
+        image = recorded;
     }
     if (run && inputs.commit && inputs.commit !== run.headSha) {
         throw new ConfigurationError(`Input "commit" has "${inputs.commit}", but staging run ${run.id} built ${run.headSha}`);
     }
     const commit = run?.headSha ?? inputs.commit;
     return {
-        image: image ?? '',
+        ...imageOf(image),
         ...(commit && { commit }),
         ...(run && { stagingRun: run })
     };
+}
+/** getInputs refuses a deploy with neither an image nor a staging record. */
+function imageOf(reference) {
+    if (!reference)
+        throw new Error('no image: getInputs should have refused');
+    return { image: formatImageReference(reference), reference };
 }
 async function fetchStagingRun(inputs, p, env, github) {
     const id = p.stagingRunId ?? 0;
@@ -69440,12 +69516,13 @@ function getPromotion() {
 /** Reads and checks every input; throws a ConfigurationError naming the bad one. */
 function getInputs() {
     const promotion = getPromotion();
-    const image = getOptionalInput('image');
-    if (promotion && image) {
-        checkPromotableImage('image', image, promotion.ecrRepository);
+    const imageText = getOptionalInput('image');
+    let image;
+    if (promotion && imageText) {
+        image = checkPromotableImage('image', imageText, promotion.ecrRepository);
     }
-    else if (image) {
-        parseImageReference('image', image);
+    else if (imageText) {
+        image = parseImageReference('image', imageText);
     }
     else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
         // The runner sets INPUT_IMAGE to '' when the expression named an output
@@ -69514,6 +69591,9 @@ function getInputs() {
     }
     const wait = getBoolean('wait', true);
     const rollout = getRolloutInputs(wait);
+    if (source.kind === 'service' && rollout.preDeploy === 'always') {
+        throw new errors_ConfigurationError('Input "pre-deploy" is "always", but "service" is set: the pre-deploy task is defined per environment in the manifest');
+    }
     const callTimeoutSeconds = getDurationSeconds('call-timeout', 30);
     if (callTimeoutSeconds <= 0) {
         throw new errors_ConfigurationError(`Input "call-timeout" has "${getOptionalInput('call-timeout')}"; it must be more than 0 seconds`);
