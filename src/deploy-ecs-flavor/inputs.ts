@@ -4,6 +4,7 @@ import {
   getChoice,
   getDurationSeconds,
   getInteger,
+  getList,
   getOptionalInput,
   parseList
 } from '../common/inputs.js'
@@ -12,6 +13,7 @@ import {
   parseImageReference,
   type ImageReference
 } from '../docker/image-reference.js'
+import { checkHookStages } from '../ecs/lifecycle-stages.js'
 import type { HealthPolicy } from '../ecs/types.js'
 import { checkCommit, checkPromotableImage } from './promotion.js'
 import { getRolloutInputs, type RolloutInputs } from './rollout-inputs.js'
@@ -71,6 +73,8 @@ export interface Inputs {
   callTimeoutSeconds: number
   /** The post step rolls back flavors an interrupted run left unverified. */
   rollbackOnCancel: boolean
+  /** Stages at which the wait answers ECS's PAUSE hooks. */
+  hookStages: string[]
 }
 
 function optionalHealth(): Partial<HealthPolicy> {
@@ -250,6 +254,10 @@ export function getInputs(): Inputs {
     pollIntervalSeconds,
     rollout,
     callTimeoutSeconds,
-    rollbackOnCancel: getBoolean('rollback-on-cancel', false)
+    rollbackOnCancel: getBoolean('rollback-on-cancel', false),
+    hookStages: checkHookStages(
+      'lifecycle-hook-stages',
+      getList('lifecycle-hook-stages')
+    )
   }
 }

@@ -252,12 +252,15 @@ async function deploy(
       ...steps,
       onProgress: (outcomes) => saveJsonState('flavors', progressOf(outcomes)),
       watch: (targets, ecs) =>
-        watchDeployments(targets, {
-          ecs,
-          clock: systemClock,
-          log,
-          pollIntervalSeconds: { min: interval, max: interval * 2 }
-        })
+        watchDeployments(
+          targets.map((t) => ({ ...t, hookStages: inputs.hookStages })),
+          {
+            ecs,
+            clock: systemClock,
+            log,
+            pollIntervalSeconds: { min: interval, max: interval * 2 }
+          }
+        )
     })
     if (preDeployOutcome) report.preDeploy = preDeployOutcome
     await cleanUpAfter(report, inputs.rollout, steps)

@@ -16,7 +16,16 @@ function revision(o: FlavorOutcome): string {
 
 function rollbackText(o: FlavorOutcome): string {
   if (!o.rollback) return ''
-  const who = o.rollback.by === 'circuit-breaker' ? 'by circuit breaker, ' : ''
+  const who =
+    o.rollback.by === 'circuit-breaker'
+      ? 'by circuit breaker, '
+      : o.rollback.by === 'ecs'
+        ? 'by ECS, '
+        : o.rollback.method === 'stop-service-deployment'
+          ? 'via StopServiceDeployment(ROLLBACK), '
+          : o.rollback.method === 'update-service'
+            ? 'via UpdateService, '
+            : ''
   return `${who}${o.rollback.result}${o.rollback.reason ? `: ${o.rollback.reason}` : ''}`
 }
 

@@ -1,5 +1,8 @@
 /** The polling loop that follows several deployments together: read, judge, sleep until something can change. */
-import type { ECSClient } from '@aws-sdk/client-ecs'
+import {
+  ContinueServiceDeploymentCommand,
+  type ECSClient
+} from '@aws-sdk/client-ecs'
 import type { Clock } from '../common/clock.js'
 import { formatDuration } from '../common/duration.js'
 import { EcsReader } from './ecs-reader.js'
@@ -10,6 +13,7 @@ import {
   deadlines,
   initialState,
   type Evaluation,
+  type HookAnswer,
   type WatchState
 } from './watch-state.js'
 import { readSnapshots } from './watch-reads.js'
@@ -76,9 +80,11 @@ export async function watchDeployments(
   const seenTasks = new Set<string>()
   let errorStreak = 0
 
+  const answers: HookAnswer[] = []
   const apply = (i: number, evaluation: Evaluation): boolean => {
     states[i] = evaluation.state
     for (const line of evaluation.log) log(line)
+    answers.push(...(evaluation.answers ?? []))
     return evaluation.changed
   }
 
@@ -91,7 +97,8 @@ export async function watchDeployments(
       const snapshots = await readSnapshots(
         reader,
         active.map((i) => states[i].target),
-        seenTasks
+        seenTasks,
+        active.map((i) => states[i].serviceDeploymentArn)
       )
       const now = clock.now()
       active.forEach((i, k) => {
@@ -121,6 +128,10 @@ export async function watchDeployments(
         }
       }
     }
+    if (answers.length > 0) {
+      await sendAnswers(deps.ecs, answers.splice(0), log)
+      changed = true
+    }
     if (states.every((s) => s.result)) break
     await clock.sleep(
       nextWait(states, clock.now(), schedule.next({ changed, throttled }))
@@ -142,4 +153,31 @@ function nextWait(
     }
   }
   return Math.max(wait, 0.05) * 1000
+}
+
+/**
+ * Answers PAUSE hooks. A refused answer (the hook timed out or someone else
+ * answered) is logged: the next poll shows what ECS did instead.
+ */
+async function sendAnswers(
+  ecs: ECSClient,
+  answers: HookAnswer[],
+  log: (line: string) => void
+): Promise<void> {
+  for (const a of answers) {
+    try {
+      await ecs.send(
+        new ContinueServiceDeploymentCommand({
+          serviceDeploymentArn: a.serviceDeploymentArn,
+          hookId: a.hookId,
+          action: a.action
+        })
+      )
+      log(`${a.service}: ContinueServiceDeployment ${a.action} at ${a.stage}`)
+    } catch (error) {
+      log(
+        `${a.service}: ContinueServiceDeployment ${a.action} at ${a.stage} refused: ${(error as Error).name}: ${(error as Error).message}`
+      )
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import {
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -6,12 +7,21 @@ import {
   type ECSClient,
   type Failure,
   type Service,
+  type ServiceDeployment,
   type Task
 } from '@aws-sdk/client-ecs'
 
 /** ECS's own limits per call. */
 export const DESCRIBE_SERVICES_BATCH = 10
 export const DESCRIBE_TASKS_BATCH = 100
+export const DESCRIBE_SERVICE_DEPLOYMENTS_BATCH = 20
+
+/** Errors that mean this caller cannot read service deployments at all. */
+function unsupported(error: unknown): boolean {
+  return /AccessDenied|UnknownOperation|UnsupportedFeature|UnrecognizedClient/i.test(
+    (error as { name?: string })?.name ?? ''
+  )
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []
@@ -127,6 +137,37 @@ export class EcsReader {
     }
     this.memoryCache.set(taskDefinition, limits)
     return limits
+  }
+
+  /** False once ECS refused DescribeServiceDeployments (no IAM permission, old endpoint). */
+  serviceDeploymentsReadable = true
+
+  /**
+   * DescribeServiceDeployments, 20 ARNs per call. Without the permission
+   * the watch goes on with DescribeServices alone (an empty answer).
+   */
+  async describeServiceDeployments(
+    arns: readonly string[]
+  ): Promise<ServiceDeployment[]> {
+    const found: ServiceDeployment[] = []
+    if (!this.serviceDeploymentsReadable) return found
+    for (const batch of chunks(arns, DESCRIBE_SERVICE_DEPLOYMENTS_BATCH)) {
+      this.count('DescribeServiceDeployments')
+      try {
+        const out = await this.ecs.send(
+          new DescribeServiceDeploymentsCommand({
+            serviceDeploymentArns: batch
+          }),
+          this.options()
+        )
+        found.push(...(out.serviceDeployments ?? []))
+      } catch (error) {
+        if (!unsupported(error)) throw error
+        this.serviceDeploymentsReadable = false
+        return []
+      }
+    }
+    return found
   }
 
   /** Sum of all counted calls. */

@@ -14,6 +14,7 @@ import { COMMIT_TAG, registerRevision } from './revision-register.js'
 import type { FamilyCleanup } from './revision-cleanup.js'
 import type { FieldChange } from './task-definition-diff.js'
 import { imageOf } from './task-definition-render.js'
+import { rollBack } from './flavor-rollback.js'
 import type { WatchResult, WatchTarget } from './types.js'
 import { primaryDeploymentId, watchByRegion } from './flavor-watch.js'
 
@@ -75,9 +76,12 @@ export interface FlavorOutcome {
   changed: boolean
   result: FlavorResultKind
   rolledBack: boolean
-  /** Who put the previous revision back, and whether it became stable. */
+  /** Who put the previous revision back, how, and whether it became stable. */
   rollback?: {
-    by: 'action' | 'circuit-breaker'
+    /** `ecs`: ECS itself (alarms, a hook, StopServiceDeployment by someone). */
+    by: 'action' | 'circuit-breaker' | 'ecs'
+    /** How it went back: ECS's own rollback of the service deployment, or a new UpdateService. */
+    method?: 'stop-service-deployment' | 'update-service' | 'ecs'
     deploymentId?: string
     result: 'healthy' | 'failed' | 'timeout' | 'not-waited' | 'error'
     reason?: string
@@ -295,7 +299,17 @@ export async function executeDeployments(
           o.error = `${w.result}${w.failureCategory ? ` (${w.failureCategory})` : ''}${w.failureReason ? `: ${w.failureReason}` : ''}`
           if (w.failureCategory === 'rolled-back') {
             o.rolledBack = true
-            o.rollback = { by: 'circuit-breaker', result: 'not-waited' }
+            o.rollback = {
+              by: /circuit breaker/i.test(
+                w.serviceDeployment?.rollbackReason ?? w.failureReason ?? ''
+              )
+                ? 'circuit-breaker'
+                : w.serviceDeployment
+                  ? 'ecs'
+                  : 'circuit-breaker',
+              method: 'ecs',
+              result: 'not-waited'
+            }
           }
         }
       }
@@ -319,90 +333,5 @@ export async function executeDeployments(
           : 'updated',
     changed,
     flavors: outcomes
-  }
-}
-
-/**
- * Puts the previous task definition back on the flavors this call changed
- * (all, the failing wave's, or only the failed ones) and waits until that
- * is stable. A deployment
- * the circuit breaker already reverted is only waited on.
- */
-async function rollBack(
-  plans: FlavorPlan[],
-  outcomes: FlavorOutcome[],
-  options: DeployOptions,
-  deps: DeployDeps,
-  failingWave: Set<FlavorOutcome>
-): Promise<void> {
-  const inScope = (o: FlavorOutcome): boolean =>
-    options.rollbackScope === 'changed' ||
-    (options.rollbackScope === 'wave' && failingWave.has(o)) ||
-    o.result === 'failed'
-  const chosen = outcomes
-    .map((o, i) => ({ outcome: o, plan: plans[i] }))
-    .filter(({ outcome: o }) => o.changed && inScope(o))
-  if (chosen.length === 0) return
-  deps.log(
-    `Rolling back ${chosen.map((c) => c.outcome.flavor).join(', ')} to their previous task definitions`
-  )
-  await Promise.all(
-    chosen.map(async ({ outcome: o }) => {
-      if (o.rollback?.by === 'circuit-breaker') return
-      try {
-        const response = await deps.ecsFor(o.region).send(
-          new UpdateServiceCommand({
-            cluster: o.cluster,
-            service: o.service,
-            taskDefinition: o.previousTaskDefinitionArn
-          })
-        )
-        o.rolledBack = true
-        o.rollback = {
-          by: 'action',
-          deploymentId: primaryDeploymentId(response.service),
-          result: 'not-waited'
-        }
-        if (o.result !== 'failed') o.result = 'rolled-back'
-      } catch (error) {
-        o.rollback = {
-          by: 'action',
-          result: 'error',
-          reason: errorMessage(error)
-        }
-      }
-    })
-  )
-  const toWatch = chosen.filter(
-    ({ outcome: o }) => o.rolledBack && o.rollback?.result === 'not-waited'
-  )
-  const watched = await watchByRegion(
-    toWatch.map(({ outcome: o, plan }) => ({
-      outcome: o,
-      target: {
-        cluster: o.cluster,
-        service: o.service,
-        region: o.region,
-        ...(o.rollback?.deploymentId
-          ? { deploymentId: o.rollback.deploymentId }
-          : { taskDefinitionArn: o.previousTaskDefinitionArn }),
-        policy: plan.flavor.policy
-      }
-    })),
-    deps
-  )
-  for (const { outcome: o } of toWatch) {
-    const w = watched.get(o)
-    if (!o.rollback) continue
-    if (w instanceof Error || !w) {
-      o.rollback.result = 'error'
-      o.rollback.reason = w ? errorMessage(w) : 'no result'
-    } else {
-      o.rollback.result = w.result
-      if (w.failureReason) o.rollback.reason = w.failureReason
-    }
-    deps.log(
-      `${o.flavor}: rollback ${o.rollback.result}${o.rollback.reason ? ` (${o.rollback.reason})` : ''}`
-    )
   }
 }

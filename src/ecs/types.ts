@@ -54,6 +54,12 @@ export interface WatchTarget {
   /** Or: the deployment whose task definition is this ARN must end up PRIMARY. */
   taskDefinitionArn?: string
   policy: HealthPolicy
+  /**
+   * Lifecycle stages at which the watch answers ECS's PAUSE hooks:
+   * CONTINUE once the new revision is healthy for the soak, ROLLBACK when
+   * the watch fails.
+   */
+  hookStages?: string[]
 }
 
 /** A stopped task of the followed deployment, as the summary shows it. */
@@ -77,6 +83,14 @@ export interface WatchResult {
   deploymentId?: string
   result: 'healthy' | 'failed' | 'timeout'
   failureCategory?: FailureCategory
+  /** ECS's own record of the deployment, when it offers one. */
+  serviceDeployment?: {
+    arn: string
+    status?: string
+    strategy?: string
+    /** Who rolled back when ECS did: alarms, circuit breaker, hook, user. */
+    rollbackReason?: string
+  }
   failureReason?: string
   durationSeconds: number
   stoppedTasks: StoppedTaskReport[]

@@ -1,6 +1,5 @@
 /** The watcher's judgement, without I/O: one service's state and one poll's snapshot in, the next state and any verdict out. */
 import type { Deployment, Service } from '@aws-sdk/client-ecs'
-import { formatDuration } from '../common/duration.js'
 import {
   classifyServiceEvent,
   classifyStoppedTask,
@@ -15,78 +14,31 @@ import {
   findDeployment,
   shortTaskDefinition
 } from './service-deployments.js'
-import type {
-  FailureCategory,
-  StoppedTaskReport,
-  WatchResult
-} from './types.js'
+import { isRebalancingStop, rebalancedTaskIds } from './az-rebalancing.js'
+import { advancePhase, soakOrTimeout } from './watch-phases.js'
+import {
+  answerHook,
+  answerOurHook,
+  ecsDone,
+  ecsFailure,
+  followServiceDeployment,
+  matchServiceDeployment,
+  ourWaitingHook,
+  targetRevisionFull
+} from './watch-service-deployment.js'
 import type {
   Evaluation,
   ServiceSnapshot,
   StoppedTask,
   WatchState
 } from './watch-state.js'
-
-const MAX_TIMELINE = 300
-
-/** One evaluation in progress: a private copy of the state, the time, the log. */
-interface Step {
-  w: WatchState
-  now: number
-  log: string[]
-}
-
-function begin(state: WatchState, now: number): Step {
-  return {
-    w: {
-      ...state,
-      seenEvents: new Set(state.seenEvents),
-      stopped: [...state.stopped],
-      timeline: [...state.timeline]
-    },
-    now,
-    log: []
-  }
-}
-
-function elapsed(step: Step): number {
-  return (step.now - step.w.start) / 1000
-}
-
-function note(step: Step, text: string): void {
-  if (step.w.timeline.length < MAX_TIMELINE) {
-    step.w.timeline.push({
-      atSeconds: Math.round(elapsed(step) * 10) / 10,
-      text
-    })
-  }
-}
-
-function finish(
-  step: Step,
-  result: WatchResult['result'],
-  category?: FailureCategory,
-  reason?: string
-): void {
-  const { w } = step
-  const verdict =
-    result === 'healthy' ? 'healthy' : `${result}: ${category ?? ''}`
-  note(step, reason ? `${verdict} (${reason})` : verdict)
-  step.log.push(
-    `${w.target.service}: ${result.toUpperCase()}${category ? ` [${category}]` : ''}${reason ? ` ${reason}` : ''}`
-  )
-  w.result = {
-    cluster: w.target.cluster,
-    service: w.target.service,
-    deploymentId: w.deploymentId,
-    result,
-    failureCategory: category,
-    failureReason: reason,
-    durationSeconds: Math.round(elapsed(step) * 10) / 10,
-    stoppedTasks: w.stopped,
-    timeline: w.timeline
-  }
-}
+import {
+  begin,
+  finish,
+  lastStoppedHint,
+  note,
+  type Step
+} from './watch-step.js'
 
 /** Ends a watch from outside a poll (ECS kept throttling past the timeout). */
 export function timeOut(
@@ -96,7 +48,7 @@ export function timeOut(
 ): Evaluation {
   const step = begin(state, now)
   finish(step, 'timeout', 'timeout', reason)
-  return { state: step.w, changed: true, log: step.log }
+  return { state: step.w, changed: true, log: step.log, answers: step.answers }
 }
 
 /** Applies one poll's view of a service to its watch. */
@@ -107,7 +59,18 @@ export function evaluate(
 ): Evaluation {
   const step = begin(state, now)
   const changed = judge(step, snapshot)
-  return { state: step.w, changed, log: step.log }
+  // A watch that fails while ECS waits on our hook tells ECS to roll back.
+  const hook = step.w.result
+    ? ourWaitingHook(step, snapshot.serviceDeployment)
+    : undefined
+  if (
+    hook &&
+    snapshot.serviceDeployment &&
+    step.w.result?.result !== 'healthy'
+  ) {
+    answerHook(step, snapshot.serviceDeployment, hook, 'ROLLBACK')
+  }
+  return { state: step.w, changed, log: step.log, answers: step.answers }
 }
 
 /** The checks in the order they decide; true when anything changed. */
@@ -131,21 +94,39 @@ function judge(step: Step, snapshot: ServiceSnapshot): boolean {
     finish(step, 'failed', 'rolled-back', deploymentGone(w, service))
     return true
   }
+  const sd = matchServiceDeployment(
+    step,
+    deployment,
+    snapshot.serviceDeployment
+  )
+  if (sd) changed = followServiceDeployment(step, sd) || changed
   const stopped = countStoppedTasks(step, snapshot.stopped, deployment)
   if (stopped.length > 0) changed = true
   const failures = [...events.failures, ...stopped]
+  const ecs = sd ? ecsFailure(sd) : undefined
+  if (ecs) {
+    finish(step, 'failed', ecs.category, `${ecs.reason}${lastStoppedHint(w)}`)
+    return true
+  }
   if (spendBudgets(step, failures)) return true
   if (replaced(step, service, deployment)) return true
-  const allRunning = allTasksRunning(service, deployment, events.unhealthyNow)
+  // With ECS's record, the new revision's own counts say "all running":
+  // blue/green keeps the old fleet up until clean-up.
+  const allRunning = sd
+    ? targetRevisionFull(sd) && !events.unhealthyNow
+    : allTasksRunning(service, deployment, events.unhealthyNow)
   changed = advancePhase(step, allRunning, deployment) || changed
   const steady =
     allRunning &&
-    (deployment.pendingCount ?? 0) === 0 &&
-    (deployment.runningCount ?? 0) === (deployment.desiredCount ?? 0) &&
-    (deployment.rolloutState === 'COMPLETED' ||
-      (service.deployments ?? []).length <= 1) &&
-    failures.length === 0
-  const soak = soakOrTimeout(step, steady)
+    failures.length === 0 &&
+    (sd
+      ? deployment.status === 'PRIMARY'
+      : (deployment.pendingCount ?? 0) === 0 &&
+        (deployment.runningCount ?? 0) === (deployment.desiredCount ?? 0) &&
+        (deployment.rolloutState === 'COMPLETED' ||
+          (service.deployments ?? []).length <= 1))
+  const soak = soakOrTimeout(step, steady, ecsDone(sd))
+  if (!w.result && sd) answerOurHook(step, sd)
   return soak === 'finished' || soak === 'changed' || changed
 }
 
@@ -207,6 +188,7 @@ function readEvents(
       w.lastHealthEvent = health
       unhealthyNow = true
     }
+    for (const id of rebalancedTaskIds(message)) w.rebalanced.add(id)
     const placement = classifyServiceEvent(message)
     if (placement) failures.push(placement)
   }
@@ -234,6 +216,14 @@ function countStoppedTasks(
   const failures: Classification[] = []
   for (const { task, memoryLimits } of stopped) {
     if (!belongsTo(task, deployment)) continue
+    if (isRebalancingStop(task, w.rebalanced)) {
+      const id = (task.taskArn ?? '').split('/').pop()
+      step.log.push(
+        `${w.target.service}: task ${id} stopped by AZ rebalancing; not a failure`
+      )
+      note(step, `task ${id} stopped by AZ rebalancing (not counted)`)
+      continue
+    }
     const report = reportOf(
       task,
       memoryLimits ? (_arn, name) => memoryLimits.get(name) : undefined
@@ -311,72 +301,4 @@ function replaced(
     `${why}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(step.w)}`
   )
   return true
-}
-
-/** Startup ends when grace is over or every desired task runs. */
-function advancePhase(
-  step: Step,
-  allRunning: boolean,
-  deployment: Deployment
-): boolean {
-  const { w } = step
-  const p = w.target.policy
-  if (w.phase !== 'startup') return false
-  if (elapsed(step) < p.startupGraceSeconds && !allRunning) return false
-  w.phase = 'strict'
-  const why = allRunning
-    ? `all ${deployment.desiredCount ?? 0} desired task(s) running`
-    : 'startup grace over'
-  step.log.push(
-    `${w.target.service}: ${why}; failure budget ${p.failureBudget} applies now`
-  )
-  note(step, `${why}; strict failure budget ${p.failureBudget}`)
-  return true
-}
-
-/** Healthy after `stableFor` of steady state; timeout at the deadline. */
-function soakOrTimeout(
-  step: Step,
-  steady: boolean
-): 'finished' | 'changed' | 'same' {
-  const { w, now } = step
-  const p = w.target.policy
-  let changed = false
-  if (steady) {
-    if (w.soakSince === undefined) {
-      w.soakSince = now
-      changed = true
-      step.log.push(
-        `${w.target.service}: steady; soaking for ${formatDuration(p.stableForSeconds)}`
-      )
-      note(step, `steady; soak ${formatDuration(p.stableForSeconds)}`)
-    }
-    if ((now - w.soakSince) / 1000 >= p.stableForSeconds) {
-      finish(step, 'healthy')
-      return 'finished'
-    }
-  } else if (w.soakSince !== undefined) {
-    w.soakSince = undefined
-    changed = true
-    note(step, 'left steady state; soak restarts')
-  }
-  if (elapsed(step) >= p.timeoutSeconds) {
-    finish(
-      step,
-      'timeout',
-      'timeout',
-      `not healthy after ${formatDuration(elapsed(step))}: ${w.statusLine}${lastStoppedHint(w)}`
-    )
-    return 'finished'
-  }
-  return changed ? 'changed' : 'same'
-}
-
-function lastStoppedHint(w: { stopped: StoppedTaskReport[] }): string {
-  const last = w.stopped[w.stopped.length - 1]
-  if (!last) return ''
-  const c = last.containers.find(
-    (x) => x.exitCode !== undefined && x.exitCode !== 0
-  )
-  return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}`
 }

@@ -21,7 +21,8 @@ function isStopped(task: Task | undefined): task is Task {
 export async function readSnapshots(
   reader: EcsReader,
   targets: readonly WatchTarget[],
-  seenTasks: Set<string>
+  seenTasks: Set<string>,
+  knownDeployments: readonly (string | undefined)[] = []
 ): Promise<ServiceSnapshot[]> {
   const clusters = [...new Set(targets.map((t) => t.cluster))]
   const services = new Map<WatchTarget, Service | undefined>()
@@ -71,7 +72,28 @@ export async function readSnapshots(
     }
     snapshots.push({ service: services.get(t), stopped })
   }
+  await addServiceDeployments(reader, snapshots, knownDeployments)
   return snapshots
+}
+
+/**
+ * One DescribeServiceDeployments per 20 services: the one each watch
+ * already follows, else the service's current one (matched later).
+ */
+async function addServiceDeployments(
+  reader: EcsReader,
+  snapshots: ServiceSnapshot[],
+  known: readonly (string | undefined)[]
+): Promise<void> {
+  const arns = snapshots.map(
+    (s, i) => known[i] ?? s.service?.currentServiceDeployment
+  )
+  const wanted = [...new Set(arns.filter((a): a is string => !!a))]
+  if (wanted.length === 0) return
+  const found = await reader.describeServiceDeployments(wanted)
+  snapshots.forEach((s, i) => {
+    s.serviceDeployment = found.find((d) => d.serviceDeploymentArn === arns[i])
+  })
 }
 
 /**

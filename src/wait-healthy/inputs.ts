@@ -6,6 +6,7 @@ import {
   getList,
   getOptionalInput
 } from '../common/inputs.js'
+import { checkHookStages } from '../ecs/lifecycle-stages.js'
 import type { HealthPolicy } from '../ecs/types.js'
 
 /** The inputs of `actions/wait-healthy/action.yml`, parsed and checked. */
@@ -21,6 +22,8 @@ export interface Inputs {
   policy: Partial<HealthPolicy>
   region?: string
   pollInterval: { min: number; max: number }
+  /** Stages at which to answer ECS's PAUSE hooks. */
+  hookStages: string[]
 }
 
 /** `5s` or `5s-10s` (also `5s,10s`): the min and max seconds between polls. */
@@ -112,6 +115,10 @@ export function getInputs(): Inputs {
     taskDefinition,
     policy,
     region: getOptionalInput('region'),
-    pollInterval: parsePollInterval(getOptionalInput('poll-interval'))
+    pollInterval: parsePollInterval(getOptionalInput('poll-interval')),
+    hookStages: checkHookStages(
+      'lifecycle-hook-stages',
+      getList('lifecycle-hook-stages')
+    )
   }
 }

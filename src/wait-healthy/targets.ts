@@ -43,6 +43,7 @@ export async function resolveTargets(inputs: Inputs): Promise<WatchTarget[]> {
     )
   }
   for (const t of targets) {
+    if (inputs.hookStages.length > 0) t.hookStages = inputs.hookStages
     if (inputs.deploymentId) t.deploymentId = inputs.deploymentId
     if (inputs.taskDefinition) t.taskDefinitionArn = inputs.taskDefinition
     if (t.policy.stableForSeconds > t.policy.timeoutSeconds) {

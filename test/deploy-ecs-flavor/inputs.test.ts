@@ -44,7 +44,8 @@ describe('getInputs', () => {
         deleteRevisions: false
       },
       callTimeoutSeconds: 30,
-      rollbackOnCancel: false
+      rollbackOnCancel: false,
+      hookStages: []
     })
   })
 
@@ -200,5 +201,27 @@ describe('releaseTags', () => {
     expect(releaseTags({ GITHUB_REF: 'refs/heads/a#b' }, undefined)).toEqual([
       { key: 'release-train:ref', value: 'refs/heads/a_b' }
     ])
+  })
+
+  describe('lifecycle-hook-stages', () => {
+    it('accepts stage names in any case and rejects others, naming the input', () => {
+      setInputs({
+        image: IMAGE,
+        environment: 'staging',
+        'lifecycle-hook-stages': 'post_scale_up, POST_TEST_TRAFFIC_SHIFT'
+      })
+      expect(getInputs().hookStages).toEqual([
+        'POST_SCALE_UP',
+        'POST_TEST_TRAFFIC_SHIFT'
+      ])
+      setInputs({
+        image: IMAGE,
+        environment: 'staging',
+        'lifecycle-hook-stages': 'BAKE_TIME'
+      })
+      expect(() => getInputs()).toThrow(
+        /Input "lifecycle-hook-stages" has "BAKE_TIME"/
+      )
+    })
   })
 })

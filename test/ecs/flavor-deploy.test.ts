@@ -4,6 +4,7 @@ import {
   DescribeTaskDefinitionCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
+  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service
@@ -408,6 +409,55 @@ describe('executeDeployments', () => {
       ['web', 'success', false],
       ['api', 'failed', true]
     ])
+  })
+
+  it('rolls back a deployment still under way by StopServiceDeployment(ROLLBACK), a finished one by UpdateService', async () => {
+    const { calls } = fakeEcs(['monolith-web', 'monolith-api'])
+    const sdArn =
+      'arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/monolith-api/abc'
+    const stops: unknown[] = []
+    ecsMock.on(StopServiceDeploymentCommand).callsFake((input: unknown) => {
+      stops.push(input)
+      return { serviceDeploymentArn: sdArn }
+    })
+    verdicts['ecs-svc/monolith-web-r8'] = {
+      serviceDeployment: { arn: 'sd-web', status: 'SUCCESSFUL' }
+    }
+    verdicts['ecs-svc/monolith-api-r8'] = {
+      result: 'failed',
+      failureCategory: 'health-check',
+      serviceDeployment: {
+        arn: sdArn,
+        status: 'IN_PROGRESS',
+        strategy: 'BLUE_GREEN'
+      }
+    }
+    const plans = await planDeployments(
+      [flavor('web'), flavor('api')],
+      NEW,
+      deps()
+    )
+    const report = await executeDeployments(plans, options, deps())
+    expect(stops).toEqual([
+      { serviceDeploymentArn: sdArn, stopType: 'ROLLBACK' }
+    ])
+    expect(calls.filter((c) => c.startsWith('update'))).toEqual([
+      'update:monolith-web:8',
+      'update:monolith-api:8',
+      'update:monolith-web:7'
+    ])
+    expect(report.flavors.map((f) => [f.flavor, f.rollback?.method])).toEqual([
+      ['web', 'update-service'],
+      ['api', 'stop-service-deployment']
+    ])
+    // ECS's own rollback brings back the previous revision: followed by it.
+    expect(watched[1]).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          taskDefinitionArn: tdArn('monolith-api', 7)
+        })
+      ])
+    )
   })
 
   it('does not fight the circuit breaker: waits for its rollback instead of updating', async () => {

@@ -56,6 +56,9 @@ export interface ServiceState {
     rolloutStateReason: string
   }[]
   events: { id: string; createdAt: number; message: string }[]
+  /** ARN of the ServiceDeployment the latest update started. */
+  currentServiceDeployment?: string
+  availabilityZoneRebalancing: string
 }
 
 /** A task as `state()` shows it: the DescribeTasks shape, times in epoch seconds. */
