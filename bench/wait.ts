@@ -14,7 +14,6 @@
 import {
   DescribeServicesCommand,
   DescribeTasksCommand,
-  ECSClient,
   ListTasksCommand,
   waitUntilServicesStable
 } from '@aws-sdk/client-ecs'
@@ -26,6 +25,8 @@ import {
   startEcsSimulator,
   type EcsSimulator
 } from '../test/support/ecs-sim/index.js'
+import { client, inSimTime } from './sim-time.js'
+import { strategyRows } from './wait-strategies.js'
 
 const START = Date.UTC(2026, 0, 1)
 const TG =
@@ -81,104 +82,6 @@ const SCENARIOS: Scenario[] = [
     expect: 'healthy'
   }
 ]
-
-// ---- virtual time -------------------------------------------------------
-
-const realSetTimeout = globalThis.setTimeout
-const realClearTimeout = globalThis.clearTimeout
-const realDateNow = Date.now
-let inFlight = 0
-
-interface VirtualTimer {
-  id: number
-  due: number
-  fn: () => void
-}
-
-/** Runs `work` with Date.now and long timers on the simulator's clock. */
-async function inSimTime<T>(
-  sim: EcsSimulator,
-  work: () => Promise<T>
-): Promise<T> {
-  const timers: VirtualTimer[] = []
-  let nextId = 1
-  const virtualIds = new Set<number>()
-  Date.now = () => sim.now()
-  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: []) => {
-    if ((ms ?? 0) < 50) return realSetTimeout(fn, ms, ...args)
-    const id = nextId++
-    virtualIds.add(id)
-    timers.push({ id, due: sim.now() + (ms ?? 0), fn: () => fn(...args) })
-    return id as unknown as NodeJS.Timeout
-  }) as typeof setTimeout
-  globalThis.clearTimeout = ((id: unknown) => {
-    if (typeof id === 'number' && virtualIds.has(id)) {
-      const i = timers.findIndex((t) => t.id === id)
-      if (i >= 0) timers.splice(i, 1)
-      return
-    }
-    realClearTimeout(id as NodeJS.Timeout)
-  }) as typeof clearTimeout
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => realSetTimeout(resolve, ms))
-  try {
-    let settled = false
-    let value: T | undefined
-    let failure: unknown
-    work().then(
-      (v) => {
-        settled = true
-        value = v
-      },
-      (e: unknown) => {
-        settled = true
-        failure = e
-      }
-    )
-    while (!settled) {
-      // Idle: nothing in flight for a few real turns.
-      for (let quiet = 0; quiet < 3;) {
-        await pause(1)
-        quiet = inFlight === 0 ? quiet + 1 : 0
-      }
-      if (settled) break
-      timers.sort((a, b) => a.due - b.due)
-      const next = timers.shift()
-      if (!next) continue
-      if (next.due > sim.now()) sim.advance(next.due - sim.now())
-      next.fn()
-    }
-    if (failure !== undefined) throw failure
-    return value as T
-  } finally {
-    Date.now = realDateNow
-    globalThis.setTimeout = realSetTimeout
-    globalThis.clearTimeout = realClearTimeout
-  }
-}
-
-// ---- world --------------------------------------------------------------
-
-function client(sim: EcsSimulator): ECSClient {
-  const ecs = new ECSClient({
-    endpoint: sim.url,
-    region: sim.region,
-    credentials: sim.credentials,
-    maxAttempts: 8
-  })
-  ecs.middlewareStack.add(
-    (next) => async (args) => {
-      inFlight++
-      try {
-        return await next(args)
-      } finally {
-        inFlight--
-      }
-    },
-    { step: 'initialize', name: 'benchInFlight' }
-  )
-  return ecs
-}
 
 async function setUp(
   s: Scenario
@@ -452,7 +355,16 @@ const ten = rows.find((r) => r.scenario === 'ten-flavors-healthy') as {
   watcher: { apiCalls: number; verdictAtSeconds: number }
 }
 const tenRate = ten.watcher.apiCalls / ten.watcher.verdictAtSeconds
+const strategies = await strategyRows(POLICY, WAITER)
+type StrategyRow = {
+  watcher: { falseHealthy: boolean; lagBehindEcsFinalSeconds?: number }
+}
+const strategyWatch = (strategies as StrategyRow[]).map((r) => r.watcher)
 const targets = {
+  ecsFinalStateFalseHealthy: strategyWatch.filter((w) => w.falseHealthy).length,
+  ecsFinalStateVerdictWithin10s: strategyWatch.every(
+    (w) => (w.lagBehindEcsFinalSeconds ?? Infinity) <= 10
+  ),
   healthyVerdictWithin10sOfSteadyPlusSoak: healthy.watcher.lagSeconds <= 10,
   oomFailedAtLeast10xSooner: oom.lagRatioWaiterOverWatcher >= 10,
   tenFlavorsCallsPerSecond: Math.round(tenRate * 100) / 100,
@@ -469,7 +381,8 @@ writeFileSync(
       policy: POLICY,
       sdkWaiter: { function: 'waitUntilServicesStable', ...WAITER },
       targets,
-      scenarios: rows
+      scenarios: rows,
+      ecsFinalStateScenarios: strategies
     },
     null,
     2

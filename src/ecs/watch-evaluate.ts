@@ -24,7 +24,7 @@ import {
   followServiceDeployment,
   matchServiceDeployment,
   ourWaitingHook,
-  targetRevisionFull
+  greenHealthy
 } from './watch-service-deployment.js'
 import type {
   Evaluation,
@@ -105,21 +105,30 @@ function judge(step: Step, snapshot: ServiceSnapshot): boolean {
   const failures = [...events.failures, ...stopped]
   const ecs = sd ? ecsFailure(sd) : undefined
   if (ecs) {
-    finish(step, 'failed', ecs.category, `${ecs.reason}${lastStoppedHint(w)}`)
+    const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
+    finish(
+      step,
+      'failed',
+      ecs.category,
+      `${ecs.reason}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(w)}`
+    )
     return true
   }
   if (spendBudgets(step, failures)) return true
   if (replaced(step, service, deployment)) return true
-  // With ECS's record, the new revision's own counts say "all running":
-  // blue/green keeps the old fleet up until clean-up.
-  const allRunning = sd
-    ? targetRevisionFull(sd) && !events.unhealthyNow
-    : allTasksRunning(service, deployment, events.unhealthyNow)
+  // Blue/green, linear and canary keep blue up until clean-up: there the
+  // new revision counts as all running (and healthy) once ECS is past
+  // SCALE_UP; rolling deployments read as before.
+  const greenUp = sd ? greenHealthy(sd) : undefined
+  const allRunning =
+    greenUp === undefined
+      ? allTasksRunning(service, deployment, events.unhealthyNow)
+      : greenUp && !events.unhealthyNow
   changed = advancePhase(step, allRunning, deployment) || changed
   const steady =
     allRunning &&
     failures.length === 0 &&
-    (sd
+    (greenUp !== undefined
       ? deployment.status === 'PRIMARY'
       : (deployment.pendingCount ?? 0) === 0 &&
         (deployment.runningCount ?? 0) === (deployment.desiredCount ?? 0) &&

@@ -13,6 +13,8 @@ import { note, type Step } from './watch-step.js'
 
 /** How far apart a deployment and its service deployment may start (ms). */
 const SAME_START_MS = 60_000
+/** Clock skew allowed the other way (the deployment a little earlier). */
+const EARLIER_MS = 5_000
 
 /** Statuses after which ECS changes nothing more. */
 const ROLLED_BACK = [
@@ -36,12 +38,17 @@ export function matchServiceDeployment(
   if (w.serviceDeploymentArn) {
     return sd.serviceDeploymentArn === w.serviceDeploymentArn ? sd : undefined
   }
+  // Ours when it started with the followed deployment; a deployment that
+  // ECS's rollback brought back (or started) is not its target.
   const started = deployment.createdAt?.getTime()
   const created = sd.createdAt?.getTime()
+  const rollbackAt = sd.rollback?.startedAt?.getTime()
   if (
     started === undefined ||
     created === undefined ||
-    Math.abs(started - created) > SAME_START_MS
+    started < created - EARLIER_MS ||
+    started > created + SAME_START_MS ||
+    (rollbackAt !== undefined && started >= rollbackAt)
   ) {
     return undefined
   }
@@ -125,11 +132,22 @@ export function ecsDone(sd: ServiceDeployment | undefined): boolean {
   return sd === undefined || sd.status === 'SUCCESSFUL'
 }
 
-/** The new revision runs every task it asked for, none pending. */
-export function targetRevisionFull(sd: ServiceDeployment): boolean {
+/** Stages in which the green revision has not yet passed its health checks. */
+const BEFORE_GREEN = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'SCALE_UP']
+
+/**
+ * For blue/green, linear and canary: whether the new revision runs all its
+ * tasks, none pending, and ECS has moved past SCALE_UP (which ends only when
+ * they pass health checks). Undefined for rolling deployments, which are
+ * read from DescribeServices as before.
+ */
+export function greenHealthy(sd: ServiceDeployment): boolean | undefined {
+  const strategy = sd.deploymentConfiguration?.strategy ?? 'ROLLING'
+  if (strategy === 'ROLLING') return undefined
   const t = sd.targetServiceRevision
   return (
     !!t &&
+    !BEFORE_GREEN.includes(sd.lifecycleStage ?? 'PRE_SCALE_UP') &&
     (t.runningTaskCount ?? 0) >= (t.requestedTaskCount ?? 0) &&
     (t.requestedTaskCount ?? 0) > 0 &&
     (t.pendingTaskCount ?? 0) === 0

@@ -235,15 +235,24 @@ describe('deploy-ecs-flavor end to end', () => {
     expect(web.taskDefinitionArn).toMatch('monolith-web:2')
     expect(taskDefinitionOf(s, 'web')).toBe(before[0])
     const service = s.service('staging', 'monolith-web')
-    expect(service?.deployments).toHaveLength(1)
-    expect(service?.deployments[0].taskDefinition).toBe(before[0])
+    // ECS's own rollback (StopServiceDeployment) leaves the failed
+    // deployment listed as FAILED for a while, with no task.
+    expect(service?.deployments[0]).toMatchObject({
+      status: 'PRIMARY',
+      taskDefinition: before[0]
+    })
+    expect(
+      service?.deployments
+        .slice(1)
+        .every((d) => d.rolloutState === 'FAILED' && d.runningCount === 0)
+    ).toBe(true)
     expect(taskDefinitionOf(s, 'api')).toBe(before[1])
     expect(taskDefinitionOf(s, 'worker')).toBe(before[2])
     const error = messages(result, 'error').join('\n')
     expect(error).toMatch(/web failed: failed \(crash\)/)
     expect(error).toContain('Changed by this run: web.')
     expect(error).toMatch(
-      /Rolled back to the previous task definition: web \(healthy\)/
+      /Rolled back to the previous task definition: web \(via StopServiceDeployment\(ROLLBACK\), healthy\)/
     )
     expect(result.summary).toContain(
       'Rolled back to the previous task definition'
@@ -280,7 +289,7 @@ describe('deploy-ecs-flavor end to end', () => {
     const error = messages(result, 'error').join('\n')
     expect(error).toContain('Changed by this run: web, api, worker.')
     expect(error).toContain(
-      'Rolled back to the previous task definition: web (healthy), api (healthy), worker (healthy).'
+      'Rolled back to the previous task definition: web (via UpdateService, healthy), api (via UpdateService, healthy), worker (via StopServiceDeployment(ROLLBACK), healthy).'
     )
     // Wave 2 was registered only after wave 1 was healthy.
     const ops = s.requestLog

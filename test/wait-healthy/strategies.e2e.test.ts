@@ -135,8 +135,12 @@ describe('wait-healthy with ECS service deployments (simulator at 60x)', () => {
   it('reports an alarm rollback after steady state as rolled-back, naming the alarm', async () => {
     const s = await deploy({ alarms: ALARMS, bakeTimeInMinutes: 10 })
     const running = wait(s)
+    // Fire only once the action is watching, after steady state.
     await s.runUntil(
-      () => (s.service('prod', 'web')?.deployments.length ?? 0) === 1
+      () =>
+        s.requestLog.some(
+          (r) => r.operation === 'DescribeServiceDeployments'
+        ) && (s.service('prod', 'web')?.deployments.length ?? 0) === 1
     )
     s.advance(30_000)
     s.setAlarmState('web-5xx', 'ALARM')

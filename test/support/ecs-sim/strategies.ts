@@ -243,8 +243,10 @@ export function rollBack(
     revisionArn: source.revisionArn
   }
   r.trafficPercent = 0
+  // The source revision's tasks still run (blue before clean-up, or a
+  // rolling deployment that never drained them): they take over again.
   const blue = service.deployments.find((d) => d === source.deployment)
-  if (blue && r.strategy !== 'ROLLING') {
+  if (blue) {
     service.deployments = [
       blue,
       ...service.deployments.filter((d) => d !== blue)
@@ -295,7 +297,7 @@ export function breakerTripped(
   const r = active(world, service)
   if (!r) return
   r.breakerStatus = 'TRIGGERED'
-  const reason = 'Circuit breaker: tasks failed to start.'
+  const reason = 'ECS deployment circuit breaker: tasks failed to start.'
   if (!rollback) {
     failWithoutRollback(world, r, reason)
     return
