@@ -6483,7 +6483,7 @@ __webpack_unused_export__ = ContainerOverride$;
 __webpack_unused_export__ = ContainerRestartPolicy$;
 __webpack_unused_export__ = ContainerStateChange$;
 __webpack_unused_export__ = ContinueServiceDeployment$;
-__webpack_unused_export__ = ContinueServiceDeploymentCommand;
+exports.LrH = ContinueServiceDeploymentCommand;
 __webpack_unused_export__ = ContinueServiceDeploymentRequest$;
 __webpack_unused_export__ = ContinueServiceDeploymentResponse$;
 __webpack_unused_export__ = CpuManufacturer;
@@ -6666,7 +6666,7 @@ __webpack_unused_export__ = DescribeGatewayRouteCommand;
 __webpack_unused_export__ = DescribeGatewayRouteRequest$;
 __webpack_unused_export__ = DescribeGatewayRouteResponse$;
 __webpack_unused_export__ = DescribeServiceDeployments$;
-__webpack_unused_export__ = DescribeServiceDeploymentsCommand;
+exports.A6p = DescribeServiceDeploymentsCommand;
 __webpack_unused_export__ = DescribeServiceDeploymentsRequest$;
 __webpack_unused_export__ = DescribeServiceDeploymentsResponse$;
 __webpack_unused_export__ = DescribeServiceRevisions$;
@@ -65225,7 +65225,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9003);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1962);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -65234,7 +65234,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9003:
+/***/ 1962:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68440,6 +68440,11 @@ function formatDuration(seconds) {
 /** ECS's own limits per call. */
 const DESCRIBE_SERVICES_BATCH = 10;
 const DESCRIBE_TASKS_BATCH = 100;
+const DESCRIBE_SERVICE_DEPLOYMENTS_BATCH = 20;
+/** Errors that mean this caller cannot read service deployments at all. */
+function unsupported(error) {
+    return /AccessDenied|UnknownOperation|UnsupportedFeature|UnrecognizedClient/i.test(error?.name ?? '');
+}
 function chunks(items, size) {
     const out = [];
     for (let i = 0; i < items.length; i += size) {
@@ -68528,6 +68533,33 @@ class EcsReader {
         }
         this.memoryCache.set(taskDefinition, limits);
         return limits;
+    }
+    /** False once ECS refused DescribeServiceDeployments (no IAM permission, old endpoint). */
+    serviceDeploymentsReadable = true;
+    /**
+     * DescribeServiceDeployments, 20 ARNs per call. Without the permission
+     * the watch goes on with DescribeServices alone (an empty answer).
+     */
+    async describeServiceDeployments(arns) {
+        const found = [];
+        if (!this.serviceDeploymentsReadable)
+            return found;
+        for (const batch of chunks(arns, DESCRIBE_SERVICE_DEPLOYMENTS_BATCH)) {
+            this.count('DescribeServiceDeployments');
+            try {
+                const out = await this.ecs.send(new dist_cjs/* DescribeServiceDeploymentsCommand */.A6p({
+                    serviceDeploymentArns: batch
+                }), this.options());
+                found.push(...(out.serviceDeployments ?? []));
+            }
+            catch (error) {
+                if (!unsupported(error))
+                    throw error;
+                this.serviceDeploymentsReadable = false;
+                return [];
+            }
+        }
+        return found;
     }
     /** Sum of all counted calls. */
     get totalCalls() {
@@ -68760,10 +68792,27 @@ function allTasksRunning(service, deployment, unhealthyNow) {
             others.every((d) => (d.runningCount ?? 0) === 0)));
 }
 
-;// CONCATENATED MODULE: ./src/ecs/watch-evaluate.ts
+;// CONCATENATED MODULE: ./src/ecs/az-rebalancing.ts
+/** ECS names the tasks in its TASKS_STOPPED event: "… to AZ Rebalance: id, id." */
+const REBALANCE_EVENT = /to AZ Rebalance:\s*(.+?)\.?$/i;
+/** Task ids a service event says were stopped (or started) to rebalance. */
+function rebalancedTaskIds(message) {
+    const match = REBALANCE_EVENT.exec(message);
+    if (!match)
+        return [];
+    return match[1]
+        .split(/[\s,()]+/)
+        .map((id) => id.replace(/^task\s*/i, '').trim())
+        .filter((id) => /^[0-9a-f]{32}$/i.test(id));
+}
+/** A stop ECS made to rebalance zones: named in its event, or saying so. */
+function isRebalancingStop(task, rebalanced) {
+    const id = (task.taskArn ?? '').split('/').pop() ?? '';
+    return (task.stopCode === 'ServiceSchedulerInitiated' &&
+        (rebalanced.has(id) || /AZ Rebalanc/i.test(task.stoppedReason ?? '')));
+}
 
-
-
+;// CONCATENATED MODULE: ./src/ecs/watch-step.ts
 const MAX_TIMELINE = 300;
 function begin(state, now) {
     return {
@@ -68771,10 +68820,13 @@ function begin(state, now) {
             ...state,
             seenEvents: new Set(state.seenEvents),
             stopped: [...state.stopped],
-            timeline: [...state.timeline]
+            timeline: [...state.timeline],
+            answeredHooks: [...state.answeredHooks],
+            rebalanced: new Set(state.rebalanced)
         },
         now,
-        log: []
+        log: [],
+        answers: []
     };
 }
 function elapsed(step) {
@@ -68801,21 +68853,309 @@ function finish(step, result, category, reason) {
         failureCategory: category,
         failureReason: reason,
         durationSeconds: Math.round(elapsed(step) * 10) / 10,
+        ...(w.serviceDeploymentInfo
+            ? { serviceDeployment: w.serviceDeploymentInfo }
+            : {}),
         stoppedTasks: w.stopped,
         timeline: w.timeline
     };
 }
+/** The last stopped task's reason, appended to a verdict. */
+function lastStoppedHint(w) {
+    const last = w.stopped[w.stopped.length - 1];
+    if (!last)
+        return '';
+    const c = last.containers.find((x) => x.exitCode !== undefined && x.exitCode !== 0);
+    return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/ecs/watch-phases.ts
+
+
+/** Startup ends when grace is over or every desired task runs. */
+function advancePhase(step, allRunning, deployment) {
+    const { w } = step;
+    const p = w.target.policy;
+    if (w.phase !== 'startup')
+        return false;
+    if (elapsed(step) < p.startupGraceSeconds && !allRunning)
+        return false;
+    w.phase = 'strict';
+    const why = allRunning
+        ? `all ${deployment.desiredCount ?? 0} desired task(s) running`
+        : 'startup grace over';
+    step.log.push(`${w.target.service}: ${why}; failure budget ${p.failureBudget} applies now`);
+    note(step, `${why}; strict failure budget ${p.failureBudget}`);
+    return true;
+}
+/** Healthy after `stableFor` of steady state; timeout at the deadline. */
+function soakOrTimeout(step, steady, ecsDone = true) {
+    const { w, now } = step;
+    const p = w.target.policy;
+    let changed = false;
+    if (steady) {
+        if (w.soakSince === undefined) {
+            w.soakSince = now;
+            changed = true;
+            step.log.push(`${w.target.service}: steady; soaking for ${formatDuration(p.stableForSeconds)}`);
+            note(step, `steady; soak ${formatDuration(p.stableForSeconds)}`);
+        }
+        const soaked = (now - w.soakSince) / 1000 >= p.stableForSeconds;
+        if (soaked && ecsDone) {
+            finish(step, 'healthy');
+            return 'finished';
+        }
+        if (soaked && !w.soakedNoted) {
+            // Healthy only once ECS itself is done: alarms, bake, hooks, clean-up.
+            w.soakedNoted = true;
+            changed = true;
+            step.log.push(`${w.target.service}: soak passed; waiting for ECS to finish the deployment`);
+            note(step, 'soak passed; waiting for ECS');
+        }
+    }
+    else if (w.soakSince !== undefined) {
+        w.soakSince = undefined;
+        w.soakedNoted = false;
+        changed = true;
+        note(step, 'left steady state; soak restarts');
+    }
+    if (elapsed(step) >= p.timeoutSeconds + w.extraSeconds) {
+        finish(step, 'timeout', 'timeout', `not healthy after ${formatDuration(elapsed(step))}: ${w.statusLine}${lastStoppedHint(w)}`);
+        return 'finished';
+    }
+    return changed ? 'changed' : 'same';
+}
+
+;// CONCATENATED MODULE: ./src/ecs/watch-service-deployment.ts
+
+/** How far apart a deployment and its service deployment may start (ms). */
+const SAME_START_MS = 60_000;
+/** Clock skew allowed the other way (the deployment a little earlier). */
+const EARLIER_MS = 5_000;
+/** Statuses after which ECS changes nothing more. */
+const ROLLED_BACK = [
+    'ROLLBACK_REQUESTED',
+    'ROLLBACK_IN_PROGRESS',
+    'ROLLBACK_SUCCESSFUL',
+    'ROLLBACK_FAILED'
+];
+/**
+ * The service deployment of the followed deployment: the one already
+ * matched, or the service's current one when it started with ours.
+ */
+function matchServiceDeployment(step, deployment, sd) {
+    const { w } = step;
+    if (!sd?.serviceDeploymentArn)
+        return undefined;
+    if (w.serviceDeploymentArn) {
+        return sd.serviceDeploymentArn === w.serviceDeploymentArn ? sd : undefined;
+    }
+    // Ours when it started with the followed deployment; a deployment that
+    // ECS's rollback brought back (or started) is not its target.
+    const started = deployment.createdAt?.getTime();
+    const created = sd.createdAt?.getTime();
+    const rollbackAt = sd.rollback?.startedAt?.getTime();
+    if (started === undefined ||
+        created === undefined ||
+        started < created - EARLIER_MS ||
+        started > created + SAME_START_MS ||
+        (rollbackAt !== undefined && started >= rollbackAt)) {
+        return undefined;
+    }
+    w.serviceDeploymentArn = sd.serviceDeploymentArn;
+    const strategy = sd.deploymentConfiguration?.strategy ?? 'ROLLING';
+    w.extraSeconds = strategySeconds(sd.deploymentConfiguration);
+    note(step, `service deployment ${sd.serviceDeploymentArn.split('/').pop()} (${strategy})${w.extraSeconds ? `; timeout extended by ${w.extraSeconds}s for bake times` : ''}`);
+    return sd;
+}
+/** Seconds the strategy itself spends baking, added to the timeout. */
+function strategySeconds(c) {
+    if (!c)
+        return 0;
+    let minutes = c.bakeTimeInMinutes ?? 0;
+    if (c.strategy === 'LINEAR') {
+        const step = c.linearConfiguration?.stepPercent ?? 10;
+        minutes +=
+            Math.ceil(100 / step) *
+                (c.linearConfiguration?.stepBakeTimeInMinutes ?? 0);
+    }
+    if (c.strategy === 'CANARY') {
+        minutes += c.canaryConfiguration?.canaryBakeTimeInMinutes ?? 0;
+    }
+    return minutes * 60;
+}
+/** Where ECS is, as one line: status, stage, traffic, alarms, hooks. */
+function stageLine(sd) {
+    const parts = [`ECS ${sd.status ?? '?'}`];
+    if (sd.lifecycleStage)
+        parts.push(`stage ${sd.lifecycleStage}`);
+    const weight = sd.targetServiceRevision?.requestedProductionTrafficWeight;
+    if (weight !== undefined && sd.deploymentConfiguration?.strategy) {
+        if (sd.deploymentConfiguration.strategy !== 'ROLLING') {
+            parts.push(`traffic ${weight}%`);
+        }
+    }
+    if (sd.alarms?.status && sd.alarms.status !== 'DISABLED') {
+        parts.push(`alarms ${sd.alarms.status}`);
+    }
+    const waiting = (sd.lifecycleHookDetails ?? []).filter((h) => h.status === 'AWAITING_ACTION');
+    if (waiting.length > 0)
+        parts.push('hook AWAITING_ACTION');
+    return parts.join(', ');
+}
+/** Why ECS rolled back or stopped the deployment, naming alarms and hooks. */
+function ecsFailure(sd) {
+    const status = sd.status ?? '';
+    const triggered = sd.alarms?.triggeredAlarmNames ?? [];
+    const why = [
+        triggered.length > 0 ? `alarm(s) ${triggered.join(', ')} in ALARM` : '',
+        sd.rollback?.reason ?? sd.statusReason ?? ''
+    ]
+        .filter(Boolean)
+        .join('; ');
+    if (ROLLED_BACK.includes(status)) {
+        return {
+            category: 'rolled-back',
+            reason: `ECS ${status === 'ROLLBACK_FAILED' ? 'failed to roll back' : 'rolled back'} the ${sd.deploymentConfiguration?.strategy ?? 'ROLLING'} deployment (${status})${why ? `: ${why}` : ''}`,
+            fatal: true
+        };
+    }
+    if (status === 'STOPPED' || status === 'STOP_REQUESTED') {
+        return {
+            category: 'rolled-back',
+            reason: `ECS stopped the deployment (${status})${why ? `: ${why}` : ''}`,
+            fatal: true
+        };
+    }
+    return undefined;
+}
+/** ECS is done with the deployment: SUCCESSFUL, so no alarm, bake or hook is pending. */
+function ecsDone(sd) {
+    return sd === undefined || sd.status === 'SUCCESSFUL';
+}
+/** Stages in which the green revision has not yet passed its health checks. */
+const BEFORE_GREEN = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'SCALE_UP'];
+/**
+ * For blue/green, linear and canary: whether the new revision runs all its
+ * tasks, none pending, and ECS has moved past SCALE_UP (which ends only when
+ * they pass health checks). Undefined for rolling deployments, which are
+ * read from DescribeServices as before.
+ */
+function greenHealthy(sd) {
+    const strategy = sd.deploymentConfiguration?.strategy ?? 'ROLLING';
+    if (strategy === 'ROLLING')
+        return undefined;
+    const t = sd.targetServiceRevision;
+    return (!!t &&
+        !BEFORE_GREEN.includes(sd.lifecycleStage ?? 'PRE_SCALE_UP') &&
+        (t.runningTaskCount ?? 0) >= (t.requestedTaskCount ?? 0) &&
+        (t.requestedTaskCount ?? 0) > 0 &&
+        (t.pendingTaskCount ?? 0) === 0);
+}
+/** The PAUSE hook waiting at a stage this watch answers, if any. */
+function ourWaitingHook(step, sd) {
+    const stages = step.w.target.hookStages ?? [];
+    if (!sd || stages.length === 0 || sd.status !== 'IN_PROGRESS')
+        return undefined;
+    const stage = sd.lifecycleStage ?? '';
+    if (!stages.includes(stage))
+        return undefined;
+    const hook = (sd.lifecycleHookDetails ?? []).find((h) => h.status === 'AWAITING_ACTION' &&
+        h.targetType === 'PAUSE' &&
+        h.hookId &&
+        !step.w.answeredHooks.includes(h.hookId));
+    return hook?.hookId ? { hookId: hook.hookId, stage } : undefined;
+}
+/** Queues a ContinueServiceDeployment for the hook. */
+function answerHook(step, sd, hook, action) {
+    const { w } = step;
+    w.answeredHooks.push(hook.hookId);
+    step.answers.push({
+        serviceDeploymentArn: sd.serviceDeploymentArn ?? '',
+        hookId: hook.hookId,
+        action,
+        stage: hook.stage,
+        service: w.target.service
+    });
+    step.log.push(`${w.target.service}: answering the PAUSE hook at ${hook.stage} with ${action}`);
+    note(step, `hook at ${hook.stage}: ${action}`);
+}
+/** Time spent waiting at PAUSE hooks counts on top of the timeout. */
+function accountHookWait(step, sd) {
+    const { w, now } = step;
+    const waiting = (sd?.lifecycleHookDetails ?? []).some((h) => h.status === 'AWAITING_ACTION');
+    if (waiting && w.pausedSince === undefined)
+        w.pausedSince = now;
+    if (!waiting && w.pausedSince !== undefined) {
+        w.extraSeconds += (now - w.pausedSince) / 1000;
+        w.pausedSince = undefined;
+    }
+    else if (waiting && w.pausedSince !== undefined) {
+        w.extraSeconds += (now - w.pausedSince) / 1000;
+        w.pausedSince = now;
+    }
+}
+/** Logs ECS's stage when it changes and keeps what the summary shows. */
+function followServiceDeployment(step, sd) {
+    const { w } = step;
+    accountHookWait(step, sd);
+    w.serviceDeploymentInfo = {
+        arn: sd.serviceDeploymentArn ?? '',
+        status: sd.status,
+        strategy: sd.deploymentConfiguration?.strategy ?? 'ROLLING',
+        rollbackReason: sd.rollback?.reason
+    };
+    const line = stageLine(sd);
+    if (line === w.stageLine)
+        return false;
+    w.stageLine = line;
+    step.log.push(`${w.target.service}: ${line}`);
+    note(step, line);
+    return true;
+}
+/**
+ * CONTINUE a PAUSE hook at one of our stages once the new revision has
+ * soaked healthy; before scale-up there is nothing of ours to judge yet.
+ */
+function answerOurHook(step, sd) {
+    const hook = ourWaitingHook(step, sd);
+    if (!hook)
+        return;
+    const { w, now } = step;
+    const early = hook.stage === 'RECONCILE_SERVICE' || hook.stage === 'PRE_SCALE_UP';
+    const soaked = w.soakSince !== undefined &&
+        (now - w.soakSince) / 1000 >= w.target.policy.stableForSeconds;
+    if (early || soaked)
+        answerHook(step, sd, hook, 'CONTINUE');
+}
+
+;// CONCATENATED MODULE: ./src/ecs/watch-evaluate.ts
+
+
+
+
+
+
 /** Ends a watch from outside a poll (ECS kept throttling past the timeout). */
 function timeOut(state, now, reason) {
     const step = begin(state, now);
     finish(step, 'timeout', 'timeout', reason);
-    return { state: step.w, changed: true, log: step.log };
+    return { state: step.w, changed: true, log: step.log, answers: step.answers };
 }
 /** Applies one poll's view of a service to its watch. */
 function evaluate(state, snapshot, now) {
     const step = begin(state, now);
     const changed = judge(step, snapshot);
-    return { state: step.w, changed, log: step.log };
+    // A watch that fails while ECS waits on our hook tells ECS to roll back.
+    const hook = step.w.result
+        ? ourWaitingHook(step, snapshot.serviceDeployment)
+        : undefined;
+    if (hook &&
+        snapshot.serviceDeployment &&
+        step.w.result?.result !== 'healthy') {
+        answerHook(step, snapshot.serviceDeployment, hook, 'ROLLBACK');
+    }
+    return { state: step.w, changed, log: step.log, answers: step.answers };
 }
 /** The checks in the order they decide; true when anything changed. */
 function judge(step, snapshot) {
@@ -68833,23 +69173,42 @@ function judge(step, snapshot) {
         finish(step, 'failed', 'rolled-back', deploymentGone(w, service));
         return true;
     }
+    const sd = matchServiceDeployment(step, deployment, snapshot.serviceDeployment);
+    if (sd)
+        changed = followServiceDeployment(step, sd) || changed;
     const stopped = countStoppedTasks(step, snapshot.stopped, deployment);
     if (stopped.length > 0)
         changed = true;
     const failures = [...events.failures, ...stopped];
+    const ecs = sd ? ecsFailure(sd) : undefined;
+    if (ecs) {
+        const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+        finish(step, 'failed', ecs.category, `${ecs.reason}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(w)}`);
+        return true;
+    }
     if (spendBudgets(step, failures))
         return true;
     if (replaced(step, service, deployment))
         return true;
-    const allRunning = allTasksRunning(service, deployment, events.unhealthyNow);
+    // Blue/green, linear and canary keep blue up until clean-up: there the
+    // new revision counts as all running (and healthy) once ECS is past
+    // SCALE_UP; rolling deployments read as before.
+    const greenUp = sd ? greenHealthy(sd) : undefined;
+    const allRunning = greenUp === undefined
+        ? allTasksRunning(service, deployment, events.unhealthyNow)
+        : greenUp && !events.unhealthyNow;
     changed = advancePhase(step, allRunning, deployment) || changed;
     const steady = allRunning &&
-        (deployment.pendingCount ?? 0) === 0 &&
-        (deployment.runningCount ?? 0) === (deployment.desiredCount ?? 0) &&
-        (deployment.rolloutState === 'COMPLETED' ||
-            (service.deployments ?? []).length <= 1) &&
-        failures.length === 0;
-    const soak = soakOrTimeout(step, steady);
+        failures.length === 0 &&
+        (greenUp !== undefined
+            ? deployment.status === 'PRIMARY'
+            : (deployment.pendingCount ?? 0) === 0 &&
+                (deployment.runningCount ?? 0) === (deployment.desiredCount ?? 0) &&
+                (deployment.rolloutState === 'COMPLETED' ||
+                    (service.deployments ?? []).length <= 1));
+    const soak = soakOrTimeout(step, steady, ecsDone(sd));
+    if (!w.result && sd)
+        answerOurHook(step, sd);
     return soak === 'finished' || soak === 'changed' || changed;
 }
 function followDeployment(step, service) {
@@ -68900,6 +69259,8 @@ function readEvents(step, service, deployment) {
             w.lastHealthEvent = health;
             unhealthyNow = true;
         }
+        for (const id of rebalancedTaskIds(message))
+            w.rebalanced.add(id);
         const placement = classifyServiceEvent(message);
         if (placement)
             failures.push(placement);
@@ -68923,6 +69284,12 @@ function countStoppedTasks(step, stopped, deployment) {
     for (const { task, memoryLimits } of stopped) {
         if (!belongsTo(task, deployment))
             continue;
+        if (isRebalancingStop(task, w.rebalanced)) {
+            const id = (task.taskArn ?? '').split('/').pop();
+            step.log.push(`${w.target.service}: task ${id} stopped by AZ rebalancing; not a failure`);
+            note(step, `task ${id} stopped by AZ rebalancing (not counted)`);
+            continue;
+        }
         const report = reportOf(task, memoryLimits ? (_arn, name) => memoryLimits.get(name) : undefined);
         const classification = classifyStoppedTask(report, task.healthStatus === 'UNHEALTHY');
         if (!classification)
@@ -68978,57 +69345,6 @@ function replaced(step, service, deployment) {
     finish(step, 'failed', 'rolled-back', `${why}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(step.w)}`);
     return true;
 }
-/** Startup ends when grace is over or every desired task runs. */
-function advancePhase(step, allRunning, deployment) {
-    const { w } = step;
-    const p = w.target.policy;
-    if (w.phase !== 'startup')
-        return false;
-    if (elapsed(step) < p.startupGraceSeconds && !allRunning)
-        return false;
-    w.phase = 'strict';
-    const why = allRunning
-        ? `all ${deployment.desiredCount ?? 0} desired task(s) running`
-        : 'startup grace over';
-    step.log.push(`${w.target.service}: ${why}; failure budget ${p.failureBudget} applies now`);
-    note(step, `${why}; strict failure budget ${p.failureBudget}`);
-    return true;
-}
-/** Healthy after `stableFor` of steady state; timeout at the deadline. */
-function soakOrTimeout(step, steady) {
-    const { w, now } = step;
-    const p = w.target.policy;
-    let changed = false;
-    if (steady) {
-        if (w.soakSince === undefined) {
-            w.soakSince = now;
-            changed = true;
-            step.log.push(`${w.target.service}: steady; soaking for ${formatDuration(p.stableForSeconds)}`);
-            note(step, `steady; soak ${formatDuration(p.stableForSeconds)}`);
-        }
-        if ((now - w.soakSince) / 1000 >= p.stableForSeconds) {
-            finish(step, 'healthy');
-            return 'finished';
-        }
-    }
-    else if (w.soakSince !== undefined) {
-        w.soakSince = undefined;
-        changed = true;
-        note(step, 'left steady state; soak restarts');
-    }
-    if (elapsed(step) >= p.timeoutSeconds) {
-        finish(step, 'timeout', 'timeout', `not healthy after ${formatDuration(elapsed(step))}: ${w.statusLine}${lastStoppedHint(w)}`);
-        return 'finished';
-    }
-    return changed ? 'changed' : 'same';
-}
-function lastStoppedHint(w) {
-    const last = w.stopped[w.stopped.length - 1];
-    if (!last)
-        return '';
-    const c = last.containers.find((x) => x.exitCode !== undefined && x.exitCode !== 0);
-    return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}`;
-}
 
 ;// CONCATENATED MODULE: ./src/ecs/watch-state.ts
 /** The state of a watch that has seen nothing yet. */
@@ -69045,13 +69361,16 @@ function initialState(target, start) {
         seenEvents: new Set(),
         eventsBaselined: false,
         stopped: [],
-        timeline: []
+        timeline: [],
+        extraSeconds: 0,
+        answeredHooks: [],
+        rebalanced: new Set()
     };
 }
 /** The next time the watch must look again for grace, soak or timeout to end on time. */
 function deadlines(state) {
     const p = state.target.policy;
-    const out = [state.start + p.timeoutSeconds * 1000];
+    const out = [state.start + (p.timeoutSeconds + state.extraSeconds) * 1000];
     if (state.phase === 'startup') {
         out.push(state.start + p.startupGraceSeconds * 1000);
     }
@@ -69073,7 +69392,7 @@ function isStopped(task) {
  * `seenTasks` is updated: a task still stopping comes back next poll with its
  * exit codes.
  */
-async function readSnapshots(reader, targets, seenTasks) {
+async function readSnapshots(reader, targets, seenTasks, knownDeployments = []) {
     const clusters = [...new Set(targets.map((t) => t.cluster))];
     const services = new Map();
     for (const cluster of clusters) {
@@ -69114,7 +69433,22 @@ async function readSnapshots(reader, targets, seenTasks) {
         }
         snapshots.push({ service: services.get(t), stopped });
     }
+    await addServiceDeployments(reader, snapshots, knownDeployments);
     return snapshots;
+}
+/**
+ * One DescribeServiceDeployments per 20 services: the one each watch
+ * already follows, else the service's current one (matched later).
+ */
+async function addServiceDeployments(reader, snapshots, known) {
+    const arns = snapshots.map((s, i) => known[i] ?? s.service?.currentServiceDeployment);
+    const wanted = [...new Set(arns.filter((a) => !!a))];
+    if (wanted.length === 0)
+        return;
+    const found = await reader.describeServiceDeployments(wanted);
+    snapshots.forEach((s, i) => {
+        s.serviceDeployment = found.find((d) => d.serviceDeploymentArn === arns[i]);
+    });
 }
 /**
  * An OOM kill's message names the container's limit; when the task does not
@@ -69142,6 +69476,8 @@ async function withMemoryLimits(reader, task) {
 }
 
 ;// CONCATENATED MODULE: ./src/ecs/deployment-watcher.ts
+/** The polling loop that follows several deployments together: read, judge, sleep until something can change. */
+
 
 
 
@@ -69181,10 +69517,12 @@ async function watchDeployments(targets, deps) {
     const states = targets.map((t) => initialState(t, start));
     const seenTasks = new Set();
     let errorStreak = 0;
+    const answers = [];
     const apply = (i, evaluation) => {
         states[i] = evaluation.state;
         for (const line of evaluation.log)
             log(line);
+        answers.push(...(evaluation.answers ?? []));
         return evaluation.changed;
     };
     for (;;) {
@@ -69194,7 +69532,7 @@ async function watchDeployments(targets, deps) {
         let changed = false;
         let throttled = false;
         try {
-            const snapshots = await readSnapshots(reader, active.map((i) => states[i].target), seenTasks);
+            const snapshots = await readSnapshots(reader, active.map((i) => states[i].target), seenTasks, active.map((i) => states[i].serviceDeploymentArn));
             const now = clock.now();
             active.forEach((i, k) => {
                 if (apply(i, evaluate(states[i], snapshots[k], now)))
@@ -69218,6 +69556,10 @@ async function watchDeployments(targets, deps) {
                 }
             }
         }
+        if (answers.length > 0) {
+            await sendAnswers(deps.ecs, answers.splice(0), log);
+            changed = true;
+        }
         if (states.every((s) => s.result))
             break;
         await clock.sleep(nextWait(states, clock.now(), schedule.next({ changed, throttled })));
@@ -69234,6 +69576,25 @@ function nextWait(states, now, scheduled) {
         }
     }
     return Math.max(wait, 0.05) * 1000;
+}
+/**
+ * Answers PAUSE hooks. A refused answer (the hook timed out or someone else
+ * answered) is logged: the next poll shows what ECS did instead.
+ */
+async function sendAnswers(ecs, answers, log) {
+    for (const a of answers) {
+        try {
+            await ecs.send(new dist_cjs/* ContinueServiceDeploymentCommand */.LrH({
+                serviceDeploymentArn: a.serviceDeploymentArn,
+                hookId: a.hookId,
+                action: a.action
+            }));
+            log(`${a.service}: ContinueServiceDeployment ${a.action} at ${a.stage}`);
+        }
+        catch (error) {
+            log(`${a.service}: ContinueServiceDeployment ${a.action} at ${a.stage} refused: ${error.name}: ${error.message}`);
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/ecs/service-preflight.ts
@@ -69530,7 +69891,32 @@ function getChoice(name, choices, fallback) {
     return value;
 }
 
+;// CONCATENATED MODULE: ./src/ecs/lifecycle-stages.ts
+/** ECS's deployment lifecycle stages, and the check of an input naming some. */
+
+/** The stages a lifecycle hook may name (ECS API reference, DeploymentLifecycleHook). */
+const HOOK_STAGES = [
+    'RECONCILE_SERVICE',
+    'PRE_SCALE_UP',
+    'POST_SCALE_UP',
+    'TEST_TRAFFIC_SHIFT',
+    'POST_TEST_TRAFFIC_SHIFT',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT'
+];
+/** Upper-cases and checks stage names; throws naming the input and the bad value. */
+function checkHookStages(input, values) {
+    const stages = values.map((v) => v.trim().toUpperCase()).filter(Boolean);
+    for (const stage of stages) {
+        if (!HOOK_STAGES.includes(stage)) {
+            throw new errors_ConfigurationError(`Input "${input}" has "${stage}", which is not a lifecycle stage a hook can pause at; use ${HOOK_STAGES.join(', ')}`);
+        }
+    }
+    return stages;
+}
+
 ;// CONCATENATED MODULE: ./src/wait-healthy/inputs.ts
+
 
 
 
@@ -69602,7 +69988,8 @@ function getInputs() {
         taskDefinition,
         policy,
         region: getOptionalInput('region'),
-        pollInterval: parsePollInterval(getOptionalInput('poll-interval'))
+        pollInterval: parsePollInterval(getOptionalInput('poll-interval')),
+        hookStages: checkHookStages('lifecycle-hook-stages', getList('lifecycle-hook-stages'))
     };
 }
 
@@ -70163,6 +70550,8 @@ async function resolveTargets(inputs) {
         throw new errors_ConfigurationError(`Input "${name}" follows one service, but ${targets.length} are selected (${targets.map((t) => t.service).join(', ')})`);
     }
     for (const t of targets) {
+        if (inputs.hookStages.length > 0)
+            t.hookStages = inputs.hookStages;
         if (inputs.deploymentId)
             t.deploymentId = inputs.deploymentId;
         if (inputs.taskDefinition)

@@ -64005,7 +64005,7 @@ function getBoolean(name, fallback) {
 }
 /** A list input: one item per line or comma separated, blanks dropped. */
 function getList(name) {
-    return parseList(core.getInput(name));
+    return parseList(getInput(name));
 }
 /** Splits newline- or comma-separated text into trimmed, non-empty items. */
 function parseList(text) {
@@ -64151,6 +64151,30 @@ function branchSlug(branch) {
         .replace(/-+$/, '')
         .slice(0, 60);
     return slug || 'detached';
+}
+
+;// CONCATENATED MODULE: ./src/ecs/lifecycle-stages.ts
+/** ECS's deployment lifecycle stages, and the check of an input naming some. */
+
+/** The stages a lifecycle hook may name (ECS API reference, DeploymentLifecycleHook). */
+const HOOK_STAGES = [
+    'RECONCILE_SERVICE',
+    'PRE_SCALE_UP',
+    'POST_SCALE_UP',
+    'TEST_TRAFFIC_SHIFT',
+    'POST_TEST_TRAFFIC_SHIFT',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT'
+];
+/** Upper-cases and checks stage names; throws naming the input and the bad value. */
+function checkHookStages(input, values) {
+    const stages = values.map((v) => v.trim().toUpperCase()).filter(Boolean);
+    for (const stage of stages) {
+        if (!HOOK_STAGES.includes(stage)) {
+            throw new errors_ConfigurationError(`Input "${input}" has "${stage}", which is not a lifecycle stage a hook can pause at; use ${HOOK_STAGES.join(', ')}`);
+        }
+    }
+    return stages;
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -69473,6 +69497,7 @@ function getRolloutInputs(wait) {
 
 
 
+
 function optionalHealth() {
     const health = {};
     const set = (key, value) => {
@@ -69613,7 +69638,8 @@ function getInputs() {
         pollIntervalSeconds,
         rollout,
         callTimeoutSeconds,
-        rollbackOnCancel: getBoolean('rollback-on-cancel', false)
+        rollbackOnCancel: getBoolean('rollback-on-cancel', false),
+        hookStages: checkHookStages('lifecycle-hook-stages', getList('lifecycle-hook-stages'))
     };
 }
 
