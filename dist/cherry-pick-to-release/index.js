@@ -42054,21 +42054,36 @@ function basicAuthHeader(token) {
  */
 async function initRepository(git, remote) {
     await git.run(['init', '--quiet']);
-    await git.run(['remote', 'add', 'origin', remote.url]);
-    await git.run(['config', 'user.name', remote.committer.name]);
-    await git.run(['config', 'user.email', remote.committer.email]);
-    await git.run(['config', 'core.sparseCheckout', 'true']);
-    // A pattern that matches nothing: only conflicted files reach the disk.
-    await git.run(['config', 'core.sparseCheckoutCone', 'false']);
-    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(git.dir, '.git', 'info', 'sparse-checkout'), '/.cherry-pick-sparse-nothing\n');
+    // One write instead of a git process per setting: each costs a process
+    // start, which adds up on a busy runner.
+    const settings = [
+        ['remote "origin"', 'url', remote.url],
+        ['remote "origin"', 'fetch', '+refs/heads/*:refs/remotes/origin/*'],
+        ['user', 'name', remote.committer.name],
+        ['user', 'email', remote.committer.email],
+        ['core', 'sparseCheckout', 'true'],
+        // A pattern that matches nothing: only conflicted files reach the disk.
+        ['core', 'sparseCheckoutCone', 'false']
+    ];
     if (remote.token && /^https?:/i.test(remote.url)) {
         const origin = new URL(remote.url);
-        await git.run([
-            'config',
-            `http.${origin.protocol}//${origin.host}/.extraheader`,
+        settings.push([
+            `http "${origin.protocol}//${origin.host}/"`,
+            'extraheader',
             basicAuthHeader(remote.token)
         ]);
     }
+    await (0,promises_namespaceObject.appendFile)((0,external_node_path_namespaceObject.join)(git.dir, '.git', 'config'), settings
+        .map(([section, key, value]) => `[${section}]\n\t${key} = ${configValue(value)}\n`)
+        .join(''));
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(git.dir, '.git', 'info', 'sparse-checkout'), '/.cherry-pick-sparse-nothing\n');
+}
+/** A value as git's config syntax reads it back unchanged. */
+function configValue(value) {
+    if (/[\r\n\0]/.test(value)) {
+        throw new Error(`a git config value cannot hold a line break: ${JSON.stringify(value)}`);
+    }
+    return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 /**
  * Fetches a branch's tip and `depth - 1` ancestors, trees but no blobs, into
@@ -42092,6 +42107,15 @@ async function fetchBranch(git, branch, depth) {
  * (a pick needs at least the parent: depth 2). Blobs come later, on demand.
  */
 async function fetchCommit(git, sha, depth) {
+    await fetchCommitAndBranches(git, sha, depth, [], 1);
+}
+/**
+ * One fetch for a whole run: the commit to pick with `commitDepth - 1`
+ * ancestors and every target branch with `branchDepth - 1`, trees but no
+ * blobs. Each fetch costs the server a fixed pack-objects set-up, which on a
+ * large monolith outweighs the few hundred extra trees of a shared depth.
+ */
+async function fetchCommitAndBranches(git, sha, commitDepth, branches, branchDepth) {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
         throw new Error(`"${sha}" is not a full commit SHA`);
     }
@@ -42100,10 +42124,11 @@ async function fetchCommit(git, sha, depth) {
         '--quiet',
         '--no-tags',
         '--filter=blob:none',
-        `--depth=${Math.max(1, depth)}`,
+        `--depth=${Math.max(1, commitDepth, branches.length ? branchDepth : 1)}`,
         '--end-of-options',
         'origin',
-        sha
+        sha,
+        ...branches.map((branch) => `+refs/heads/${branch}:refs/remotes/origin/${branch}`)
     ]);
 }
 /**
@@ -42191,7 +42216,9 @@ async function landCommits(git, request, sleep) {
     let made = 0;
     for (let attempt = 1; attempt <= request.attempts; attempt++) {
         made = attempt;
-        await fetchBranch(git, request.target, request.historyDepth);
+        if (attempt > 1 || !request.prefetched) {
+            await fetchBranch(git, request.target, request.historyDepth);
+        }
         const ref = `refs/remotes/origin/${request.target}`;
         const sources = cherryPickedSources(await recentMessages(git, ref, request.historyDepth));
         const already = request.shas.filter((sha) => isAlreadyPicked(sha, sources));
@@ -42537,6 +42564,7 @@ async function pickTarget(context, target) {
         mainline: selection.mainline,
         mainlineShas: selection.mainlineShas,
         historyDepth: inputs.historyDepth,
+        prefetched: true,
         attempts: inputs.pushAttempts,
         pushTo: inputs.mode === 'push' ? target : branch,
         force: inputs.mode === 'pull-request',
@@ -43415,16 +43443,20 @@ async function pickEverywhere(run, pr, targets, current, work) {
     const { deps, inputs, number } = run;
     const { client, repo } = deps;
     const git = new Git(work, deps.runner);
-    await initRepository(git, {
-        url: inputs.repositoryUrl,
-        token: inputs.pushToken ?? inputs.token,
-        committer: inputs.committer
-    });
-    const prCommits = await listPullRequestCommits(client, repo, number);
+    // The API round trip overlaps the local set-up.
+    const [prCommits] = await Promise.all([
+        listPullRequestCommits(client, repo, number),
+        initRepository(git, {
+            url: inputs.repositoryUrl,
+            token: inputs.pushToken ?? inputs.token,
+            committer: inputs.committer
+        })
+    ]);
     const mergeSha = pr.mergeCommitSha ?? '';
     // Depth N+2 reaches the parent of the oldest PR commit both along the
-    // first parent (rebase) and through the merge's second parent.
-    await fetchCommit(git, mergeSha, prCommits.length + 2);
+    // first parent (rebase) and through the merge's second parent. The
+    // targets come in the same fetch: each fetch has a fixed server cost.
+    await fetchCommitAndBranches(git, mergeSha, prCommits.length + 2, targets, inputs.historyDepth);
     const landed = await firstParentLog(git, mergeSha, prCommits.length + 1);
     const method = resolveMergeMethod(landed, prCommits);
     const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy, inputs.mergeCommitsInPr);

@@ -6,6 +6,7 @@ import { CommandRunner } from '../common/command-runner.js'
 import { Git } from '../git/git.js'
 import {
   fetchCommit,
+  fetchCommitAndBranches,
   firstParentLog,
   initRepository
 } from '../git/partial-fetch.js'
@@ -249,16 +250,26 @@ async function pickEverywhere(
   const { deps, inputs, number } = run
   const { client, repo } = deps
   const git = new Git(work, deps.runner)
-  await initRepository(git, {
-    url: inputs.repositoryUrl,
-    token: inputs.pushToken ?? inputs.token,
-    committer: inputs.committer
-  })
-  const prCommits = await listPullRequestCommits(client, repo, number)
+  // The API round trip overlaps the local set-up.
+  const [prCommits] = await Promise.all([
+    listPullRequestCommits(client, repo, number),
+    initRepository(git, {
+      url: inputs.repositoryUrl,
+      token: inputs.pushToken ?? inputs.token,
+      committer: inputs.committer
+    })
+  ])
   const mergeSha = pr.mergeCommitSha ?? ''
   // Depth N+2 reaches the parent of the oldest PR commit both along the
-  // first parent (rebase) and through the merge's second parent.
-  await fetchCommit(git, mergeSha, prCommits.length + 2)
+  // first parent (rebase) and through the merge's second parent. The
+  // targets come in the same fetch: each fetch has a fixed server cost.
+  await fetchCommitAndBranches(
+    git,
+    mergeSha,
+    prCommits.length + 2,
+    targets,
+    inputs.historyDepth
+  )
   const landed = await firstParentLog(git, mergeSha, prCommits.length + 1)
   const method = resolveMergeMethod(landed, prCommits)
   const selection = selectCommits(

@@ -116,6 +116,7 @@ export async function pickTarget(
       mainline: selection.mainline,
       mainlineShas: selection.mainlineShas,
       historyDepth: inputs.historyDepth,
+      prefetched: true,
       attempts: inputs.pushAttempts,
       pushTo: inputs.mode === 'push' ? target : branch,
       force: inputs.mode === 'pull-request',

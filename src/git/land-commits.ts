@@ -21,6 +21,11 @@ export interface LandRequest {
   mainlineShas?: readonly string[]
   /** Commits of the target read for `-x` trailers (and fetched). */
   historyDepth: number
+  /**
+   * The target was fetched (at `historyDepth`) moments ago with the source
+   * commits, so the first attempt need not fetch it again.
+   */
+  prefetched?: boolean
   /** Push tries; a lost race refetches the target and picks again. */
   attempts: number
   /** Where the result goes: the target itself, or a branch for a PR. */
@@ -78,7 +83,9 @@ export async function landCommits(
   let made = 0
   for (let attempt = 1; attempt <= request.attempts; attempt++) {
     made = attempt
-    await fetchBranch(git, request.target, request.historyDepth)
+    if (attempt > 1 || !request.prefetched) {
+      await fetchBranch(git, request.target, request.historyDepth)
+    }
     const ref = `refs/remotes/origin/${request.target}`
     const sources = cherryPickedSources(
       await recentMessages(git, ref, request.historyDepth)
