@@ -40908,7 +40908,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2856);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1223);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40917,7 +40917,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2856:
+/***/ 1223:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -101343,389 +101343,6 @@ function describeShortfalls(shortfalls) {
     return `The docker driver on the classic image store cannot give ${lost}. To get it back, ${shortfalls.remedy}.`;
 }
 
-;// CONCATENATED MODULE: ./src/docker/actions-cache.ts
-// How this run reaches the GitHub Actions cache: protocol, URL and mode, read
-// from the variables the runner sets, the same way `@actions/cache` reads them.
-/** As `@actions/cache` decides it: a server that is not GitHub's cloud speaks v1. */
-function actions_cache_isGhes(serverUrl) {
-    const host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
-    return (host !== 'GITHUB.COM' &&
-        !host.endsWith('.GHE.COM') &&
-        !host.endsWith('.LOCALHOST'));
-}
-function actions_cache_access(mode) {
-    const value = mode.trim().toLowerCase();
-    // Unknown values are permissive, as in @actions/cache.
-    const read = !['none', 'write-only'].includes(value);
-    const write = !['none', 'read'].includes(value);
-    const off = [!read && 'reads', !write && 'writes']
-        .filter(Boolean)
-        .join(' and ');
-    return {
-        read,
-        write,
-        reason: off
-            ? `ACTIONS_CACHE_MODE is "${value}", which allows no ${off}`
-            : ''
-    };
-}
-/**
- * The Actions cache this run can use, or why there is none. Runners on the
- * v2 service set ACTIONS_CACHE_SERVICE_V2 and ACTIONS_RESULTS_URL, and
- * ACTIONS_CACHE_URL only when the server still sends one; GHES sets
- * ACTIONS_CACHE_URL. Both need ACTIONS_RUNTIME_TOKEN.
- */
-function actionsCacheService(env) {
-    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && !actions_cache_isGhes(env.GITHUB_SERVER_URL);
-    const token = env.ACTIONS_RUNTIME_TOKEN ?? '';
-    const url = (v2 ? env.ACTIONS_RESULTS_URL : env.ACTIONS_CACHE_URL) ?? '';
-    const urlName = v2
-        ? 'ACTIONS_RESULTS_URL (cache service v2)'
-        : 'ACTIONS_CACHE_URL (cache service v1)';
-    if (!url || !token) {
-        const missing = [!url && urlName, !token && 'ACTIONS_RUNTIME_TOKEN']
-            .filter(Boolean)
-            .join(' and ');
-        return { missing: `${missing} not set` };
-    }
-    return {
-        service: {
-            protocol: v2 ? 'v2' : 'v1',
-            url,
-            token,
-            access: actions_cache_access(env.ACTIONS_CACHE_MODE ?? '')
-        }
-    };
-}
-/**
- * The `type=gha` attributes that reach the service: BuildKit (0.20 and
- * later) speaks v2 when given `url_v2`, v1 when given `url`.
- */
-function ghaServiceAttrs(service) {
-    const url = service.protocol === 'v2' ? 'url_v2' : 'url';
-    return `type=gha,${url}=${service.url},token=${service.token}`;
-}
-
-;// CONCATENATED MODULE: ./src/docker/image-reference.ts
-
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-// ECR and ECS only deal in sha256 digests; a shorter one is a paste error.
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const NAME_MAX = 255;
-/**
- * Whether a first path component is a registry host, as Docker decides it:
- * a dot, a port, `localhost`, or an uppercase letter (never valid in a path).
- */
-function isHost(component) {
-    return (/[.:]/.test(component) ||
-        component === 'localhost' ||
-        component !== component.toLowerCase());
-}
-/** Splits and checks a name; undefined when it breaks the grammar. */
-function splitName(value) {
-    if (value.length === 0 || value.length > NAME_MAX)
-        return undefined;
-    const parts = value.split('/');
-    const host = parts.length > 1 && isHost(parts[0]) ? parts.shift() : undefined;
-    if (host !== undefined && !HOST.test(host))
-        return undefined;
-    if (!parts.every((part) => PATH_COMPONENT.test(part)))
-        return undefined;
-    const path = parts.join('/');
-    return { host, path, repository: host ? `${host}/${path}` : path };
-}
-/**
- * Parses a repository without tag or digest (`localhost:5000/monolith`),
- * throwing a ConfigurationError that names `input` when it is malformed.
- */
-function parseImageName(input, value) {
-    const name = splitName(value);
-    if (!name) {
-        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
-    }
-    return name;
-}
-/**
- * Parses `name[:tag][@sha256:…]`. A reference with neither tag nor digest is
- * valid (ECS reports an image run as `:latest` implicitly that way, and a
- * rollback must be able to name it); callers that need one check for it.
- */
-function parseImageReference(input, value) {
-    const fail = (why) => {
-        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which ${why}; use repository@sha256:<digest> (preferred) or repository:tag`);
-    };
-    if (!value || /\s/.test(value))
-        fail('is not an image reference');
-    const at = value.indexOf('@');
-    const nameAndTag = at < 0 ? value : value.slice(0, at);
-    const digest = at < 0 ? undefined : value.slice(at + 1);
-    if (digest !== undefined && !DIGEST.test(digest)) {
-        fail('has a digest that is not sha256:<64 hex>');
-    }
-    const colon = nameAndTag.lastIndexOf(':');
-    const hasTag = colon > nameAndTag.lastIndexOf('/');
-    const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
-    if (tag !== undefined && !TAG.test(tag))
-        fail('has a tag that is not valid');
-    const name = splitName(hasTag ? nameAndTag.slice(0, colon) : nameAndTag);
-    if (!name)
-        return fail('has a repository name that is not valid');
-    return { ...name, ...(tag && { tag }), ...(digest && { digest }) };
-}
-/** The reference as text, the form ECS and Docker take. */
-function formatImageReference(ref) {
-    return (ref.repository +
-        (ref.tag ? `:${ref.tag}` : '') +
-        (ref.digest ? `@${ref.digest}` : ''));
-}
-/**
- * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
- * `image`; a full `repo:tag` is checked as given.
- */
-function parseTag(input, image, value) {
-    if (!value.includes('/') && !value.includes(':')) {
-        if (!TAG.test(value))
-            throw malformedTag(input, value);
-        return `${image.repository}:${value}`;
-    }
-    let ref;
-    try {
-        ref = parseImageReference(input, value);
-    }
-    catch {
-        throw malformedTag(input, value);
-    }
-    if (!ref.tag || ref.digest)
-        throw malformedTag(input, value);
-    return value;
-}
-function malformedTag(input, value) {
-    return new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a valid tag: a tag is up to 128 characters of [A-Za-z0-9_.-], not starting with . or -, optionally after repository:`);
-}
-/**
- * A branch name as a tag-safe slug: `release/2024.06` → `release-2024.06`.
- * Tags and cache scopes are built from it, so it stays short and lowercase.
- */
-function branchSlug(branch) {
-    const slug = branch
-        .replace(/^refs\/(heads|tags)\//, '')
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .replace(/-+$/, '')
-        .slice(0, 60);
-    return slug || 'detached';
-}
-
-;// CONCATENATED MODULE: ./src/docker/cache-plan.ts
-
-
-const CACHE_CHOICES = [
-    'auto',
-    'registry',
-    'gha',
-    'local',
-    'none'
-];
-const MAX_OPTIONS = 'mode=max';
-// image-manifest keeps the cache a plain image manifest, which ECR accepts.
-const REGISTRY_OPTIONS = `${MAX_OPTIONS},image-manifest=true,oci-mediatypes=true`;
-/** The registry cache reference of a branch, next to the image. */
-function registryCacheRef(image, branch) {
-    return `${image.repository}:buildcache-${branchSlug(branch)}`;
-}
-/** The gha scope of a branch; the image path keeps images of one repo apart. */
-function ghaScope(image, branch) {
-    return `${image.path.replace(/\//g, '-')}-${branchSlug(branch)}`;
-}
-function chain(branch, fallbacks) {
-    const seen = new Set();
-    const result = [];
-    for (const name of [branch, ...fallbacks]) {
-        const slug = branchSlug(name);
-        if (!seen.has(slug)) {
-            seen.add(slug);
-            result.push(name);
-        }
-    }
-    return result;
-}
-function registryPlan(input, writable) {
-    const branches = chain(input.branch, input.fallbackBranches);
-    const cacheImage = input.cacheImage ?? input.image;
-    return {
-        backend: 'registry',
-        cacheFrom: branches.map((b) => `type=registry,ref=${registryCacheRef(cacheImage, b)}`),
-        cacheTo: writable
-            ? [
-                `type=registry,ref=${registryCacheRef(cacheImage, input.branch)},${REGISTRY_OPTIONS}`
-            ]
-            : [],
-        warnings: [],
-        notes: []
-    };
-}
-function ghaPlan(input) {
-    const gha = input.gha;
-    const base = ghaServiceAttrs(gha);
-    return {
-        backend: 'gha',
-        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `${base},scope=${ghaScope(input.image, b)}`),
-        cacheTo: gha.access.write
-            ? [`${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`]
-            : [],
-        // A read-only cache is the runner's decision, not a failure: say so.
-        warnings: gha.access.write
-            ? []
-            : [
-                `the Actions cache is read only for this run (${gha.access.reason}): the gha layer cache is read, not written`
-            ],
-        notes: []
-    };
-}
-function localPlan(input) {
-    return {
-        backend: 'local',
-        cacheFrom: [`type=local,src=${input.localDir}`],
-        cacheTo: [`type=local,dest=${input.localDir},${MAX_OPTIONS}`],
-        warnings: [],
-        notes: []
-    };
-}
-function inlinePlan(input) {
-    // Inline cache travels inside the pushed image, so read the branch tags.
-    return {
-        backend: 'inline',
-        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `type=registry,ref=${input.image.repository}:${branchSlug(b)}`),
-        cacheTo: ['type=inline'],
-        warnings: [],
-        notes: []
-    };
-}
-/**
- * Picks the layer cache: the one asked for when the builder and the
- * surroundings allow it, else the next one that works, with a warning that
- * says why. Never returns an exporter the builder lacks.
- */
-function planCache(input) {
-    const plan = readOnly(input, chooseBackend(input));
-    if (input.compression !== 'zstd' || plan.backend === 'inline')
-        return plan;
-    // The cache and the image share their layer blobs only when both use the
-    // same compression; zstd also unpacks several times faster on the next
-    // runner, which is most of a warm build's time.
-    return {
-        ...plan,
-        cacheTo: plan.cacheTo.map((to) => `${to},compression=zstd`)
-    };
-}
-/** Drops every cache write when the run may not write shared caches. */
-function readOnly(input, plan) {
-    if (input.write !== false || plan.cacheTo.length === 0)
-        return plan;
-    return {
-        ...plan,
-        cacheTo: [],
-        notes: [...plan.notes, 'cache writes are off: the layer cache is only read']
-    };
-}
-function chooseBackend(input) {
-    const reasons = [];
-    const warnings = [];
-    const has = (e) => input.exporters.has(e);
-    // Under auto, passing over a backend is normal and only noted; when the
-    // user named one, not getting it deserves a warning.
-    const withWarnings = (plan) => {
-        const named = input.choice !== 'auto' && plan.backend !== input.choice;
-        return {
-            ...plan,
-            warnings: [...warnings, ...plan.warnings, ...(named ? reasons : [])],
-            notes: named ? [] : reasons
-        };
-    };
-    if (input.choice === 'none') {
-        return {
-            backend: 'none',
-            cacheFrom: [],
-            cacheTo: [],
-            warnings: [],
-            notes: []
-        };
-    }
-    const registryUsable = () => {
-        if (!has('registry')) {
-            reasons.push('the builder cannot export a registry cache (docker driver without the containerd image store)');
-            return false;
-        }
-        const cacheImage = input.cacheImage ?? input.image;
-        if (!cacheImage.host) {
-            reasons.push(`"${cacheImage.repository}" names no registry host`);
-            return false;
-        }
-        if (input.registry === 'unreachable') {
-            warnings.push(`registry ${cacheImage.host} is unreachable; building without its cache`);
-            return false;
-        }
-        return true;
-    };
-    const ghaUsable = () => {
-        if (!has('gha')) {
-            reasons.push('the builder cannot export a gha cache');
-            return false;
-        }
-        if (!input.gha) {
-            reasons.push(`${input.ghaMissing ?? 'no Actions cache service is set'}, so the Actions cache is out of reach`);
-            return false;
-        }
-        if (!input.gha.access.read) {
-            reasons.push(`the Actions cache is off for this run (${input.gha.access.reason})`);
-            return false;
-        }
-        if (input.gha.protocol === 'v2' && input.ghaV2 === false) {
-            reasons.push("the builder's BuildKit predates the Actions cache service v2 (url_v2 needs BuildKit 0.20+, Docker Engine 28+)");
-            return false;
-        }
-        return true;
-    };
-    if (input.choice === 'registry' || input.choice === 'auto') {
-        if (registryUsable()) {
-            if (input.registry === 'writable' && input.write !== false) {
-                return withWarnings(registryPlan(input, true));
-            }
-            // A run that may not write reads the registry cache all the same.
-            if (input.write === false && input.registry === 'writable') {
-                return withWarnings(registryPlan(input, false));
-            }
-            if (input.choice === 'registry') {
-                warnings.push(`registry ${(input.cacheImage ?? input.image).host} refuses pushes; reading its cache without writing it`);
-                return withWarnings(registryPlan(input, false));
-            }
-        }
-    }
-    if (input.choice === 'gha' ||
-        input.choice === 'auto' ||
-        input.choice === 'registry') {
-        if (ghaUsable())
-            return withWarnings(ghaPlan(input));
-    }
-    if (has('local')) {
-        return withWarnings(localPlan(input));
-    }
-    // Only the classic docker driver gets here; inline is all it has.
-    if (input.image.host && input.registry !== 'unreachable') {
-        return withWarnings(inlinePlan(input));
-    }
-    if (input.registry === 'unreachable' && !has('registry')) {
-        // Said by registryUsable() only for builders that could use it.
-        warnings.push(`registry ${input.image.host} is unreachable; building without its cache`);
-    }
-    warnings.push(...reasons);
-    warnings.push('no cache backend is usable; building without a layer cache');
-    return { backend: 'none', cacheFrom: [], cacheTo: [], warnings, notes: [] };
-}
-
 ;// CONCATENATED MODULE: ./src/docker/dockerfile.ts
 /**
  * Splits a Dockerfile into instructions: comments dropped, backslash
@@ -102786,6 +102403,389 @@ function cacheTagHint(refusal) {
     return `Hint: the registry cache tag "${refusal.tag}" is rewritten by every build, which an IMMUTABLE repository refuses. Set input "cache-repository" to a repository with MUTABLE tags (e.g. ${refusal.repository}-cache), or exclude buildcache-* from this repository's tag immutability with an ECR exclusion filter.`;
 }
 
+;// CONCATENATED MODULE: ./src/docker/actions-cache.ts
+// How this run reaches the GitHub Actions cache: protocol, URL and mode, read
+// from the variables the runner sets, the same way `@actions/cache` reads them.
+/** As `@actions/cache` decides it: a server that is not GitHub's cloud speaks v1. */
+function actions_cache_isGhes(serverUrl) {
+    const host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
+    return (host !== 'GITHUB.COM' &&
+        !host.endsWith('.GHE.COM') &&
+        !host.endsWith('.LOCALHOST'));
+}
+function actions_cache_access(mode) {
+    const value = mode.trim().toLowerCase();
+    // Unknown values are permissive, as in @actions/cache.
+    const read = !['none', 'write-only'].includes(value);
+    const write = !['none', 'read'].includes(value);
+    const off = [!read && 'reads', !write && 'writes']
+        .filter(Boolean)
+        .join(' and ');
+    return {
+        read,
+        write,
+        reason: off
+            ? `ACTIONS_CACHE_MODE is "${value}", which allows no ${off}`
+            : ''
+    };
+}
+/**
+ * The Actions cache this run can use, or why there is none. Runners on the
+ * v2 service set ACTIONS_CACHE_SERVICE_V2 and ACTIONS_RESULTS_URL, and
+ * ACTIONS_CACHE_URL only when the server still sends one; GHES sets
+ * ACTIONS_CACHE_URL. Both need ACTIONS_RUNTIME_TOKEN.
+ */
+function actionsCacheService(env) {
+    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && !actions_cache_isGhes(env.GITHUB_SERVER_URL);
+    const token = env.ACTIONS_RUNTIME_TOKEN ?? '';
+    const url = (v2 ? env.ACTIONS_RESULTS_URL : env.ACTIONS_CACHE_URL) ?? '';
+    const urlName = v2
+        ? 'ACTIONS_RESULTS_URL (cache service v2)'
+        : 'ACTIONS_CACHE_URL (cache service v1)';
+    if (!url || !token) {
+        const missing = [!url && urlName, !token && 'ACTIONS_RUNTIME_TOKEN']
+            .filter(Boolean)
+            .join(' and ');
+        return { missing: `${missing} not set` };
+    }
+    return {
+        service: {
+            protocol: v2 ? 'v2' : 'v1',
+            url,
+            token,
+            access: actions_cache_access(env.ACTIONS_CACHE_MODE ?? '')
+        }
+    };
+}
+/**
+ * The `type=gha` attributes that reach the service: BuildKit (0.20 and
+ * later) speaks v2 when given `url_v2`, v1 when given `url`.
+ */
+function ghaServiceAttrs(service) {
+    const url = service.protocol === 'v2' ? 'url_v2' : 'url';
+    return `type=gha,${url}=${service.url},token=${service.token}`;
+}
+
+;// CONCATENATED MODULE: ./src/docker/image-reference.ts
+
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+// ECR and ECS only deal in sha256 digests; a shorter one is a paste error.
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const NAME_MAX = 255;
+/**
+ * Whether a first path component is a registry host, as Docker decides it:
+ * a dot, a port, `localhost`, or an uppercase letter (never valid in a path).
+ */
+function isHost(component) {
+    return (/[.:]/.test(component) ||
+        component === 'localhost' ||
+        component !== component.toLowerCase());
+}
+/** Splits and checks a name; undefined when it breaks the grammar. */
+function splitName(value) {
+    if (value.length === 0 || value.length > NAME_MAX)
+        return undefined;
+    const parts = value.split('/');
+    const host = parts.length > 1 && isHost(parts[0]) ? parts.shift() : undefined;
+    if (host !== undefined && !HOST.test(host))
+        return undefined;
+    if (!parts.every((part) => PATH_COMPONENT.test(part)))
+        return undefined;
+    const path = parts.join('/');
+    return { host, path, repository: host ? `${host}/${path}` : path };
+}
+/**
+ * Parses a repository without tag or digest (`localhost:5000/monolith`),
+ * throwing a ConfigurationError that names `input` when it is malformed.
+ */
+function parseImageName(input, value) {
+    const name = splitName(value);
+    if (!name) {
+        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a repository name: use lowercase [registry-host[:port]/]path without a tag`);
+    }
+    return name;
+}
+/**
+ * Parses `name[:tag][@sha256:…]`. A reference with neither tag nor digest is
+ * valid (ECS reports an image run as `:latest` implicitly that way, and a
+ * rollback must be able to name it); callers that need one check for it.
+ */
+function parseImageReference(input, value) {
+    const fail = (why) => {
+        throw new errors_ConfigurationError(`Input "${input}" has "${value}", which ${why}; use repository@sha256:<digest> (preferred) or repository:tag`);
+    };
+    if (!value || /\s/.test(value))
+        fail('is not an image reference');
+    const at = value.indexOf('@');
+    const nameAndTag = at < 0 ? value : value.slice(0, at);
+    const digest = at < 0 ? undefined : value.slice(at + 1);
+    if (digest !== undefined && !DIGEST.test(digest)) {
+        fail('has a digest that is not sha256:<64 hex>');
+    }
+    const colon = nameAndTag.lastIndexOf(':');
+    const hasTag = colon > nameAndTag.lastIndexOf('/');
+    const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
+    if (tag !== undefined && !TAG.test(tag))
+        fail('has a tag that is not valid');
+    const name = splitName(hasTag ? nameAndTag.slice(0, colon) : nameAndTag);
+    if (!name)
+        return fail('has a repository name that is not valid');
+    return { ...name, ...(tag && { tag }), ...(digest && { digest }) };
+}
+/** The reference as text, the form ECS and Docker take. */
+function formatImageReference(ref) {
+    return (ref.repository +
+        (ref.tag ? `:${ref.tag}` : '') +
+        (ref.digest ? `@${ref.digest}` : ''));
+}
+/**
+ * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
+ * `image`; a full `repo:tag` is checked as given.
+ */
+function parseTag(input, image, value) {
+    if (!value.includes('/') && !value.includes(':')) {
+        if (!TAG.test(value))
+            throw malformedTag(input, value);
+        return `${image.repository}:${value}`;
+    }
+    let ref;
+    try {
+        ref = parseImageReference(input, value);
+    }
+    catch {
+        throw malformedTag(input, value);
+    }
+    if (!ref.tag || ref.digest)
+        throw malformedTag(input, value);
+    return value;
+}
+function malformedTag(input, value) {
+    return new errors_ConfigurationError(`Input "${input}" has "${value}", which is not a valid tag: a tag is up to 128 characters of [A-Za-z0-9_.-], not starting with . or -, optionally after repository:`);
+}
+/**
+ * A branch name as a tag-safe slug: `release/2024.06` → `release-2024.06`.
+ * Tags and cache scopes are built from it, so it stays short and lowercase.
+ */
+function branchSlug(branch) {
+    const slug = branch
+        .replace(/^refs\/(heads|tags)\//, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .replace(/-+$/, '')
+        .slice(0, 60);
+    return slug || 'detached';
+}
+
+;// CONCATENATED MODULE: ./src/docker/cache-plan.ts
+
+
+const CACHE_CHOICES = [
+    'auto',
+    'registry',
+    'gha',
+    'local',
+    'none'
+];
+const MAX_OPTIONS = 'mode=max';
+// image-manifest keeps the cache a plain image manifest, which ECR accepts.
+const REGISTRY_OPTIONS = `${MAX_OPTIONS},image-manifest=true,oci-mediatypes=true`;
+/** The registry cache reference of a branch, next to the image. */
+function registryCacheRef(image, branch) {
+    return `${image.repository}:buildcache-${branchSlug(branch)}`;
+}
+/** The gha scope of a branch; the image path keeps images of one repo apart. */
+function ghaScope(image, branch) {
+    return `${image.path.replace(/\//g, '-')}-${branchSlug(branch)}`;
+}
+function chain(branch, fallbacks) {
+    const seen = new Set();
+    const result = [];
+    for (const name of [branch, ...fallbacks]) {
+        const slug = branchSlug(name);
+        if (!seen.has(slug)) {
+            seen.add(slug);
+            result.push(name);
+        }
+    }
+    return result;
+}
+function registryPlan(input, writable) {
+    const branches = chain(input.branch, input.fallbackBranches);
+    const cacheImage = input.cacheImage ?? input.image;
+    return {
+        backend: 'registry',
+        cacheFrom: branches.map((b) => `type=registry,ref=${registryCacheRef(cacheImage, b)}`),
+        cacheTo: writable
+            ? [
+                `type=registry,ref=${registryCacheRef(cacheImage, input.branch)},${REGISTRY_OPTIONS}`
+            ]
+            : [],
+        warnings: [],
+        notes: []
+    };
+}
+function ghaPlan(input) {
+    const gha = input.gha;
+    const base = ghaServiceAttrs(gha);
+    return {
+        backend: 'gha',
+        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `${base},scope=${ghaScope(input.image, b)}`),
+        cacheTo: gha.access.write
+            ? [`${base},scope=${ghaScope(input.image, input.branch)},${MAX_OPTIONS}`]
+            : [],
+        // A read-only cache is the runner's decision, not a failure: say so.
+        warnings: gha.access.write
+            ? []
+            : [
+                `the Actions cache is read only for this run (${gha.access.reason}): the gha layer cache is read, not written`
+            ],
+        notes: []
+    };
+}
+function localPlan(input) {
+    return {
+        backend: 'local',
+        cacheFrom: [`type=local,src=${input.localDir}`],
+        cacheTo: [`type=local,dest=${input.localDir},${MAX_OPTIONS}`],
+        warnings: [],
+        notes: []
+    };
+}
+function inlinePlan(input) {
+    // Inline cache travels inside the pushed image, so read the branch tags.
+    return {
+        backend: 'inline',
+        cacheFrom: chain(input.branch, input.fallbackBranches).map((b) => `type=registry,ref=${input.image.repository}:${branchSlug(b)}`),
+        cacheTo: ['type=inline'],
+        warnings: [],
+        notes: []
+    };
+}
+/**
+ * Picks the layer cache: the one asked for when the builder and the
+ * surroundings allow it, else the next one that works, with a warning that
+ * says why. Never returns an exporter the builder lacks.
+ */
+function planCache(input) {
+    const plan = readOnly(input, chooseBackend(input));
+    if (input.compression !== 'zstd' || plan.backend === 'inline')
+        return plan;
+    // The cache and the image share their layer blobs only when both use the
+    // same compression; zstd also unpacks several times faster on the next
+    // runner, which is most of a warm build's time.
+    return {
+        ...plan,
+        cacheTo: plan.cacheTo.map((to) => `${to},compression=zstd`)
+    };
+}
+/** Drops every cache write when the run may not write shared caches. */
+function readOnly(input, plan) {
+    if (input.write !== false || plan.cacheTo.length === 0)
+        return plan;
+    return {
+        ...plan,
+        cacheTo: [],
+        notes: [...plan.notes, 'cache writes are off: the layer cache is only read']
+    };
+}
+function chooseBackend(input) {
+    const reasons = [];
+    const warnings = [];
+    const has = (e) => input.exporters.has(e);
+    // Under auto, passing over a backend is normal and only noted; when the
+    // user named one, not getting it deserves a warning.
+    const withWarnings = (plan) => {
+        const named = input.choice !== 'auto' && plan.backend !== input.choice;
+        return {
+            ...plan,
+            warnings: [...warnings, ...plan.warnings, ...(named ? reasons : [])],
+            notes: named ? [] : reasons
+        };
+    };
+    if (input.choice === 'none') {
+        return {
+            backend: 'none',
+            cacheFrom: [],
+            cacheTo: [],
+            warnings: [],
+            notes: []
+        };
+    }
+    const registryUsable = () => {
+        if (!has('registry')) {
+            reasons.push('the builder cannot export a registry cache (docker driver without the containerd image store)');
+            return false;
+        }
+        const cacheImage = input.cacheImage ?? input.image;
+        if (!cacheImage.host) {
+            reasons.push(`"${cacheImage.repository}" names no registry host`);
+            return false;
+        }
+        if (input.registry === 'unreachable') {
+            warnings.push(`registry ${cacheImage.host} is unreachable; building without its cache`);
+            return false;
+        }
+        return true;
+    };
+    const ghaUsable = () => {
+        if (!has('gha')) {
+            reasons.push('the builder cannot export a gha cache');
+            return false;
+        }
+        if (!input.gha) {
+            reasons.push(`${input.ghaMissing ?? 'no Actions cache service is set'}, so the Actions cache is out of reach`);
+            return false;
+        }
+        if (!input.gha.access.read) {
+            reasons.push(`the Actions cache is off for this run (${input.gha.access.reason})`);
+            return false;
+        }
+        if (input.gha.protocol === 'v2' && input.ghaV2 === false) {
+            reasons.push("the builder's BuildKit predates the Actions cache service v2 (url_v2 needs BuildKit 0.20+, Docker Engine 28+)");
+            return false;
+        }
+        return true;
+    };
+    if (input.choice === 'registry' || input.choice === 'auto') {
+        if (registryUsable()) {
+            if (input.registry === 'writable' && input.write !== false) {
+                return withWarnings(registryPlan(input, true));
+            }
+            // A run that may not write reads the registry cache all the same.
+            if (input.write === false && input.registry === 'writable') {
+                return withWarnings(registryPlan(input, false));
+            }
+            if (input.choice === 'registry') {
+                warnings.push(`registry ${(input.cacheImage ?? input.image).host} refuses pushes; reading its cache without writing it`);
+                return withWarnings(registryPlan(input, false));
+            }
+        }
+    }
+    if (input.choice === 'gha' ||
+        input.choice === 'auto' ||
+        input.choice === 'registry') {
+        if (ghaUsable())
+            return withWarnings(ghaPlan(input));
+    }
+    if (has('local')) {
+        return withWarnings(localPlan(input));
+    }
+    // Only the classic docker driver gets here; inline is all it has.
+    if (input.image.host && input.registry !== 'unreachable') {
+        return withWarnings(inlinePlan(input));
+    }
+    if (input.registry === 'unreachable' && !has('registry')) {
+        // Said by registryUsable() only for builders that could use it.
+        warnings.push(`registry ${input.image.host} is unreachable; building without its cache`);
+    }
+    warnings.push(...reasons);
+    warnings.push('no cache backend is usable; building without a layer cache');
+    return { backend: 'none', cacheFrom: [], cacheTo: [], warnings, notes: [] };
+}
+
 ;// CONCATENATED MODULE: ./src/docker/registry-probe.ts
 
 
@@ -102858,6 +102858,114 @@ async function probeRegistry(host, repository, fetchImpl = fetch, timeoutMs = 50
     }
 }
 
+;// CONCATENATED MODULE: ./src/build-cached-image/build-run.ts
+
+/** Runs one phase of the build and records how long it took. */
+async function timed(run, phase, body) {
+    const start = run.deps.now();
+    try {
+        return await body();
+    }
+    finally {
+        run.timings.push([phase, (run.deps.now() - start) / 1000]);
+    }
+}
+/** A warning both annotated now and listed in the summary. */
+function warn(run, message) {
+    run.warnings.push(message);
+    warning(message);
+}
+
+;// CONCATENATED MODULE: ./src/build-cached-image/build-cache.ts
+
+
+
+
+
+
+
+
+/** Where the layer cache comes from and goes, after probing the registry. */
+async function chooseLayerCache(run, builder) {
+    const { inputs } = run;
+    let registry;
+    const cacheImage = inputs.cacheRepository ?? inputs.image;
+    if (cacheImage.host &&
+        (inputs.cache === 'auto' || inputs.cache === 'registry')) {
+        const host = cacheImage.host;
+        const probe = await timed(run, 'probe registry', () => probeRegistry(host, cacheImage.path));
+        registry = probe.access;
+        info(`Registry ${host}: ${probe.access} (${probe.detail})`);
+    }
+    const plan = planCache({
+        choice: inputs.cache,
+        image: inputs.image,
+        cacheImage: inputs.cacheRepository,
+        branch: inputs.branch,
+        fallbackBranches: inputs.cacheFromBranches,
+        exporters: cacheExporters(builder),
+        registry,
+        gha: inputs.actionsCache.service,
+        ghaMissing: inputs.actionsCache.missing,
+        ghaV2: speaksCacheV2(builder),
+        write: inputs.cacheWrite.write,
+        localDir: inputs.localCacheDir,
+        compression: inputs.compression
+    });
+    plan.warnings.forEach((message) => warn(run, message));
+    plan.notes.forEach((note) => info(`Cache: ${note}`));
+    info(`Layer cache: ${plan.backend}`);
+    return plan;
+}
+/** What the cache-mount restore and save need to know of this build. */
+function mountCacheOptions(inputs, dockerfile, plan) {
+    return {
+        dockerfile,
+        context: inputs.context,
+        buildArgs: inputs.buildArgs,
+        cacheKeyFiles: inputs.cacheKeyFiles,
+        platforms: inputs.platforms,
+        imagePath: inputs.image.path,
+        dir: inputs.cacheMountsDir,
+        utilityImage: inputs.utilityImage,
+        builder: inputs.builder,
+        workspace: inputs.workspace,
+        layerCached: plan.backend !== 'none' && plan.backend !== 'inline',
+        service: inputs.actionsCache,
+        write: {
+            allowed: inputs.cacheWrite.write,
+            reason: inputs.cacheWrite.reason
+        }
+    };
+}
+/**
+ * Writes the layer cache in a pass of its own, so that a cache failure
+ * stays a warning on an image that is built.
+ */
+async function exportLayerCache(run, plan, build) {
+    if (!plan.cacheTo.length)
+        return 'none';
+    if (plan.backend === 'inline')
+        return 'written';
+    const { request, builder, report, env } = build;
+    if (!report.firstMiss && report.totalSteps > 0) {
+        return 'skipped: every step was cached';
+    }
+    const exported = await timed(run, 'export layer cache', () => runBuildx(run.deps.runner, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builder), { print: (line) => info(`[cache export] ${line}`), env }));
+    if (exported.exitCode === 0)
+        return 'written';
+    const reason = buildFailureMessage(exported).split('\n')[0];
+    const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason);
+    // BuildKit's gha client drops the service's message: name the causes.
+    const hint = refusal
+        ? ` ${refusal.message === reason ? '' : `${refusal.message} `}${cacheTagHint(refusal)}`
+        : /failed to reserve cache/.test(reason)
+            ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
+            : '';
+    warn(run, `The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`);
+    return 'failed';
+}
+
 ;// CONCATENATED MODULE: ./src/build-cached-image/build-image.ts
 
 
@@ -102876,15 +102984,6 @@ async function probeRegistry(host, repository, fetchImpl = fetch, timeoutMs = 50
 
 
 
-async function timed(deps, timings, phase, body) {
-    const start = deps.now();
-    try {
-        return await body();
-    }
-    finally {
-        timings.push([phase, (deps.now() - start) / 1000]);
-    }
-}
 /**
  * The attestation flags: provenance and SBOM as asked, kept in the image
  * index form ECR accepts unless OCI artifacts are asked for. The classic
@@ -102903,7 +103002,8 @@ function attestations(inputs, builder) {
         ociArtifact: any && speaksCacheV2(builder) ? inputs.ociArtifactAttestations : undefined
     };
 }
-async function comparePackages(inputs, deps, builtRef, warnings) {
+async function comparePackages(run, builtRef) {
+    const { inputs, deps } = run;
     if (!inputs.compareTo)
         return undefined;
     try {
@@ -102919,33 +103019,14 @@ async function comparePackages(inputs, deps, builtRef, warnings) {
         };
     }
     catch (error) {
-        const message = `Package drift not checked: ${errorMessage(error)}`;
-        warnings.push(message);
-        warning(message);
+        warn(run, `Package drift not checked: ${errorMessage(error)}`);
         return undefined;
     }
 }
-/**
- * The whole build: pick the layer cache, bring the cache mounts back, build,
- * write the cache (in a pass of its own, so a cache failure stays a
- * warning), keep the cache mounts, and compare packages.
- */
-async function buildImage(inputs, deps) {
-    const started = deps.now();
-    const warnings = [];
-    const timings = [];
-    const warn = (message) => {
-        warnings.push(message);
-        warning(message);
-    };
-    const gha = inputs.actionsCache.service;
-    if (gha)
-        core_setSecret(gha.token);
-    info(`Cache writes ${inputs.cacheWrite.write ? 'on' : 'off'}: ${inputs.cacheWrite.reason}`);
-    const workDir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), `build-cached-image-${started}`);
-    await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
-    const nonce = String(started);
-    const builder = await timed(deps, timings, 'detect builder', () => detectBuilder(deps.runner, inputs.builder));
+/** The builder, refused when it cannot do what the inputs ask. */
+async function chooseBuilder(run) {
+    const { inputs } = run;
+    const builder = await timed(run, 'detect builder', () => detectBuilder(run.deps.runner, inputs.builder));
     info(`Builder ${builder.name}: driver ${builder.driver}${builder.driver === 'docker' ? `, containerd image store ${builder.containerdStore ? 'on' : 'off'}` : ''}`);
     if (inputs.platforms.length > 1 &&
         builder.driver === 'docker' &&
@@ -102956,70 +103037,17 @@ async function buildImage(inputs, deps) {
     const shortfalls = builderShortfalls(builder, inputs);
     if (shortfalls)
         warning(describeShortfalls(shortfalls));
-    let registry;
-    const cacheImage = inputs.cacheRepository ?? inputs.image;
-    if (cacheImage.host &&
-        (inputs.cache === 'auto' || inputs.cache === 'registry')) {
-        const host = cacheImage.host;
-        const probe = await timed(deps, timings, 'probe registry', () => probeRegistry(host, cacheImage.path));
-        registry = probe.access;
-        info(`Registry ${host}: ${probe.access} (${probe.detail})`);
-    }
-    const plan = planCache({
-        choice: inputs.cache,
-        image: inputs.image,
-        cacheImage: inputs.cacheRepository,
-        branch: inputs.branch,
-        fallbackBranches: inputs.cacheFromBranches,
-        exporters: cacheExporters(builder),
-        registry,
-        gha,
-        ghaMissing: inputs.actionsCache.missing,
-        ghaV2: speaksCacheV2(builder),
-        write: inputs.cacheWrite.write,
-        localDir: inputs.localCacheDir,
-        compression: inputs.compression
-    });
-    plan.warnings.forEach(warn);
-    plan.notes.forEach((note) => info(`Cache: ${note}`));
-    info(`Layer cache: ${plan.backend}`);
-    const dockerfile = await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8');
-    const mountOptions = {
-        dockerfile,
-        context: inputs.context,
-        buildArgs: inputs.buildArgs,
-        cacheKeyFiles: inputs.cacheKeyFiles,
-        platforms: inputs.platforms,
-        imagePath: inputs.image.path,
-        dir: inputs.cacheMountsDir,
-        utilityImage: inputs.utilityImage,
-        builder: inputs.builder,
-        workspace: inputs.workspace,
-        layerCached: plan.backend !== 'none' && plan.backend !== 'inline',
-        service: inputs.actionsCache,
-        write: {
-            allowed: inputs.cacheWrite.write,
-            reason: inputs.cacheWrite.reason
-        }
-    };
-    const mountDeps = {
-        runner: deps.runner,
-        store: deps.store,
-        info: (message) => info(message),
-        warning: (message) => warning(message)
-    };
-    const mounts = inputs.cacheMounts
-        ? await timed(deps, timings, 'restore cache mounts', () => restoreMounts(mountOptions, mountDeps, workDir, nonce))
-        : undefined;
+    return { builder, shortfalls };
+}
+/** The buildx request; inline secrets become files only the build reads. */
+async function buildRequestOf(inputs, plan, builder, workDir) {
     const secrets = [...inputs.secrets];
     for (const [id, value] of Object.entries(inputs.inlineSecrets)) {
         const path = (0,external_node_path_namespaceObject.join)(workDir, `secret-${id}`);
         await (0,promises_namespaceObject.writeFile)(path, value, { mode: 0o600 });
         secrets.push(`id=${id},src=${path}`);
     }
-    const metadataFile = (0,external_node_path_namespaceObject.join)(workDir, 'metadata.json');
-    const inline = plan.backend === 'inline';
-    const request = {
+    return {
         context: inputs.context,
         file: inputs.file,
         target: inputs.target,
@@ -103032,20 +103060,48 @@ async function buildImage(inputs, deps) {
         labels: inputs.labels,
         network: inputs.network,
         builder: inputs.builder,
-        metadataFile,
+        metadataFile: (0,external_node_path_namespaceObject.join)(workDir, 'metadata.json'),
         cacheFrom: plan.cacheFrom,
-        cacheTo: inline ? plan.cacheTo : [],
+        cacheTo: plan.backend === 'inline' ? plan.cacheTo : [],
         compression: inputs.compression,
         ...attestations(inputs, builder)
     };
+}
+/**
+ * The whole build: pick the layer cache, bring the cache mounts back, build,
+ * write the cache, keep the cache mounts, and compare packages.
+ */
+async function buildImage(inputs, deps) {
+    const started = deps.now();
+    const run = { inputs, deps, timings: [], warnings: [] };
+    if (inputs.actionsCache.service) {
+        core_setSecret(inputs.actionsCache.service.token);
+    }
+    info(`Cache writes ${inputs.cacheWrite.write ? 'on' : 'off'}: ${inputs.cacheWrite.reason}`);
+    const workDir = (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP ?? (0,external_node_os_namespaceObject.tmpdir)(), `build-cached-image-${started}`);
+    await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
+    const nonce = String(started);
+    const { builder, shortfalls } = await chooseBuilder(run);
+    const plan = await chooseLayerCache(run, builder);
+    const dockerfile = await (0,promises_namespaceObject.readFile)(inputs.file, 'utf8');
+    const mountOptions = mountCacheOptions(inputs, dockerfile, plan);
+    const mountDeps = {
+        runner: deps.runner,
+        store: deps.store,
+        info: (message) => info(message),
+        warning: (message) => warning(message)
+    };
+    const mounts = inputs.cacheMounts
+        ? await timed(run, 'restore cache mounts', () => restoreMounts(mountOptions, mountDeps, workDir, nonce))
+        : undefined;
+    const request = await buildRequestOf(inputs, plan, builder, workDir);
     // buildx 0.36+ reads this; older ones ignore it. The --output above says
     // the same where the action writes it.
     const env = inputs.ociArtifactAttestations
         ? {}
         : { BUILDX_NO_DEFAULT_OCI_ARTIFACT: 'true' };
-    const builderInfo = builder;
     const stages = stageNames(dockerfile_parseDockerfile(dockerfile));
-    const build = await timed(deps, timings, 'build', () => runBuildx(deps.runner, buildxArgs(request, builderInfo), {
+    const build = await timed(run, 'build', () => runBuildx(deps.runner, buildxArgs(request, builder), {
         print: (line) => info(line),
         stages,
         env
@@ -103059,41 +103115,19 @@ async function buildImage(inputs, deps) {
     const { report } = build;
     // The layer-cache export and the cache-mount save touch different stores,
     // so they run side by side: on a dependency change both have real work.
-    const exportCache = async () => {
-        if (!plan.cacheTo.length)
-            return 'none';
-        if (inline)
-            return 'written';
-        if (!report.firstMiss && report.totalSteps > 0) {
-            return 'skipped: every step was cached';
-        }
-        const exported = await timed(deps, timings, 'export layer cache', () => runBuildx(deps.runner, cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builderInfo), { print: (line) => info(`[cache export] ${line}`), env }));
-        if (exported.exitCode === 0)
-            return 'written';
-        const reason = buildFailureMessage(exported).split('\n')[0];
-        const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason);
-        // BuildKit's gha client drops the service's message: name the causes.
-        const hint = refusal
-            ? ` ${refusal.message === reason ? '' : `${refusal.message} `}${cacheTagHint(refusal)}`
-            : /failed to reserve cache/.test(reason)
-                ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
-                : '';
-        warn(`The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`);
-        return 'failed';
-    };
     const [cacheExport] = await Promise.all([
-        exportCache(),
+        exportLayerCache(run, plan, { request, builder, report, env }),
         mounts
-            ? timed(deps, timings, 'save cache mounts', () => saveMounts(mounts, mountOptions, mountDeps, report, workDir, nonce))
+            ? timed(run, 'save cache mounts', () => saveMounts(mounts, mountOptions, mountDeps, report, workDir, nonce))
             : undefined
     ]);
-    const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8').catch(() => '{}'));
+    const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(request.metadataFile ?? '', 'utf8').catch(() => '{}'));
     const digest = metadata['containerimage.digest'];
     const image = digest ? `${inputs.image.repository}@${digest}` : inputs.tags[0];
     const durationSeconds = (deps.now() - started) / 1000;
     const builtRef = inputs.push && digest ? image : inputs.tags[0];
-    const packages = await timed(deps, timings, 'compare packages', () => comparePackages(inputs, deps, builtRef, warnings));
-    for (const [phase, seconds] of timings) {
+    const packages = await timed(run, 'compare packages', () => comparePackages(run, builtRef));
+    for (const [phase, seconds] of run.timings) {
         info(`Timing: ${phase} ${seconds.toFixed(1)}s`);
     }
     await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
@@ -103108,9 +103142,9 @@ async function buildImage(inputs, deps) {
         report,
         mounts: mounts?.map((e) => e.outcome),
         packages,
-        warnings,
+        warnings: run.warnings,
         shortfalls,
-        timings,
+        timings: run.timings,
         cacheWrite: inputs.cacheWrite
     });
     return {

@@ -8,7 +8,6 @@ import {
   it,
   jest
 } from '@jest/globals'
-import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ActionResult, runAction } from '../support/runner-harness.js'
@@ -23,6 +22,7 @@ import {
   removeGitFixture
 } from '../support/github-stand-in/git-fixture.js'
 import { GitHubStandIn } from '../support/github-stand-in/server.js'
+import { ensureBundle } from '../support/bundle.js'
 
 // Issue #18: several targets per request, the PR's context carried over,
 // auto-merge, conflicts nobody can miss, merges inside a PR, the hotfix
@@ -37,11 +37,7 @@ let standIn: GitHubStandIn
 let fx: GitFixture
 
 beforeAll(async () => {
-  if (!existsSync(bundle)) {
-    throw new Error(
-      'dist/cherry-pick-to-release is missing: run node scripts/build.mjs cherry-pick-to-release'
-    )
-  }
+  ensureBundle('cherry-pick-to-release')
   standIn = await GitHubStandIn.start()
 })
 afterAll(async () => standIn.close())

@@ -8,7 +8,6 @@ import {
   it,
   jest
 } from '@jest/globals'
-import { existsSync } from 'node:fs'
 import { chmod, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ActionResult, runAction } from '../support/runner-harness.js'
@@ -24,6 +23,7 @@ import {
   removeGitFixture
 } from '../support/github-stand-in/git-fixture.js'
 import { GitHubStandIn } from '../support/github-stand-in/server.js'
+import { ensureBundle } from '../support/bundle.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bundle = join(root, 'dist/cherry-pick-to-release/index.js')
@@ -35,11 +35,7 @@ let standIn: GitHubStandIn
 let fx: GitFixture
 
 beforeAll(async () => {
-  if (!existsSync(bundle)) {
-    throw new Error(
-      'dist/cherry-pick-to-release is missing: run node scripts/build.mjs cherry-pick-to-release'
-    )
-  }
+  ensureBundle('cherry-pick-to-release')
   standIn = await GitHubStandIn.start()
 })
 afterAll(async () => standIn.close())

@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import {
   runAction,
   type ActionResult
 } from '../support/runner-harness.js'
+import { ensureBundle } from '../support/bundle.js'
 
 /**
  * The built bundle against the ECS simulator. The action waits in real time
@@ -19,7 +19,6 @@ import {
  * policy is in real seconds and short.
  */
 const SPEED = 30
-const root = new URL('../..', import.meta.url).pathname
 const V1 = 'registry.local/monolith:1.0'
 const V2 = 'registry.local/monolith@sha256:' + '2'.repeat(64)
 const CRASH = 'registry.local/monolith:crash'
@@ -48,10 +47,7 @@ let sim: EcsSimulator | undefined
 let workspace: string | undefined
 
 beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/build.mjs', 'deploy-ecs-flavor'], {
-    cwd: root,
-    stdio: 'ignore'
-  })
+  ensureBundle('deploy-ecs-flavor')
 }, 120_000)
 
 afterEach(async () => {

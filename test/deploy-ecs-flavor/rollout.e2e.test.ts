@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import {
   runAction,
   type ActionResult
 } from '../support/runner-harness.js'
+import { ensureBundle } from '../support/bundle.js'
 
 /**
  * The steps around the rollout (pre-deploy task, keep-revisions,
@@ -20,7 +20,6 @@ import {
  * share the simulator without seeing each other's services.
  */
 const SPEED = 30
-const root = new URL('../..', import.meta.url).pathname
 const V1 = 'registry.local/monolith:1.0'
 const V2 = 'registry.local/monolith@sha256:' + '2'.repeat(64)
 const V3 = 'registry.local/monolith@sha256:' + '3'.repeat(64)
@@ -55,10 +54,7 @@ let sim: EcsSimulator
 let workspace: string
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs', 'deploy-ecs-flavor'], {
-    cwd: root,
-    stdio: 'ignore'
-  })
+  ensureBundle('deploy-ecs-flavor')
   sim = await startEcsSimulator({ speed: SPEED })
   workspace = mkdtempSync(join(tmpdir(), 'deploy-rollout-'))
   writeFileSync(join(workspace, 'flavors.yml'), MANIFEST)

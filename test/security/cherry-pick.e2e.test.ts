@@ -9,7 +9,6 @@ import {
   jest
 } from '@jest/globals'
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +23,7 @@ import {
   removeGitFixture
 } from '../support/github-stand-in/git-fixture.js'
 import { GitHubStandIn } from '../support/github-stand-in/server.js'
+import { ensureBundle } from '../support/bundle.js'
 
 // Issue #12, items 8-10: who may ask for a pick, which branches a pick may
 // reach, and commands that stay text when pasted. Each case runs the built
@@ -39,11 +39,7 @@ let standIn: GitHubStandIn
 let fx: GitFixture
 
 beforeAll(async () => {
-  if (!existsSync(bundle)) {
-    throw new Error(
-      'dist/cherry-pick-to-release is missing: run node scripts/build.mjs cherry-pick-to-release'
-    )
-  }
+  ensureBundle('cherry-pick-to-release')
   standIn = await GitHubStandIn.start()
 })
 afterAll(async () => standIn.close())

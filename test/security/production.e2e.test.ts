@@ -7,7 +7,6 @@ import {
   it
 } from '@jest/globals'
 import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +30,7 @@ import {
   runAction,
   type ActionResult
 } from '../support/runner-harness.js'
+import { ensureBundle } from '../support/bundle.js'
 
 /**
  * Issue #12 items 1-3 and #14 item 1, end to end: the built deploy bundle
@@ -38,7 +38,6 @@ import {
  * production workflow's plan and approved deploy jobs run it.
  */
 const SPEED = 30
-const root = new URL('../..', import.meta.url).pathname
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
 const V1 = `${ECR}/monolith@sha256:${'1'.repeat(64)}`
 const V2 = `${ECR}/monolith@sha256:${'2'.repeat(64)}`
@@ -72,10 +71,7 @@ let sim: EcsSimulator | undefined
 let workspace: string | undefined
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs', 'deploy-ecs-flavor'], {
-    cwd: root,
-    stdio: 'ignore'
-  })
+  ensureBundle('deploy-ecs-flavor')
   standIn = await GitHubStandIn.start()
   fixture = await createGitFixture(standIn, ['release/2026.12'])
 }, 180_000)

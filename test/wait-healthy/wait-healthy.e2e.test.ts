@@ -1,6 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import {
   startEcsSimulator,
   type EcsSimulator
@@ -10,6 +8,7 @@ import {
   runAction,
   type ActionResult
 } from '../support/runner-harness.js'
+import { ensureBundle } from '../support/bundle.js'
 
 /**
  * The built bundle against the ECS simulator. The action sleeps in real
@@ -21,16 +20,11 @@ const SPEED = 60
 const real = (simSeconds: number): string => `${simSeconds / SPEED}`
 const TG =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef'
-const root = new URL('../..', import.meta.url).pathname
 
 let sim: EcsSimulator | undefined
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/wait-healthy/index.js'))) {
-    throw new Error(
-      'dist/wait-healthy is missing: run node scripts/build.mjs wait-healthy'
-    )
-  }
+  ensureBundle('wait-healthy')
 })
 
 afterEach(async () => {

@@ -1,0 +1,130 @@
+import * as core from '@actions/core'
+import { cacheExportArgs, type BuildRequest } from '../docker/buildx-args.js'
+import { buildFailureMessage, runBuildx } from '../docker/buildx-build.js'
+import {
+  cacheExporters,
+  speaksCacheV2,
+  type BuilderInfo
+} from '../docker/builder-info.js'
+import { planCache } from '../docker/cache-plan.js'
+import {
+  cacheTagHint,
+  immutableTagRefusal,
+  refusedTagPut
+} from '../docker/ecr-rules.js'
+import type { MountCacheOptions } from '../docker/mount-cache.js'
+import type { StepReport } from '../docker/rawjson-progress.js'
+import { probeRegistry, type RegistryAccess } from '../docker/registry-probe.js'
+import { timed, warn, type BuildRun } from './build-run.js'
+import type { Inputs } from './inputs.js'
+
+export type LayerCachePlan = ReturnType<typeof planCache>
+
+/** Where the layer cache comes from and goes, after probing the registry. */
+export async function chooseLayerCache(
+  run: BuildRun,
+  builder: BuilderInfo
+): Promise<LayerCachePlan> {
+  const { inputs } = run
+  let registry: RegistryAccess | undefined
+  const cacheImage = inputs.cacheRepository ?? inputs.image
+  if (
+    cacheImage.host &&
+    (inputs.cache === 'auto' || inputs.cache === 'registry')
+  ) {
+    const host = cacheImage.host
+    const probe = await timed(run, 'probe registry', () =>
+      probeRegistry(host, cacheImage.path)
+    )
+    registry = probe.access
+    core.info(`Registry ${host}: ${probe.access} (${probe.detail})`)
+  }
+  const plan = planCache({
+    choice: inputs.cache,
+    image: inputs.image,
+    cacheImage: inputs.cacheRepository,
+    branch: inputs.branch,
+    fallbackBranches: inputs.cacheFromBranches,
+    exporters: cacheExporters(builder),
+    registry,
+    gha: inputs.actionsCache.service,
+    ghaMissing: inputs.actionsCache.missing,
+    ghaV2: speaksCacheV2(builder),
+    write: inputs.cacheWrite.write,
+    localDir: inputs.localCacheDir,
+    compression: inputs.compression
+  })
+  plan.warnings.forEach((message) => warn(run, message))
+  plan.notes.forEach((note) => core.info(`Cache: ${note}`))
+  core.info(`Layer cache: ${plan.backend}`)
+  return plan
+}
+
+/** What the cache-mount restore and save need to know of this build. */
+export function mountCacheOptions(
+  inputs: Inputs,
+  dockerfile: string,
+  plan: LayerCachePlan
+): MountCacheOptions {
+  return {
+    dockerfile,
+    context: inputs.context,
+    buildArgs: inputs.buildArgs,
+    cacheKeyFiles: inputs.cacheKeyFiles,
+    platforms: inputs.platforms,
+    imagePath: inputs.image.path,
+    dir: inputs.cacheMountsDir,
+    utilityImage: inputs.utilityImage,
+    builder: inputs.builder,
+    workspace: inputs.workspace,
+    layerCached: plan.backend !== 'none' && plan.backend !== 'inline',
+    service: inputs.actionsCache,
+    write: {
+      allowed: inputs.cacheWrite.write,
+      reason: inputs.cacheWrite.reason
+    }
+  }
+}
+
+/**
+ * Writes the layer cache in a pass of its own, so that a cache failure
+ * stays a warning on an image that is built.
+ */
+export async function exportLayerCache(
+  run: BuildRun,
+  plan: LayerCachePlan,
+  build: {
+    request: BuildRequest
+    builder: BuilderInfo
+    report: StepReport
+    env: Record<string, string>
+  }
+): Promise<string> {
+  if (!plan.cacheTo.length) return 'none'
+  if (plan.backend === 'inline') return 'written'
+  const { request, builder, report, env } = build
+  if (!report.firstMiss && report.totalSteps > 0) {
+    return 'skipped: every step was cached'
+  }
+  const exported = await timed(run, 'export layer cache', () =>
+    runBuildx(
+      run.deps.runner,
+      cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builder),
+      { print: (line) => core.info(`[cache export] ${line}`), env }
+    )
+  )
+  if (exported.exitCode === 0) return 'written'
+  const reason = buildFailureMessage(exported).split('\n')[0]
+  const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason)
+  // BuildKit's gha client drops the service's message: name the causes.
+  const hint = refusal
+    ? ` ${refusal.message === reason ? '' : `${refusal.message} `}${cacheTagHint(refusal)}`
+    : /failed to reserve cache/.test(reason)
+      ? ' (the Actions cache service refused a new entry: the token of this run is read only, "cache write denied", or another job is writing the same entry)'
+      : ''
+  warn(
+    run,
+    `The image is built, but exporting the ${plan.backend} cache failed: ${reason}${hint}`
+  )
+  return 'failed'
+}
