@@ -8,8 +8,6 @@ import {
   it,
   jest
 } from '@jest/globals'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import {
   createGitFixture,
   git,
@@ -19,6 +17,7 @@ import {
 } from '../support/github-stand-in/git-fixture.js'
 import { GitHubStandIn } from '../support/github-stand-in/server.js'
 import { messages, runAction } from '../support/runner-harness.js'
+import { ensureBundle } from '../support/bundle.js'
 
 /**
  * The two actions that write to GitHub, built, against a stand-in that
@@ -26,7 +25,6 @@ import { messages, runAction } from '../support/runner-harness.js'
  * write lands exactly once, and a limit that never lifts ends in an error
  * naming the request.
  */
-const root = new URL('../..', import.meta.url).pathname
 jest.setTimeout(60_000)
 
 let standIn: GitHubStandIn
@@ -34,11 +32,7 @@ let fx: GitFixture
 
 beforeAll(async () => {
   for (const action of ['cherry-pick-to-release', 'notify-release']) {
-    if (!existsSync(join(root, 'dist', action, 'index.js'))) {
-      throw new Error(
-        `dist/${action} is missing: run node scripts/build.mjs ${action}`
-      )
-    }
+    ensureBundle(action)
   }
   standIn = await GitHubStandIn.start()
 })

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +7,7 @@ import {
   type ActionResult,
   type ActionRun
 } from './runner-harness.js'
+import { ensureBundle } from './bundle.js'
 
 /** Running image of every flavor before a deploy. */
 export const OLD_IMAGE = 'registry.local/monolith:1.0'
@@ -100,12 +100,9 @@ export function flavorResults(
   return Object.fromEntries(list.map((f) => [f.flavor, f.result]))
 }
 
-/** Builds the bundles a test file runs (once per file, in its beforeAll). */
+/** Makes the bundles a test file runs current (in its beforeAll). */
 export function buildBundles(...actions: string[]): void {
-  execFileSync(process.execPath, ['scripts/build.mjs', ...actions], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    stdio: 'ignore'
-  })
+  for (const action of actions) ensureBundle(action)
 }
 
 /** Runs the built deploy-ecs-flavor on the world's manifest, image NEW_IMAGE unless given. */
