@@ -1,12 +1,11 @@
 import type { DeploymentConfiguration } from '@aws-sdk/client-ecs'
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import {
   startEcsSimulator,
   type EcsSimulator
 } from '../support/ecs-sim/index.js'
 import { runAction, type ActionResult } from '../support/runner-harness.js'
+import { ensureBundle } from '../support/bundle.js'
 
 /**
  * wait-healthy's built bundle against the simulator's service deployments:
@@ -16,17 +15,12 @@ import { runAction, type ActionResult } from '../support/runner-harness.js'
  */
 const SPEED = 60
 const real = (simSeconds: number): string => `${simSeconds / SPEED}`
-const root = new URL('../..', import.meta.url).pathname
 const ALARMS = { alarmNames: ['web-5xx'], enable: true, rollback: true }
 
 let sim: EcsSimulator | undefined
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist/wait-healthy/index.js'))) {
-    throw new Error(
-      'dist/wait-healthy is missing: run node scripts/build.mjs wait-healthy'
-    )
-  }
+  ensureBundle('wait-healthy')
 })
 
 afterEach(async () => {
