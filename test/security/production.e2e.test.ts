@@ -423,8 +423,9 @@ describe('production promotion: the approved deploy', () => {
     ).toEqual([])
     const error = messages(result, 'error').join('\n')
     expect(error).toContain('Changed by this run: web, api.')
+    // The deployment was still under way: ECS's own rollback, not a new one.
     expect(error).toContain(
-      'Rolled back to the previous task definition: api (healthy).'
+      'Rolled back to the previous task definition: api (via StopServiceDeployment(ROLLBACK), healthy).'
     )
     expect(error).toMatch(
       /Still on the new task definition: web \(.*monolith-web:2\)/
