@@ -4,6 +4,7 @@ import {
   buildBundles,
   deployIn,
   flavorResults,
+  flavorManifest,
   startFlavorWorld,
   type FlavorWorld
 } from '../support/flavor-world.js'
@@ -96,7 +97,15 @@ describe('AWS faults', () => {
   }, 30_000)
 
   it('credentials that expire mid-wait: a warning at start with the figures, then an error naming the flavors left on the new revision', async () => {
-    const w = (world = await startFlavorWorld())
+    // The new tasks start slowly and ECS replaces one now and then; a
+    // startup budget keeps the deploy waiting, as a real slow start does,
+    // until the session ends.
+    const w = (world = await startFlavorWorld({
+      manifest: flavorManifest().replace(
+        'startup-failure-budget: 0',
+        'startup-failure-budget: 5'
+      )
+    }))
     w.sim.setBehavior(NEW_IMAGE, 'slow-start:10m')
     // The session ends 4 real seconds from now: the SDK reads the expiry
     // from AWS_CREDENTIAL_EXPIRATION, the simulator (30x) refuses after it.
