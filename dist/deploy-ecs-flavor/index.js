@@ -73688,6 +73688,8 @@ function isRebalancingStop(task, rebalanced) {
 }
 
 ;// CONCATENATED MODULE: ./src/ecs/watch-step.ts
+/** One evaluation in progress and the helpers every judging module shares: notes, verdicts. */
+
 const MAX_TIMELINE = 300;
 function begin(state, now) {
     return {
@@ -73741,7 +73743,12 @@ function lastStoppedHint(w) {
     if (!last)
         return '';
     const c = last.containers.find((x) => x.exitCode !== undefined && x.exitCode !== 0);
-    return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}`;
+    // ECS's own rollback reason says only that tasks failed; the cause a
+    // person acts on (out of memory and the limit, a pull or health failure)
+    // is in the task.
+    const cause = classifyStoppedTask(last);
+    const detail = cause && cause.category !== 'crash' ? `: ${cause.reason}` : '';
+    return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}${detail}`;
 }
 
 ;// CONCATENATED MODULE: ./src/ecs/watch-phases.ts

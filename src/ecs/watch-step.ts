@@ -1,4 +1,5 @@
 /** One evaluation in progress and the helpers every judging module shares: notes, verdicts. */
+import { classifyStoppedTask } from './failure-classifier.js'
 import type {
   FailureCategory,
   StoppedTaskReport,
@@ -81,5 +82,10 @@ export function lastStoppedHint(w: { stopped: StoppedTaskReport[] }): string {
   const c = last.containers.find(
     (x) => x.exitCode !== undefined && x.exitCode !== 0
   )
-  return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}`
+  // ECS's own rollback reason says only that tasks failed; the cause a
+  // person acts on (out of memory and the limit, a pull or health failure)
+  // is in the task.
+  const cause = classifyStoppedTask(last)
+  const detail = cause && cause.category !== 'crash' ? `: ${cause.reason}` : ''
+  return `; last stopped task: ${last.stoppedReason ?? last.stopCode ?? ''}${c ? ` (${c.name} exit ${c.exitCode})` : ''}${detail}`
 }

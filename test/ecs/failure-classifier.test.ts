@@ -6,6 +6,7 @@ import {
   reportOf
 } from '../../src/ecs/failure-classifier.js'
 import type { StoppedTaskReport } from '../../src/ecs/types.js'
+import { lastStoppedHint } from '../../src/ecs/watch-step.js'
 
 const arn = 'arn:aws:ecs:us-east-1:123456789012:task/prod/abc123'
 
@@ -177,5 +178,35 @@ describe('service events', () => {
     expect(
       classifyServiceEvent('(service web) has started 1 tasks')
     ).toBeUndefined()
+  })
+})
+
+describe('lastStoppedHint', () => {
+  it('adds the OOM cause to an ECS rollback reason, which says only that tasks failed', () => {
+    const hint = lastStoppedHint({
+      stopped: [
+        stopped({
+          containers: [
+            {
+              name: 'app',
+              exitCode: 137,
+              reason: 'OutOfMemoryError: Container killed due to memory usage',
+              memoryLimit: 1024
+            }
+          ]
+        })
+      ]
+    })
+    expect(hint).toMatch(
+      /^; last stopped task: Essential container in task exited \(app exit 137\): container app of task abc123 ran out of memory/
+    )
+    expect(hint).toMatch(/1024 MiB/)
+  })
+
+  it('keeps a crash to its exit code, and is empty without a stopped task', () => {
+    expect(lastStoppedHint({ stopped: [stopped()] })).toBe(
+      '; last stopped task: Essential container in task exited (web exit 1)'
+    )
+    expect(lastStoppedHint({ stopped: [] })).toBe('')
   })
 })
