@@ -74065,6 +74065,10 @@ function judge(step, snapshot) {
     const ecs = sd ? ecsFailure(sd) : undefined;
     if (ecs) {
         const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+        if (primary?.id === deployment.id && !w.rollbackSeenEarly) {
+            w.rollbackSeenEarly = true;
+            return changed;
+        }
         finish(step, 'failed', ecs.category, `${ecs.reason}; PRIMARY is ${shortTaskDefinition(primary?.taskDefinition)}${lastStoppedHint(w)}`);
         return true;
     }

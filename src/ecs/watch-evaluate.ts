@@ -106,6 +106,10 @@ function judge(step: Step, snapshot: ServiceSnapshot): boolean {
   const ecs = sd ? ecsFailure(sd) : undefined
   if (ecs) {
     const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
+    if (primary?.id === deployment.id && !w.rollbackSeenEarly) {
+      w.rollbackSeenEarly = true
+      return changed
+    }
     finish(
       step,
       'failed',

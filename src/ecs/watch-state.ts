@@ -42,6 +42,12 @@ export interface WatchState {
   answeredHooks: string[]
   /** Task ids ECS named as stopped to rebalance Availability Zones. */
   rebalanced: Set<string>
+  /**
+   * ECS's record said rolled back while the service (read earlier in the same
+   * poll) still named our deployment PRIMARY: the verdict waits one poll so it
+   * names the revision ECS went back to.
+   */
+  rollbackSeenEarly?: boolean
   /** Set once the watch has a verdict. */
   result?: WatchResult
 }

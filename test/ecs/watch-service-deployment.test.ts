@@ -124,32 +124,66 @@ describe('verdict from the service deployment', () => {
     })
   })
 
-  it('fails as rolled-back naming the triggered alarms', () => {
+  const alarmRollback = sd({
+    status: 'ROLLBACK_IN_PROGRESS',
+    alarms: {
+      status: 'TRIGGERED',
+      triggeredAlarmNames: ['web-5xx', 'web-p99']
+    },
+    rollback: {
+      reason: 'Cloudwatch alarm(s) web-5xx, web-p99 triggered.'
+    }
+  })
+  const rolledBackService: ServiceSnapshot['service'] = {
+    serviceName: 'web',
+    status: 'ACTIVE',
+    deployments: [
+      { id: 'ecs-svc/back', status: 'PRIMARY', taskDefinition: 'web:7' },
+      { ...deployment, status: 'ACTIVE', rolloutState: 'FAILED' }
+    ],
+    currentServiceDeployment: ARN
+  }
+
+  it('fails as rolled-back naming the triggered alarms and the revision ECS went back to', () => {
     const out = run(target(), [
       [5, snap(sd())],
-      [
-        15,
-        snap(
-          sd({
-            status: 'ROLLBACK_IN_PROGRESS',
-            alarms: {
-              status: 'TRIGGERED',
-              triggeredAlarmNames: ['web-5xx', 'web-p99']
-            },
-            rollback: {
-              reason: 'Cloudwatch alarm(s) web-5xx, web-p99 triggered.'
-            }
-          })
-        )
-      ]
+      [15, snap(alarmRollback, { service: rolledBackService })]
     ])
     expect(out.state.result).toMatchObject({
       result: 'failed',
       failureCategory: 'rolled-back'
     })
     expect(out.state.result?.failureReason).toMatch(
-      /^ECS rolled back the ROLLING deployment \(ROLLBACK_IN_PROGRESS\): alarm\(s\) web-5xx, web-p99 in ALARM/
+      /^ECS rolled back the ROLLING deployment \(ROLLBACK_IN_PROGRESS\): alarm\(s\) web-5xx, web-p99 in ALARM.*; PRIMARY is web:7/
     )
+  })
+
+  // The service is read before ECS's record in a poll: the record can say
+  // rolled back while the service still names our deployment PRIMARY.
+  it('waits one poll when the service has not caught up with the rollback yet', () => {
+    const early = run(target(), [
+      [5, snap(sd())],
+      [15, snap(alarmRollback)]
+    ])
+    expect(early.state.result).toBeUndefined()
+    const next = run(target(), [
+      [5, snap(sd())],
+      [15, snap(alarmRollback)],
+      [20, snap(alarmRollback, { service: rolledBackService })]
+    ])
+    expect(next.state.result?.failureReason).toMatch(/PRIMARY is web:7/)
+    // Never more than one: a rollback that leaves our deployment PRIMARY
+    // (no revision to go back to) is still reported.
+    const stuck = run(target(), [
+      [5, snap(sd())],
+      [15, snap(alarmRollback)],
+      [20, snap(alarmRollback)]
+    ])
+    expect(stuck.state.result).toMatchObject({
+      failureCategory: 'rolled-back',
+      durationSeconds: 20
+    })
+    expect(stuck.state.result?.failureReason).toMatch(/PRIMARY is web:8/)
   })
 
   it('ignores a service deployment that did not start with the followed deployment', () => {
