@@ -3,14 +3,15 @@ import jest from 'eslint-plugin-jest'
 import prettier from 'eslint-config-prettier'
 import tseslint from 'typescript-eslint'
 
-// Kebab-case file names, as codeql-action enforces; `.test` and `.e2e.test` suffixes allowed.
+// Kebab-case file names, as codeql-action enforces; `.test` and `.e2e.test` suffixes allowed,
+// and `.d.ts` declarations.
 const kebabCase = {
   meta: { type: 'suggestion', schema: [] },
   create(context) {
     const base = context.filename
       .split('/')
       .pop()
-      .replace(/\.[cm]?[jt]s$/, '')
+      .replace(/(\.d)?\.[cm]?[jt]s$/, '')
     return {
       Program(node) {
         if (!/^[a-z0-9-]+(\.e2e)?(\.test)?$/.test(base)) {

@@ -154,6 +154,9 @@ async function main(): Promise<void> {
   } else {
     console.log(`Using the cached repository ${bare}`)
   }
+  // As a hosting server: no `gc --auto` inside a push (GitHub keeps its
+  // housekeeping out of the push path). Both contenders push here.
+  await git(bare, 'config', 'receive.autogc', 'false')
   const fix = await git(bare, 'rev-parse', 'refs/heads/main')
   const releaseTip = await git(bare, 'rev-parse', `refs/heads/${RELEASE}`)
   const commitCount = Number(await git(bare, 'rev-list', '--count', 'main'))

@@ -41340,6 +41340,7 @@ function codeBlock(text, language = '') {
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
+var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
@@ -41670,15 +41671,34 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
 /** Tries of one request that GitHub rate-limits, the first included. */
 const RATE_LIMIT_TRIES = 4;
+/** Writes sent without a pause before the one-a-second spacing starts. */
+const WRITE_BURST = 10;
+/**
+ * Writes go one at a time. GitHub asks for a second between writes when a
+ * client makes many of them; a run makes a handful (label, comment, pull
+ * request), and plugin-throttling's fixed 1 s spacing made those pauses
+ * most of a pick's time. A bucket of WRITE_BURST, refilled one a second,
+ * keeps the spacing for longer bursts.
+ */
+function writeLimiter() {
+    return new (light_default()).Group({
+        maxConcurrent: 1,
+        reservoir: WRITE_BURST,
+        reservoirIncreaseAmount: 1,
+        reservoirIncreaseInterval: 1000,
+        reservoirIncreaseMaximum: WRITE_BURST
+    });
+}
 /**
  * An Octokit for `token` against `baseUrl`. The base URL is passed
  * explicitly (from `GITHUB_API_URL`) so GHES and the test stand-in are
  * reached the same way as github.com.
  *
  * Rate limits and 5xx are GitHub's normal weather: plugin-throttling queues
- * writes one at a time (at least 1 s apart) and waits `Retry-After` or
+ * writes one at a time (past a burst of WRITE_BURST, 1 s apart) and waits `Retry-After` or
  * `x-ratelimit-reset` before a retry; plugin-retry retries 5xx with growing
  * pauses (1 s, 4 s, 9 s). Both are bounded, and the error a request finally
  * ends in names the request.
@@ -41693,7 +41713,8 @@ function createGitHubClient(token, baseUrl = process.env.GITHUB_API_URL || 'http
         baseUrl,
         throttle: {
             onRateLimit: retryWhile('rate limit'),
-            onSecondaryRateLimit: retryWhile('secondary rate limit')
+            onSecondaryRateLimit: retryWhile('secondary rate limit'),
+            write: writeLimiter()
         },
         retry: { retries: 3 }
     }, retry, throttling);
@@ -41947,7 +41968,13 @@ function getInputs() {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/git/cherry-pick.ts
+
+
 const TRAILER = /\(cherry picked from commit ([0-9a-f]{7,40})\)/g;
 /**
  * The source SHAs named by `git cherry-pick -x` trailers in commit messages:
@@ -41969,76 +41996,160 @@ function isAlreadyPicked(sha, sources) {
     }
     return false;
 }
+async function readSources(git, shas) {
+    const out = await git.run([
+        'show',
+        '-s',
+        '--date=raw',
+        '--format=%x01%H%x00%P%x00%an%x00%ae%x00%ad%x00%B',
+        '--end-of-options',
+        ...shas
+    ]);
+    const found = new Map();
+    for (const record of out.split('\x01').slice(1)) {
+        const [sha, parents, authorName, authorEmail, authorDate, message] = record.split('\x00');
+        found.set(sha, {
+            parents: parents.trim() ? parents.trim().split(' ') : [],
+            authorName,
+            authorEmail,
+            authorDate,
+            message: message.replace(/\n+$/, '')
+        });
+    }
+    return found;
+}
 /**
- * Cherry-picks `shas` onto HEAD one by one, always with `-x`. Stops at the
- * first conflict and leaves it in progress, so the caller can either abort
- * or commit it with the markers for a draft pull request.
+ * The message `git cherry-pick -x` writes: the source's, then the trailer,
+ * in the trailer block when the message already ends with one.
  */
-async function cherryPick(git, shas, options = {}) {
+function pickMessage(message, source) {
+    const trimmed = message.replace(/\s+$/, '');
+    const paragraphs = trimmed.split(/\n[ \t]*\n/);
+    const last = paragraphs.length > 1 ? (paragraphs.at(-1) ?? '') : '';
+    const trailerBlock = last !== '' &&
+        last
+            .split('\n')
+            .every((line) => /^([\w-]+:\s|\(cherry picked from commit [0-9a-f]+\)$)/.test(line));
+    const line = `(cherry picked from commit ${source})`;
+    return `${trimmed}${trailerBlock ? '\n' : '\n\n'}${line}`;
+}
+/** The first parent a pick is made against, as `-m` picks it. */
+function pickParent(sha, source, options) {
+    const mainline = options.mainline ?? (options.mainlineShas?.includes(sha) ? 1 : undefined);
+    if (source.parents.length > 1 && mainline === undefined) {
+        throw new Error(`${sha} is a merge commit but no mainline was given`);
+    }
+    const parent = source.parents[(mainline ?? 1) - 1];
+    if (!parent) {
+        throw new Error(`${sha} has no parent ${mainline ?? 1} to pick it against (a root commit, or beyond the fetched depth)`);
+    }
+    return parent;
+}
+/**
+ * Cherry-picks `shas` onto `base` one by one as `git cherry-pick -x` would
+ * (same merge, same author, same trailer), without a worktree or index:
+ * `git merge-tree --write-tree` merges from the source's parent and
+ * `git commit-tree` makes the commit. Only blobs that need a content merge
+ * are fetched, and nothing is checked out. Stops at the first conflict.
+ */
+async function cherryPick(git, base, shas, options = {}) {
+    const sources = await readSources(git, shas);
     const picked = [];
     const empty = [];
+    let head = base.sha;
+    let tree = base.tree;
     for (const [index, sha] of shas.entries()) {
-        const args = ['cherry-pick', '-x'];
-        if (options.mainline)
-            args.push('-m', String(options.mainline));
-        else if (options.mainlineShas?.includes(sha))
-            args.push('-m', '1');
-        const result = await git.try([...args, '--end-of-options', sha]);
-        if (result.exitCode === 0) {
-            picked.push({
-                source: sha,
-                sha: (await git.run(['rev-parse', 'HEAD'])).trim()
-            });
-            continue;
+        const source = sources.get(sha);
+        if (!source)
+            throw new Error(`${sha} was not fetched`);
+        const merged = await mergeOnto(git, base.branch, tree, sha, source, options);
+        if (merged.files.length > 0) {
+            return {
+                status: 'conflict',
+                picked,
+                empty,
+                failed: sha,
+                remaining: shas.slice(index + 1),
+                files: merged.files,
+                message: merged.message,
+                head,
+                conflictTree: merged.tree
+            };
         }
-        const files = await conflictedFiles(git);
-        const text = `${result.stdout}\n${result.stderr}`;
-        if (files.length === 0 && /is now empty|nothing to commit/i.test(text)) {
+        if (merged.tree === tree) {
             // The change is already on the branch under another SHA.
             empty.push(sha);
-            await git.try(['cherry-pick', '--skip']);
             continue;
         }
-        if (files.length === 0) {
-            await git.try(['cherry-pick', '--abort']);
-            throw new Error(`git cherry-pick -x ${sha} failed without a conflict: ${text.trim()}`);
-        }
-        return {
-            status: 'conflict',
-            picked,
-            empty,
-            failed: sha,
-            remaining: shas.slice(index + 1),
-            files,
-            message: text.trim()
-        };
+        head = (await git.run([
+            'commit-tree',
+            merged.tree,
+            '-p',
+            head,
+            '-m',
+            pickMessage(source.message, sha)
+        ], {
+            GIT_AUTHOR_NAME: source.authorName,
+            GIT_AUTHOR_EMAIL: source.authorEmail,
+            GIT_AUTHOR_DATE: source.authorDate
+        })).trim();
+        tree = merged.tree;
+        picked.push({ source: sha, sha: head });
     }
-    return { status: 'picked', picked, empty };
-}
-/** Paths git left unmerged. */
-async function conflictedFiles(git) {
-    const out = await git.run(['diff', '--name-only', '--diff-filter=U', '-z']);
-    return out.split('\0').filter(Boolean);
-}
-/** Gives up an in-progress cherry-pick, leaving HEAD as it was. */
-async function abortCherryPick(git) {
-    await git.try(['cherry-pick', '--abort']);
+    return { status: 'picked', picked, empty, head };
 }
 /**
- * Commits an in-progress conflict with its markers, for a draft pull request
- * the author resolves. Returns the new commit's SHA.
+ * Three-way merge of `ours` (a tree) and the source, from the source's
+ * parent: the merge base cherry-pick uses. merge-tree finds the base
+ * itself, so "ours" is given as a commit whose parent is that parent.
  */
-async function commitConflict(git, files, message) {
-    // --sparse: conflicted files sit outside the (empty) sparse checkout.
-    await git.run(['add', '--sparse', '--', ...files]);
-    await git.run(['commit', '--no-verify', '--quiet', '-m', message]);
-    return (await git.run(['rev-parse', 'HEAD'])).trim();
+async function mergeOnto(git, branch, ours, sha, source, options) {
+    const parent = pickParent(sha, source, options);
+    const carrier = (await git.run(['commit-tree', ours, '-p', parent, '-m', 'pick base'])).trim();
+    // A ref named after the branch labels "ours" in conflict markers.
+    const ref = (0,external_node_path_namespaceObject.join)(git.dir, 'refs', 'heads', branch);
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(ref), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(ref, `${carrier}\n`);
+    const result = await git.try([
+        // Paths as they are, not C-quoted: they go into the comment.
+        '-c',
+        'core.quotePath=false',
+        'merge-tree',
+        '--write-tree',
+        '--name-only',
+        '--messages',
+        `refs/heads/${branch}`,
+        sha
+    ]);
+    if (result.exitCode > 1) {
+        const said = `${result.stderr}\n${result.stdout}`.trim();
+        throw new Error(/usage|unknown option|write-tree/i.test(said)
+            ? `git merge-tree --write-tree is needed (git 2.38 or later): ${said}`
+            : `git merge-tree failed for ${sha}: ${said}`);
+    }
+    const [tree = '', ...rest] = result.stdout.split('\n');
+    if (result.exitCode === 0)
+        return { tree: tree.trim(), files: [], message: '' };
+    const blank = rest.indexOf('');
+    const files = (blank < 0 ? rest : rest.slice(0, blank)).filter(Boolean);
+    const message = (blank < 0 ? '' : rest.slice(blank + 1).join('\n')).trim();
+    return { tree: tree.trim(), files, message };
+}
+/**
+ * Commits a conflict's merged tree, markers and all, on top of the last
+ * clean pick, for a draft pull request the author resolves. Returns its SHA.
+ */
+async function commitConflict(git, outcome, message) {
+    return (await git.run([
+        'commit-tree',
+        outcome.conflictTree,
+        '-p',
+        outcome.head,
+        '-m',
+        message
+    ])).trim();
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/git/partial-fetch.ts
 
 
@@ -42048,12 +42159,13 @@ function basicAuthHeader(token) {
     return `AUTHORIZATION: basic ${encoded}`;
 }
 /**
- * Makes an empty repository that talks to origin, with an empty sparse
- * checkout: a pick then only fetches and writes the blobs it touches, which
- * is what keeps it cheap on a large monolith.
+ * Makes an empty bare repository that talks to origin: picks are made with
+ * merge-tree and commit-tree, so there is no worktree or index to write, and
+ * only blobs a content merge needs are ever fetched.
  */
 async function initRepository(git, remote) {
-    await git.run(['init', '--quiet']);
+    // No template: its sample hooks and files are copied for nothing.
+    await git.run(['init', '--quiet', '--bare', '--template=']);
     // One write instead of a git process per setting: each costs a process
     // start, which adds up on a busy runner.
     const settings = [
@@ -42061,9 +42173,11 @@ async function initRepository(git, remote) {
         ['remote "origin"', 'fetch', '+refs/heads/*:refs/remotes/origin/*'],
         ['user', 'name', remote.committer.name],
         ['user', 'email', remote.committer.email],
-        ['core', 'sparseCheckout', 'true'],
-        // A pattern that matches nothing: only conflicted files reach the disk.
-        ['core', 'sparseCheckoutCone', 'false']
+        // A throwaway repository: no flush to disk, no housekeeping after a
+        // fetch or a commit (each a process, and fsync is slow on a busy disk).
+        ['core', 'fsync', 'none'],
+        ['maintenance', 'auto', 'false'],
+        ['gc', 'auto', '0']
     ];
     if (remote.token && /^https?:/i.test(remote.url)) {
         const origin = new URL(remote.url);
@@ -42073,10 +42187,9 @@ async function initRepository(git, remote) {
             basicAuthHeader(remote.token)
         ]);
     }
-    await (0,promises_namespaceObject.appendFile)((0,external_node_path_namespaceObject.join)(git.dir, '.git', 'config'), settings
+    await (0,promises_namespaceObject.appendFile)((0,external_node_path_namespaceObject.join)(git.dir, 'config'), settings
         .map(([section, key, value]) => `[${section}]\n\t${key} = ${configValue(value)}\n`)
         .join(''));
-    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(git.dir, '.git', 'info', 'sparse-checkout'), '/.cherry-pick-sparse-nothing\n');
 }
 /** A value as git's config syntax reads it back unchanged. */
 function configValue(value) {
@@ -42087,7 +42200,7 @@ function configValue(value) {
 }
 /**
  * Fetches a branch's tip and `depth - 1` ancestors, trees but no blobs, into
- * `refs/remotes/origin/<branch>`. Returns the tip's SHA.
+ * `refs/remotes/origin/<branch>`.
  */
 async function fetchBranch(git, branch, depth) {
     await git.run([
@@ -42100,7 +42213,6 @@ async function fetchBranch(git, branch, depth) {
         'origin',
         `+refs/heads/${branch}:refs/remotes/origin/${branch}`
     ]);
-    return (await git.run(['rev-parse', `refs/remotes/origin/${branch}`])).trim();
 }
 /**
  * Fetches one commit by SHA with `depth - 1` generations of ancestors
@@ -42160,18 +42272,24 @@ function parseLog(out) {
         };
     });
 }
-/** Messages of the last `count` commits of `ref` (all parents, newest first). */
-async function recentMessages(git, ref, count) {
+/** Reads a fetched branch's tip and recent history in one git process. */
+async function readBranch(git, ref, count) {
     const out = await git.run([
         'log',
-        `--max-count=${count}`,
-        '--format=%B%x1e',
+        `--max-count=${Math.max(1, count)}`,
+        '--format=%x01%H%x00%T%x00%B',
         ref
     ]);
-    return out
-        .split('\x1e')
-        .map((message) => message.trim())
-        .filter(Boolean);
+    const records = out
+        .split('\x01')
+        .slice(1)
+        .map((record) => record.split('\x00'));
+    const [sha = '', tree = ''] = records[0] ?? [];
+    return {
+        sha: sha.trim(),
+        tree: tree.trim(),
+        messages: records.map((record) => (record[2] ?? '').trim())
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/git/push.ts
@@ -42190,10 +42308,10 @@ function classifyPushFailure(stderr) {
     }
     return 'rejected';
 }
-/** Pushes `HEAD` to `refs/heads/<branch>`; never throws on a refusal. */
-async function pushHead(git, branch, options = {}) {
+/** Pushes commit `sha` to `refs/heads/<branch>`; never throws on a refusal. */
+async function pushCommit(git, sha, branch, options = {}) {
     const args = ['push', '--porcelain', '--end-of-options', 'origin'];
-    args.push(`${options.force ? '+' : ''}HEAD:refs/heads/${branch}`);
+    args.push(`${options.force ? '+' : ''}${sha}:refs/heads/${branch}`);
     const result = await git.try(args);
     if (result.exitCode === 0)
         return { status: 'pushed' };
@@ -42219,21 +42337,15 @@ async function landCommits(git, request, sleep) {
         if (attempt > 1 || !request.prefetched) {
             await fetchBranch(git, request.target, request.historyDepth);
         }
-        const ref = `refs/remotes/origin/${request.target}`;
-        const sources = cherryPickedSources(await recentMessages(git, ref, request.historyDepth));
+        const branch = await readBranch(git, `refs/remotes/origin/${request.target}`, request.historyDepth);
+        const sources = cherryPickedSources(branch.messages);
         const already = request.shas.filter((sha) => isAlreadyPicked(sha, sources));
         const todo = request.shas.filter((sha) => !already.includes(sha));
         if (todo.length === 0)
             return { status: 'skipped', alreadyPicked: already };
-        await git.try(['cherry-pick', '--abort']);
-        await git.run(['checkout', '--quiet', '--force', '--detach', ref]);
-        const outcome = await cherryPick(git, todo, {
-            mainline: request.mainline,
-            mainlineShas: request.mainlineShas
-        });
+        const outcome = await cherryPick(git, { branch: request.target, sha: branch.sha, tree: branch.tree }, todo, { mainline: request.mainline, mainlineShas: request.mainlineShas });
         if (outcome.status === 'conflict') {
             if (request.onConflict === 'abort') {
-                await abortCherryPick(git);
                 return {
                     status: 'conflict',
                     picked: outcome.picked,
@@ -42245,8 +42357,8 @@ async function landCommits(git, request, sleep) {
             }
             const message = request.conflictMessage?.(outcome.failed, outcome.files) ??
                 `Cherry-pick conflict in ${outcome.failed}`;
-            const conflictCommit = await commitConflict(git, outcome.files, message);
-            const pushed = await pushHead(git, request.conflictBranch ?? request.pushTo, { force: request.force || request.conflictBranch !== undefined });
+            const conflictCommit = await commitConflict(git, outcome, message);
+            const pushed = await pushCommit(git, conflictCommit, request.conflictBranch ?? request.pushTo, { force: request.force || request.conflictBranch !== undefined });
             if (pushed.status === 'failed') {
                 return {
                     status: 'push-failed',
@@ -42269,13 +42381,15 @@ async function landCommits(git, request, sleep) {
         if (outcome.picked.length === 0) {
             return { status: 'skipped', alreadyPicked };
         }
-        const pushed = await pushHead(git, request.pushTo, { force: request.force });
+        const pushed = await pushCommit(git, outcome.head, request.pushTo, {
+            force: request.force
+        });
         if (pushed.status === 'pushed') {
             return {
                 status: 'pushed',
                 picked: outcome.picked,
                 alreadyPicked,
-                targetSha: (await git.run(['rev-parse', 'HEAD'])).trim(),
+                targetSha: outcome.head,
                 attempts: attempt
             };
         }
@@ -42926,21 +43040,25 @@ class Git {
         this.runner = runner;
         this.env = env;
     }
-    /** Runs git; the result comes back whatever the exit code. */
-    async try(args) {
+    /**
+     * Runs git; the result comes back whatever the exit code. `env` is added
+     * for this call (a commit's author, say).
+     */
+    async try(args, env = {}) {
         return this.runner('git', args, {
             cwd: this.dir,
             env: {
                 // Never wait on a prompt for credentials or an editor in CI.
                 GIT_TERMINAL_PROMPT: '0',
                 GIT_EDITOR: 'true',
-                ...this.env
+                ...this.env,
+                ...env
             }
         });
     }
     /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
-    async run(args) {
-        const result = await this.try(args);
+    async run(args, env = {}) {
+        const result = await this.try(args, env);
         if (result.exitCode !== 0)
             throw new GitError(args, result);
         return result.stdout;
@@ -43478,7 +43596,7 @@ async function pickEverywhere(run, pr, targets, current, work) {
             hotfixDispatch: hotfix && target === current
         }, target));
     }
-    await labelOriginal(deps, inputs, number, run.reports);
+    await labelOriginal(deps, inputs, pr, run.reports);
     const report = await finish(run, pr, { method, skippedMerges: selection.skippedMerges }, selection);
     const onCurrent = run.reports.find((t) => t.target === current && t.result === 'picked');
     if (hotfix && onCurrent) {
@@ -43496,12 +43614,15 @@ function failedTarget(asked, reason) {
         refusal: reason
     };
 }
-async function labelOriginal(deps, inputs, number, reports) {
+async function labelOriginal(deps, inputs, pr, reports) {
     const { client, repo } = deps;
+    const { number } = pr;
     if (reports.some((t) => t.result === 'conflict')) {
         await addLabels(client, repo, number, [inputs.conflictLabel]);
     }
-    else if (reports.some((t) => t.result === 'picked')) {
+    else if (reports.some((t) => t.result === 'picked') &&
+        pr.labels.includes(inputs.conflictLabel)) {
+        // Only when an earlier attempt left it: each write is a request.
         await removeLabel(client, repo, number, inputs.conflictLabel);
     }
     if (reports.some((t) => t.result === 'picked')) {

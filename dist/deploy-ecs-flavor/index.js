@@ -80816,6 +80816,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 //# sourceMappingURL=github.js.map
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
+var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
@@ -81146,15 +81147,34 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
 /** Tries of one request that GitHub rate-limits, the first included. */
 const RATE_LIMIT_TRIES = 4;
+/** Writes sent without a pause before the one-a-second spacing starts. */
+const WRITE_BURST = 10;
+/**
+ * Writes go one at a time. GitHub asks for a second between writes when a
+ * client makes many of them; a run makes a handful (label, comment, pull
+ * request), and plugin-throttling's fixed 1 s spacing made those pauses
+ * most of a pick's time. A bucket of WRITE_BURST, refilled one a second,
+ * keeps the spacing for longer bursts.
+ */
+function writeLimiter() {
+    return new (light_default()).Group({
+        maxConcurrent: 1,
+        reservoir: WRITE_BURST,
+        reservoirIncreaseAmount: 1,
+        reservoirIncreaseInterval: 1000,
+        reservoirIncreaseMaximum: WRITE_BURST
+    });
+}
 /**
  * An Octokit for `token` against `baseUrl`. The base URL is passed
  * explicitly (from `GITHUB_API_URL`) so GHES and the test stand-in are
  * reached the same way as github.com.
  *
  * Rate limits and 5xx are GitHub's normal weather: plugin-throttling queues
- * writes one at a time (at least 1 s apart) and waits `Retry-After` or
+ * writes one at a time (past a burst of WRITE_BURST, 1 s apart) and waits `Retry-After` or
  * `x-ratelimit-reset` before a retry; plugin-retry retries 5xx with growing
  * pauses (1 s, 4 s, 9 s). Both are bounded, and the error a request finally
  * ends in names the request.
@@ -81169,7 +81189,8 @@ function createGitHubClient(token, baseUrl = process.env.GITHUB_API_URL || 'http
         baseUrl,
         throttle: {
             onRateLimit: retryWhile('rate limit'),
-            onSecondaryRateLimit: retryWhile('secondary rate limit')
+            onSecondaryRateLimit: retryWhile('secondary rate limit'),
+            write: writeLimiter()
         },
         retry: { retries: 3 }
     }, retry, throttling);

@@ -305,7 +305,7 @@ async function pickEverywhere(
       )
     )
   }
-  await labelOriginal(deps, inputs, number, run.reports)
+  await labelOriginal(deps, inputs, pr, run.reports)
   const report = await finish(
     run,
     pr,
@@ -335,13 +335,18 @@ function failedTarget(asked: TargetRequest, reason: string): TargetReport {
 async function labelOriginal(
   deps: PickDependencies,
   inputs: Inputs,
-  number: number,
+  pr: PullRequestInfo,
   reports: readonly TargetReport[]
 ): Promise<void> {
   const { client, repo } = deps
+  const { number } = pr
   if (reports.some((t) => t.result === 'conflict')) {
     await addLabels(client, repo, number, [inputs.conflictLabel])
-  } else if (reports.some((t) => t.result === 'picked')) {
+  } else if (
+    reports.some((t) => t.result === 'picked') &&
+    pr.labels.includes(inputs.conflictLabel)
+  ) {
+    // Only when an earlier attempt left it: each write is a request.
     await removeLabel(client, repo, number, inputs.conflictLabel)
   }
   if (reports.some((t) => t.result === 'picked')) {

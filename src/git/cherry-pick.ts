@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { Git } from './git.js'
 
 const TRAILER = /\(cherry picked from commit ([0-9a-f]{7,40})\)/g
@@ -28,12 +30,22 @@ export interface PickedCommit {
   sha: string
 }
 
+/** Where picks start: a branch's tip and its tree. */
+export interface PickBase {
+  /** The branch name, used as the "ours" label of conflict markers. */
+  branch: string
+  sha: string
+  tree: string
+}
+
 export type PickOutcome =
   | {
       status: 'picked'
       picked: PickedCommit[]
       /** Sources whose change was already on the branch (empty pick). */
       empty: string[]
+      /** The last commit made (the base's tip when every pick was empty). */
+      head: string
     }
   | {
       status: 'conflict'
@@ -43,8 +55,11 @@ export type PickOutcome =
       failed: string
       remaining: string[]
       files: string[]
-      /** The cherry-pick is left in progress for the caller to commit or abort. */
+      /** git's own words, its CONFLICT lines among them. */
       message: string
+      /** The last clean commit, and the merged tree with conflict markers. */
+      head: string
+      conflictTree: string
     }
 
 /** Options of one pick. */
@@ -55,79 +70,211 @@ export interface PickOptions {
   mainlineShas?: readonly string[]
 }
 
+/** What a pick reads of a source commit. */
+interface SourceCommit {
+  parents: string[]
+  authorName: string
+  authorEmail: string
+  /** Git's raw date, `<seconds> <zone>`. */
+  authorDate: string
+  message: string
+}
+
+async function readSources(
+  git: Git,
+  shas: readonly string[]
+): Promise<Map<string, SourceCommit>> {
+  const out = await git.run([
+    'show',
+    '-s',
+    '--date=raw',
+    '--format=%x01%H%x00%P%x00%an%x00%ae%x00%ad%x00%B',
+    '--end-of-options',
+    ...shas
+  ])
+  const found = new Map<string, SourceCommit>()
+  for (const record of out.split('\x01').slice(1)) {
+    const [sha, parents, authorName, authorEmail, authorDate, message] =
+      record.split('\x00')
+    found.set(sha, {
+      parents: parents.trim() ? parents.trim().split(' ') : [],
+      authorName,
+      authorEmail,
+      authorDate,
+      message: message.replace(/\n+$/, '')
+    })
+  }
+  return found
+}
+
 /**
- * Cherry-picks `shas` onto HEAD one by one, always with `-x`. Stops at the
- * first conflict and leaves it in progress, so the caller can either abort
- * or commit it with the markers for a draft pull request.
+ * The message `git cherry-pick -x` writes: the source's, then the trailer,
+ * in the trailer block when the message already ends with one.
+ */
+export function pickMessage(message: string, source: string): string {
+  const trimmed = message.replace(/\s+$/, '')
+  const paragraphs = trimmed.split(/\n[ \t]*\n/)
+  const last = paragraphs.length > 1 ? (paragraphs.at(-1) ?? '') : ''
+  const trailerBlock =
+    last !== '' &&
+    last
+      .split('\n')
+      .every((line) =>
+        /^([\w-]+:\s|\(cherry picked from commit [0-9a-f]+\)$)/.test(line)
+      )
+  const line = `(cherry picked from commit ${source})`
+  return `${trimmed}${trailerBlock ? '\n' : '\n\n'}${line}`
+}
+
+/** The first parent a pick is made against, as `-m` picks it. */
+function pickParent(
+  sha: string,
+  source: SourceCommit,
+  options: PickOptions
+): string {
+  const mainline =
+    options.mainline ?? (options.mainlineShas?.includes(sha) ? 1 : undefined)
+  if (source.parents.length > 1 && mainline === undefined) {
+    throw new Error(`${sha} is a merge commit but no mainline was given`)
+  }
+  const parent = source.parents[(mainline ?? 1) - 1]
+  if (!parent) {
+    throw new Error(
+      `${sha} has no parent ${mainline ?? 1} to pick it against (a root commit, or beyond the fetched depth)`
+    )
+  }
+  return parent
+}
+
+/**
+ * Cherry-picks `shas` onto `base` one by one as `git cherry-pick -x` would
+ * (same merge, same author, same trailer), without a worktree or index:
+ * `git merge-tree --write-tree` merges from the source's parent and
+ * `git commit-tree` makes the commit. Only blobs that need a content merge
+ * are fetched, and nothing is checked out. Stops at the first conflict.
  */
 export async function cherryPick(
   git: Git,
+  base: PickBase,
   shas: readonly string[],
   options: PickOptions = {}
 ): Promise<PickOutcome> {
+  const sources = await readSources(git, shas)
   const picked: PickedCommit[] = []
   const empty: string[] = []
+  let head = base.sha
+  let tree = base.tree
   for (const [index, sha] of shas.entries()) {
-    const args = ['cherry-pick', '-x']
-    if (options.mainline) args.push('-m', String(options.mainline))
-    else if (options.mainlineShas?.includes(sha)) args.push('-m', '1')
-    const result = await git.try([...args, '--end-of-options', sha])
-    if (result.exitCode === 0) {
-      picked.push({
-        source: sha,
-        sha: (await git.run(['rev-parse', 'HEAD'])).trim()
-      })
-      continue
+    const source = sources.get(sha)
+    if (!source) throw new Error(`${sha} was not fetched`)
+    const merged = await mergeOnto(git, base.branch, tree, sha, source, options)
+    if (merged.files.length > 0) {
+      return {
+        status: 'conflict',
+        picked,
+        empty,
+        failed: sha,
+        remaining: shas.slice(index + 1),
+        files: merged.files,
+        message: merged.message,
+        head,
+        conflictTree: merged.tree
+      }
     }
-    const files = await conflictedFiles(git)
-    const text = `${result.stdout}\n${result.stderr}`
-    if (files.length === 0 && /is now empty|nothing to commit/i.test(text)) {
+    if (merged.tree === tree) {
       // The change is already on the branch under another SHA.
       empty.push(sha)
-      await git.try(['cherry-pick', '--skip'])
       continue
     }
-    if (files.length === 0) {
-      await git.try(['cherry-pick', '--abort'])
-      throw new Error(
-        `git cherry-pick -x ${sha} failed without a conflict: ${text.trim()}`
+    head = (
+      await git.run(
+        [
+          'commit-tree',
+          merged.tree,
+          '-p',
+          head,
+          '-m',
+          pickMessage(source.message, sha)
+        ],
+        {
+          GIT_AUTHOR_NAME: source.authorName,
+          GIT_AUTHOR_EMAIL: source.authorEmail,
+          GIT_AUTHOR_DATE: source.authorDate
+        }
       )
-    }
-    return {
-      status: 'conflict',
-      picked,
-      empty,
-      failed: sha,
-      remaining: shas.slice(index + 1),
-      files,
-      message: text.trim()
-    }
+    ).trim()
+    tree = merged.tree
+    picked.push({ source: sha, sha: head })
   }
-  return { status: 'picked', picked, empty }
-}
-
-/** Paths git left unmerged. */
-export async function conflictedFiles(git: Git): Promise<string[]> {
-  const out = await git.run(['diff', '--name-only', '--diff-filter=U', '-z'])
-  return out.split('\0').filter(Boolean)
-}
-
-/** Gives up an in-progress cherry-pick, leaving HEAD as it was. */
-export async function abortCherryPick(git: Git): Promise<void> {
-  await git.try(['cherry-pick', '--abort'])
+  return { status: 'picked', picked, empty, head }
 }
 
 /**
- * Commits an in-progress conflict with its markers, for a draft pull request
- * the author resolves. Returns the new commit's SHA.
+ * Three-way merge of `ours` (a tree) and the source, from the source's
+ * parent: the merge base cherry-pick uses. merge-tree finds the base
+ * itself, so "ours" is given as a commit whose parent is that parent.
+ */
+async function mergeOnto(
+  git: Git,
+  branch: string,
+  ours: string,
+  sha: string,
+  source: SourceCommit,
+  options: PickOptions
+): Promise<{ tree: string; files: string[]; message: string }> {
+  const parent = pickParent(sha, source, options)
+  const carrier = (
+    await git.run(['commit-tree', ours, '-p', parent, '-m', 'pick base'])
+  ).trim()
+  // A ref named after the branch labels "ours" in conflict markers.
+  const ref = join(git.dir, 'refs', 'heads', branch)
+  await mkdir(dirname(ref), { recursive: true })
+  await writeFile(ref, `${carrier}\n`)
+  const result = await git.try([
+    // Paths as they are, not C-quoted: they go into the comment.
+    '-c',
+    'core.quotePath=false',
+    'merge-tree',
+    '--write-tree',
+    '--name-only',
+    '--messages',
+    `refs/heads/${branch}`,
+    sha
+  ])
+  if (result.exitCode > 1) {
+    const said = `${result.stderr}\n${result.stdout}`.trim()
+    throw new Error(
+      /usage|unknown option|write-tree/i.test(said)
+        ? `git merge-tree --write-tree is needed (git 2.38 or later): ${said}`
+        : `git merge-tree failed for ${sha}: ${said}`
+    )
+  }
+  const [tree = '', ...rest] = result.stdout.split('\n')
+  if (result.exitCode === 0)
+    return { tree: tree.trim(), files: [], message: '' }
+  const blank = rest.indexOf('')
+  const files = (blank < 0 ? rest : rest.slice(0, blank)).filter(Boolean)
+  const message = (blank < 0 ? '' : rest.slice(blank + 1).join('\n')).trim()
+  return { tree: tree.trim(), files, message }
+}
+
+/**
+ * Commits a conflict's merged tree, markers and all, on top of the last
+ * clean pick, for a draft pull request the author resolves. Returns its SHA.
  */
 export async function commitConflict(
   git: Git,
-  files: readonly string[],
+  outcome: Extract<PickOutcome, { status: 'conflict' }>,
   message: string
 ): Promise<string> {
-  // --sparse: conflicted files sit outside the (empty) sparse checkout.
-  await git.run(['add', '--sparse', '--', ...files])
-  await git.run(['commit', '--no-verify', '--quiet', '-m', message])
-  return (await git.run(['rev-parse', 'HEAD'])).trim()
+  return (
+    await git.run([
+      'commit-tree',
+      outcome.conflictTree,
+      '-p',
+      outcome.head,
+      '-m',
+      message
+    ])
+  ).trim()
 }

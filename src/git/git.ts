@@ -24,22 +24,32 @@ export class Git {
     private readonly env: Record<string, string> = {}
   ) {}
 
-  /** Runs git; the result comes back whatever the exit code. */
-  async try(args: readonly string[]): Promise<CommandResult> {
+  /**
+   * Runs git; the result comes back whatever the exit code. `env` is added
+   * for this call (a commit's author, say).
+   */
+  async try(
+    args: readonly string[],
+    env: Record<string, string> = {}
+  ): Promise<CommandResult> {
     return this.runner('git', args, {
       cwd: this.dir,
       env: {
         // Never wait on a prompt for credentials or an editor in CI.
         GIT_TERMINAL_PROMPT: '0',
         GIT_EDITOR: 'true',
-        ...this.env
+        ...this.env,
+        ...env
       }
     })
   }
 
   /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
-  async run(args: readonly string[]): Promise<string> {
-    const result = await this.try(args)
+  async run(
+    args: readonly string[],
+    env: Record<string, string> = {}
+  ): Promise<string> {
+    const result = await this.try(args, env)
     if (result.exitCode !== 0) throw new GitError(args, result)
     return result.stdout
   }

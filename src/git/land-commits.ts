@@ -1,5 +1,4 @@
 import {
-  abortCherryPick,
   cherryPick,
   cherryPickedSources,
   commitConflict,
@@ -7,8 +6,8 @@ import {
   PickedCommit
 } from './cherry-pick.js'
 import { Git } from './git.js'
-import { fetchBranch, recentMessages } from './partial-fetch.js'
-import { pushHead, PushFailure } from './push.js'
+import { fetchBranch, readBranch } from './partial-fetch.js'
+import { pushCommit, PushFailure } from './push.js'
 
 /** What to land where. The commits must already be fetched. */
 export interface LandRequest {
@@ -86,23 +85,24 @@ export async function landCommits(
     if (attempt > 1 || !request.prefetched) {
       await fetchBranch(git, request.target, request.historyDepth)
     }
-    const ref = `refs/remotes/origin/${request.target}`
-    const sources = cherryPickedSources(
-      await recentMessages(git, ref, request.historyDepth)
+    const branch = await readBranch(
+      git,
+      `refs/remotes/origin/${request.target}`,
+      request.historyDepth
     )
+    const sources = cherryPickedSources(branch.messages)
     const already = request.shas.filter((sha) => isAlreadyPicked(sha, sources))
     const todo = request.shas.filter((sha) => !already.includes(sha))
     if (todo.length === 0) return { status: 'skipped', alreadyPicked: already }
 
-    await git.try(['cherry-pick', '--abort'])
-    await git.run(['checkout', '--quiet', '--force', '--detach', ref])
-    const outcome = await cherryPick(git, todo, {
-      mainline: request.mainline,
-      mainlineShas: request.mainlineShas
-    })
+    const outcome = await cherryPick(
+      git,
+      { branch: request.target, sha: branch.sha, tree: branch.tree },
+      todo,
+      { mainline: request.mainline, mainlineShas: request.mainlineShas }
+    )
     if (outcome.status === 'conflict') {
       if (request.onConflict === 'abort') {
-        await abortCherryPick(git)
         return {
           status: 'conflict',
           picked: outcome.picked,
@@ -115,9 +115,10 @@ export async function landCommits(
       const message =
         request.conflictMessage?.(outcome.failed, outcome.files) ??
         `Cherry-pick conflict in ${outcome.failed}`
-      const conflictCommit = await commitConflict(git, outcome.files, message)
-      const pushed = await pushHead(
+      const conflictCommit = await commitConflict(git, outcome, message)
+      const pushed = await pushCommit(
         git,
+        conflictCommit,
         request.conflictBranch ?? request.pushTo,
         { force: request.force || request.conflictBranch !== undefined }
       )
@@ -143,13 +144,15 @@ export async function landCommits(
     if (outcome.picked.length === 0) {
       return { status: 'skipped', alreadyPicked }
     }
-    const pushed = await pushHead(git, request.pushTo, { force: request.force })
+    const pushed = await pushCommit(git, outcome.head, request.pushTo, {
+      force: request.force
+    })
     if (pushed.status === 'pushed') {
       return {
         status: 'pushed',
         picked: outcome.picked,
         alreadyPicked,
-        targetSha: (await git.run(['rev-parse', 'HEAD'])).trim(),
+        targetSha: outcome.head,
         attempts: attempt
       }
     }

@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises'
+import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Git } from './git.js'
 
@@ -23,15 +23,16 @@ export function basicAuthHeader(token: string): string {
 }
 
 /**
- * Makes an empty repository that talks to origin, with an empty sparse
- * checkout: a pick then only fetches and writes the blobs it touches, which
- * is what keeps it cheap on a large monolith.
+ * Makes an empty bare repository that talks to origin: picks are made with
+ * merge-tree and commit-tree, so there is no worktree or index to write, and
+ * only blobs a content merge needs are ever fetched.
  */
 export async function initRepository(
   git: Git,
   remote: RemoteOptions
 ): Promise<void> {
-  await git.run(['init', '--quiet'])
+  // No template: its sample hooks and files are copied for nothing.
+  await git.run(['init', '--quiet', '--bare', '--template='])
   // One write instead of a git process per setting: each costs a process
   // start, which adds up on a busy runner.
   const settings: [string, string, string][] = [
@@ -39,9 +40,11 @@ export async function initRepository(
     ['remote "origin"', 'fetch', '+refs/heads/*:refs/remotes/origin/*'],
     ['user', 'name', remote.committer.name],
     ['user', 'email', remote.committer.email],
-    ['core', 'sparseCheckout', 'true'],
-    // A pattern that matches nothing: only conflicted files reach the disk.
-    ['core', 'sparseCheckoutCone', 'false']
+    // A throwaway repository: no flush to disk, no housekeeping after a
+    // fetch or a commit (each a process, and fsync is slow on a busy disk).
+    ['core', 'fsync', 'none'],
+    ['maintenance', 'auto', 'false'],
+    ['gc', 'auto', '0']
   ]
   if (remote.token && /^https?:/i.test(remote.url)) {
     const origin = new URL(remote.url)
@@ -52,17 +55,13 @@ export async function initRepository(
     ])
   }
   await appendFile(
-    join(git.dir, '.git', 'config'),
+    join(git.dir, 'config'),
     settings
       .map(
         ([section, key, value]) =>
           `[${section}]\n\t${key} = ${configValue(value)}\n`
       )
       .join('')
-  )
-  await writeFile(
-    join(git.dir, '.git', 'info', 'sparse-checkout'),
-    '/.cherry-pick-sparse-nothing\n'
   )
 }
 
@@ -78,13 +77,13 @@ export function configValue(value: string): string {
 
 /**
  * Fetches a branch's tip and `depth - 1` ancestors, trees but no blobs, into
- * `refs/remotes/origin/<branch>`. Returns the tip's SHA.
+ * `refs/remotes/origin/<branch>`.
  */
 export async function fetchBranch(
   git: Git,
   branch: string,
   depth: number
-): Promise<string> {
+): Promise<void> {
   await git.run([
     'fetch',
     '--quiet',
@@ -95,7 +94,6 @@ export async function fetchBranch(
     'origin',
     `+refs/heads/${branch}:refs/remotes/origin/${branch}`
   ])
-  return (await git.run(['rev-parse', `refs/remotes/origin/${branch}`])).trim()
 }
 
 /**
@@ -183,20 +181,34 @@ export function parseLog(out: string): LocalCommit[] {
     })
 }
 
-/** Messages of the last `count` commits of `ref` (all parents, newest first). */
-export async function recentMessages(
+/** A fetched branch: its tip, the tip's tree, and recent messages. */
+export interface BranchState {
+  sha: string
+  tree: string
+  /** Messages of the last `count` commits (all parents, newest first). */
+  messages: string[]
+}
+
+/** Reads a fetched branch's tip and recent history in one git process. */
+export async function readBranch(
   git: Git,
   ref: string,
   count: number
-): Promise<string[]> {
+): Promise<BranchState> {
   const out = await git.run([
     'log',
-    `--max-count=${count}`,
-    '--format=%B%x1e',
+    `--max-count=${Math.max(1, count)}`,
+    '--format=%x01%H%x00%T%x00%B',
     ref
   ])
-  return out
-    .split('\x1e')
-    .map((message) => message.trim())
-    .filter(Boolean)
+  const records = out
+    .split('\x01')
+    .slice(1)
+    .map((record) => record.split('\x00'))
+  const [sha = '', tree = ''] = records[0] ?? []
+  return {
+    sha: sha.trim(),
+    tree: tree.trim(),
+    messages: records.map((record) => (record[2] ?? '').trim())
+  }
 }

@@ -27,14 +27,15 @@ export function classifyPushFailure(stderr: string): PushFailure {
   return 'rejected'
 }
 
-/** Pushes `HEAD` to `refs/heads/<branch>`; never throws on a refusal. */
-export async function pushHead(
+/** Pushes commit `sha` to `refs/heads/<branch>`; never throws on a refusal. */
+export async function pushCommit(
   git: Git,
+  sha: string,
   branch: string,
   options: { force?: boolean } = {}
 ): Promise<PushOutcome> {
   const args = ['push', '--porcelain', '--end-of-options', 'origin']
-  args.push(`${options.force ? '+' : ''}HEAD:refs/heads/${branch}`)
+  args.push(`${options.force ? '+' : ''}${sha}:refs/heads/${branch}`)
   const result = await git.try(args)
   if (result.exitCode === 0) return { status: 'pushed' }
   const message = `${result.stderr}\n${result.stdout}`.trim()

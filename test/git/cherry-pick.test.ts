@@ -1,27 +1,25 @@
 import { describe, expect, it } from '@jest/globals'
+import { execFile } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { actionsCommandRunner } from '../../src/common/command-runner.js'
 import {
   cherryPick,
   cherryPickedSources,
-  isAlreadyPicked
+  commitConflict,
+  isAlreadyPicked,
+  PickBase,
+  pickMessage
 } from '../../src/git/cherry-pick.js'
-import type { CommandResult } from '../../src/common/command-runner.js'
 import { Git } from '../../src/git/git.js'
 import { parseLog } from '../../src/git/partial-fetch.js'
 
+const exec = promisify(execFile)
+
 const A = 'a'.repeat(40)
 const B = 'b'.repeat(40)
-
-/** A git whose answers are scripted by the first arguments of each call. */
-function scriptedGit(
-  answer: (args: readonly string[]) => Partial<CommandResult>
-): { git: Git; calls: string[][] } {
-  const calls: string[][] = []
-  const git = new Git('/repo', async (_command, args) => {
-    calls.push([...args])
-    return { exitCode: 0, stdout: '', stderr: '', ...answer(args) }
-  })
-  return { git, calls }
-}
 
 describe('cherry-pick trailers', () => {
   it('finds full and abbreviated sources in messages', () => {
@@ -37,67 +35,200 @@ describe('cherry-pick trailers', () => {
   })
 })
 
-describe('cherryPick', () => {
-  it('always passes -x, adds -m for a mainline pick, and reports new SHAs', async () => {
-    const { git, calls } = scriptedGit((args) =>
-      args[0] === 'rev-parse' ? { stdout: 'new-sha\n' } : {}
-    )
-    const outcome = await cherryPick(git, [A], { mainline: 1 })
-    expect(calls[0]).toEqual([
-      'cherry-pick',
-      '-x',
-      '-m',
-      '1',
-      '--end-of-options',
-      A
-    ])
-    expect(outcome).toEqual({
-      status: 'picked',
-      picked: [{ source: A, sha: 'new-sha' }],
-      empty: []
+/** A bare repository like the action's, built from a working clone. */
+async function repository(): Promise<{
+  work: string
+  git: Git
+  sh: (...args: string[]) => Promise<string>
+}> {
+  const root = await mkdtemp(join(tmpdir(), 'cherry-pick-unit-'))
+  const work = join(root, 'work')
+  const sh = async (...args: string[]): Promise<string> =>
+    (
+      await exec('git', args, {
+        cwd: work,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'Dev',
+          GIT_AUTHOR_EMAIL: 'dev@example.com',
+          GIT_AUTHOR_DATE: '1700000000 +0100',
+          GIT_COMMITTER_NAME: 'Dev',
+          GIT_COMMITTER_EMAIL: 'dev@example.com'
+        }
+      })
+    ).stdout.trim()
+  await exec('git', ['init', '--quiet', '--initial-branch=main', work])
+  await writeFile(join(work, 'settings.py'), 'A = 1\nB = 1\nC = 1\n')
+  await sh('add', '.')
+  await sh('commit', '--quiet', '-m', 'Base')
+  await sh('branch', 'release/1.0')
+  return {
+    work,
+    sh,
+    git: new Git(join(work, '.git'), actionsCommandRunner, {
+      GIT_COMMITTER_NAME: 'Bot',
+      GIT_COMMITTER_EMAIL: 'bot@example.com'
     })
+  }
+}
+
+async function commitFile(
+  repo: Awaited<ReturnType<typeof repository>>,
+  branch: string,
+  file: string,
+  content: string,
+  message: string
+): Promise<string> {
+  await repo.sh('checkout', '--quiet', branch)
+  await writeFile(join(repo.work, file), content)
+  await repo.sh('add', '.')
+  await repo.sh('commit', '--quiet', '-m', message)
+  return repo.sh('rev-parse', 'HEAD')
+}
+
+async function base(
+  repo: Awaited<ReturnType<typeof repository>>,
+  branch: string
+): Promise<PickBase> {
+  const sha = await repo.sh('rev-parse', branch)
+  return { branch, sha, tree: await repo.sh('rev-parse', `${sha}^{tree}`) }
+}
+
+describe('cherryPick (merge-tree and commit-tree, real git)', () => {
+  it('picks onto the branch as cherry-pick -x would: author, trailer, parent, content', async () => {
+    const repo = await repository()
+    const fix = await commitFile(
+      repo,
+      'main',
+      'settings.py',
+      'A = 1\nB = 2\nC = 1\n',
+      'Raise B'
+    )
+    await commitFile(repo, 'release/1.0', 'other.py', 'X = 1\n', 'Other')
+    const onto = await base(repo, 'release/1.0')
+    const outcome = await cherryPick(repo.git, onto, [fix])
+    expect(outcome.status).toBe('picked')
+    if (outcome.status !== 'picked') return
+    const [picked] = outcome.picked
+    expect(picked.source).toBe(fix)
+    expect(outcome.head).toBe(picked.sha)
+    expect(
+      await repo.sh(
+        'log',
+        '-1',
+        '--format=%P|%an|%ae|%ad|%cn|%B',
+        '--date=raw',
+        picked.sha
+      )
+    ).toBe(
+      `${onto.sha}|Dev|dev@example.com|1700000000 +0100|Bot|Raise B\n\n(cherry picked from commit ${fix})`
+    )
+    expect(await repo.sh('show', `${picked.sha}:settings.py`)).toBe(
+      'A = 1\nB = 2\nC = 1'
+    )
+    expect(await repo.sh('show', `${picked.sha}:other.py`)).toBe('X = 1')
   })
 
-  it('stops at the first conflict with its files and the commits not tried', async () => {
-    const { git } = scriptedGit((args) => {
-      if (args[0] === 'cherry-pick' && args.includes(A)) {
-        return {
-          exitCode: 1,
-          stderr: 'CONFLICT (content): Merge conflict in app/settings.py'
-        }
-      }
-      if (args[0] === 'diff')
-        return { stdout: 'app/settings.py\0app/urls.py\0' }
-      return {}
-    })
-    const outcome = await cherryPick(git, [A, B])
+  it("stops at the first conflict with its files, git's words and a tree with markers", async () => {
+    const repo = await repository()
+    const first = await commitFile(
+      repo,
+      'main',
+      'settings.py',
+      'A = 1\nB = 2\nC = 1\n',
+      'Raise B'
+    )
+    const second = await commitFile(repo, 'main', 'new.py', 'N = 1\n', 'New')
+    await commitFile(
+      repo,
+      'release/1.0',
+      'settings.py',
+      'A = 1\nB = 3\nC = 1\n',
+      'B on the release'
+    )
+    const onto = await base(repo, 'release/1.0')
+    const outcome = await cherryPick(repo.git, onto, [first, second])
     expect(outcome).toMatchObject({
       status: 'conflict',
-      failed: A,
-      remaining: [B],
-      files: ['app/settings.py', 'app/urls.py']
+      failed: first,
+      remaining: [second],
+      files: ['settings.py'],
+      head: onto.sha
     })
+    if (outcome.status !== 'conflict') return
+    expect(outcome.message).toContain(
+      'CONFLICT (content): Merge conflict in settings.py'
+    )
+    const marked = await repo.sh(
+      'cat-file',
+      'blob',
+      `${outcome.conflictTree}:settings.py`
+    )
+    expect(marked).toContain('<<<<<<< refs/heads/release/1.0')
+    expect(marked).toContain(`>>>>>>> ${first}`)
+    const draft = await commitConflict(repo.git, outcome, 'CONFLICT')
+    expect(await repo.sh('log', '-1', '--format=%P', draft)).toBe(onto.sha)
   })
 
-  it('skips a commit whose change is already there (empty pick)', async () => {
-    const { git, calls } = scriptedGit((args) => {
-      if (args[0] === 'cherry-pick' && args.includes(A)) {
-        return {
-          exitCode: 1,
-          stderr:
-            'The previous cherry-pick is now empty, possibly due to conflict resolution.'
-        }
-      }
-      if (args[0] === 'rev-parse') return { stdout: 'picked-b\n' }
-      return {}
-    })
-    const outcome = await cherryPick(git, [A, B])
-    expect(outcome).toEqual({
-      status: 'picked',
-      picked: [{ source: B, sha: 'picked-b' }],
-      empty: [A]
-    })
-    expect(calls).toContainEqual(['cherry-pick', '--skip'])
+  it('skips a commit whose change is already there (empty pick) and picks the next', async () => {
+    const repo = await repository()
+    const fix = await commitFile(
+      repo,
+      'main',
+      'settings.py',
+      'A = 1\nB = 2\nC = 1\n',
+      'Raise B'
+    )
+    const next = await commitFile(repo, 'main', 'new.py', 'N = 1\n', 'New')
+    await commitFile(
+      repo,
+      'release/1.0',
+      'settings.py',
+      'A = 1\nB = 2\nC = 1\n',
+      'Same change, other SHA'
+    )
+    const onto = await base(repo, 'release/1.0')
+    const outcome = await cherryPick(repo.git, onto, [fix, next])
+    expect(outcome).toMatchObject({ status: 'picked', empty: [fix] })
+    expect(outcome.picked.map((p) => p.source)).toEqual([next])
+  })
+
+  it('picks a merge commit against its first parent with a mainline', async () => {
+    const repo = await repository()
+    await repo.sh('checkout', '--quiet', '-b', 'feature', 'main')
+    await commitFile(repo, 'feature', 'feature.py', 'F = 1\n', 'Feature')
+    await commitFile(repo, 'main', 'main.py', 'M = 1\n', 'Main moves')
+    await repo.sh(
+      'merge',
+      '--quiet',
+      '--no-ff',
+      '-m',
+      'Merge feature',
+      'feature'
+    )
+    const merge = await repo.sh('rev-parse', 'HEAD')
+    const onto = await base(repo, 'release/1.0')
+    await expect(cherryPick(repo.git, onto, [merge])).rejects.toThrow(
+      'merge commit'
+    )
+    const outcome = await cherryPick(repo.git, onto, [merge], { mainline: 1 })
+    expect(outcome.status).toBe('picked')
+    const tree = await repo.sh('ls-tree', '--name-only', outcome.head)
+    expect(tree.split('\n')).toEqual(['feature.py', 'settings.py'])
+  })
+})
+
+describe('pickMessage', () => {
+  it('adds the trailer after a blank line, or inside a trailer block', () => {
+    expect(pickMessage('Fix\n\nBody', A)).toBe(
+      `Fix\n\nBody\n\n(cherry picked from commit ${A})`
+    )
+    expect(pickMessage('Fix\n\nSigned-off-by: Dev <d@x>\n', A)).toBe(
+      `Fix\n\nSigned-off-by: Dev <d@x>\n(cherry picked from commit ${A})`
+    )
+    expect(pickMessage('Subject only', A)).toBe(
+      `Subject only\n\n(cherry picked from commit ${A})`
+    )
   })
 })
 

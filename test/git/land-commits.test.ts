@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { CommandResult } from '../../src/common/command-runner.js'
 import { Git } from '../../src/git/git.js'
 import { landCommits, LandRequest } from '../../src/git/land-commits.js'
@@ -15,23 +18,42 @@ const request: LandRequest = {
   onConflict: 'abort'
 }
 
-/** Scripted git: `push` answers from a queue, `log` with the target's messages. */
+const TIP = 'a'.repeat(40)
+const PARENT = 'b'.repeat(40)
+
+/**
+ * Scripted git: `push` answers from a queue, `log` with the target's tip and
+ * messages, and the plumbing of a clean pick (see cherry-pick.test.ts for
+ * the pick itself with real git).
+ */
 function fakeGit(
   pushes: Partial<CommandResult>[],
-  history = 'Unrelated\x1e'
+  message = 'Unrelated'
 ): { git: Git; calls: string[][] } {
   const calls: string[][] = []
-  const git = new Git('/repo', async (_command, args) => {
-    calls.push([...args])
-    if (args[0] === 'push') {
-      return { exitCode: 0, stdout: '', stderr: '', ...pushes.shift() }
+  const git = new Git(
+    mkdtempSync(join(tmpdir(), 'land-commits-')),
+    async (_command, args) => {
+      calls.push([...args])
+      const answer = (stdout: string): CommandResult => ({
+        exitCode: 0,
+        stdout,
+        stderr: ''
+      })
+      if (args[0] === 'push') return { ...answer(''), ...pushes.shift() }
+      if (args[0] === 'log') {
+        return answer(`\x01${TIP}\x00tip-tree\x00${message}\n`)
+      }
+      if (args[0] === 'show') {
+        return answer(
+          `\x01${SOURCE}\x00${PARENT}\x00Dev\x00dev@example.com\x001700000000 +0000\x00Fix\n`
+        )
+      }
+      if (args.includes('merge-tree')) return answer('merged-tree\n')
+      if (args[0] === 'commit-tree') return answer('new-sha\n')
+      return answer('')
     }
-    if (args[0] === 'log') return { exitCode: 0, stdout: history, stderr: '' }
-    if (args[0] === 'rev-parse') {
-      return { exitCode: 0, stdout: 'new-sha\n', stderr: '' }
-    }
-    return { exitCode: 0, stdout: '', stderr: '' }
-  })
+  )
   return { git, calls }
 }
 
@@ -54,9 +76,10 @@ describe('landCommits', () => {
     expect(fetches).toHaveLength(2)
     expect(fetches[0]).toContain('--filter=blob:none')
     expect(fetches[0]).toContain('--depth=50')
-    expect(
-      calls.filter((args) => args[0] === 'cherry-pick' && args[1] === '-x')
-    ).toHaveLength(2)
+    expect(calls.filter((args) => args.includes('merge-tree'))).toHaveLength(2)
+    expect(calls.filter((args) => args[0] === 'push').at(-1)).toContain(
+      'new-sha:refs/heads/release/1.2'
+    )
   })
 
   it('gives up after the last attempt and says why', async () => {
@@ -85,7 +108,7 @@ describe('landCommits', () => {
   it('skips without picking when a -x trailer already names the source', async () => {
     const { git, calls } = fakeGit(
       [],
-      `Fix\n\n(cherry picked from commit ${SOURCE})\x1e`
+      `Fix\n\n(cherry picked from commit ${SOURCE})`
     )
     const outcome = await landCommits(git, request, async () => {})
     expect(outcome).toEqual({ status: 'skipped', alreadyPicked: [SOURCE] })

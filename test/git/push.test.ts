@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
-import { classifyPushFailure, pushHead } from '../../src/git/push.js'
+import { classifyPushFailure, pushCommit } from '../../src/git/push.js'
 import { Git } from '../../src/git/git.js'
+
+const SHA = 'c'.repeat(40)
 
 describe('classifyPushFailure', () => {
   it.each([
@@ -25,29 +27,31 @@ describe('classifyPushFailure', () => {
   })
 })
 
-describe('pushHead', () => {
-  it('pushes HEAD to the branch, forced only when asked', async () => {
+describe('pushCommit', () => {
+  it('pushes the commit to the branch, forced only when asked', async () => {
     const calls: string[][] = []
     const git = new Git('/repo', async (_command, args) => {
       calls.push([...args])
       return { exitCode: 0, stdout: '', stderr: '' }
     })
-    expect(await pushHead(git, 'release/1.2')).toEqual({ status: 'pushed' })
-    await pushHead(git, 'cherry-pick/7-to-release/1.2', { force: true })
+    expect(await pushCommit(git, SHA, 'release/1.2')).toEqual({
+      status: 'pushed'
+    })
+    await pushCommit(git, SHA, 'cherry-pick/7-to-release/1.2', { force: true })
     expect(calls).toEqual([
       [
         'push',
         '--porcelain',
         '--end-of-options',
         'origin',
-        'HEAD:refs/heads/release/1.2'
+        `${SHA}:refs/heads/release/1.2`
       ],
       [
         'push',
         '--porcelain',
         '--end-of-options',
         'origin',
-        '+HEAD:refs/heads/cherry-pick/7-to-release/1.2'
+        `+${SHA}:refs/heads/cherry-pick/7-to-release/1.2`
       ]
     ])
   })
@@ -58,7 +62,7 @@ describe('pushHead', () => {
       stdout: '',
       stderr: ' ! [rejected] HEAD -> release/1.2 (fetch first)'
     }))
-    expect(await pushHead(git, 'release/1.2')).toMatchObject({
+    expect(await pushCommit(git, SHA, 'release/1.2')).toMatchObject({
       status: 'failed',
       reason: 'race'
     })
