@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describeWithDocker } from '../support/describe-with-docker.js'
 
-// The project's main command, run as a person runs it: the light fixture and
-// an accelerated simulator clock keep it inside the CI budget.
+// The README's rehearsal exactly as a newcomer types it (`npm run rehearse
+// -- --fail`: light fixture, real-time simulator), plus --json to read its
+// report. CI runs it only here, so this suite is what keeps that command
+// working.
 const root = new URL('../..', import.meta.url).pathname
 
 interface Report {
@@ -38,17 +40,8 @@ describeWithDocker('npm run rehearse', () => {
     work = await mkdtemp(join(tmpdir(), 'ert-rehearse-test-'))
     const json = join(work, 'report.json')
     const child = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      [
-        'scripts/rehearse.ts',
-        '--profile',
-        'light',
-        '--speed',
-        '20',
-        '--fail',
-        '--json',
-        json
-      ],
+      'npm',
+      ['run', '--silent', 'rehearse', '--', '--fail', '--json', json],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }
     )
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
