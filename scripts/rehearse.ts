@@ -124,9 +124,29 @@ function manifest(oomFlavor?: string): string {
 
 /** Wipes what an ephemeral runner would not have: images and build cache. */
 async function wipeRunner(cacheMountsDir: string): Promise<void> {
-  await run('docker', ['buildx', 'prune', '-af'])
-  await run('docker', ['image', 'prune', '-af'])
+  await prune(['buildx', 'prune', '-af'])
+  await prune(['image', 'prune', '-af'])
   await rm(cacheMountsDir, { recursive: true, force: true })
+}
+
+/**
+ * The engine runs one prune at a time and refuses a second outright; on a
+ * developer's machine a test suite may be pruning the same engine.
+ */
+async function prune(args: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run('docker', args)
+      return
+    } catch (error) {
+      if (
+        attempt >= 30 ||
+        !/prune operation is already running/.test(String(error))
+      )
+        throw error
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
+  }
 }
 
 function fail(action: string, result: ActionResult): never {
