@@ -1,8 +1,10 @@
 import { Clock } from '../common/clock.js'
+import { globPrefix, newestBranch } from '../git/release-branch.js'
+import { listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
 import { waitForRun } from '../github/dispatched-run.js'
 import { addComment } from '../github/issues.js'
-import { PullRequestInfo } from '../github/pull-requests.js'
+import { getPullRequest, PullRequestInfo } from '../github/pull-requests.js'
 import { dispatchWorkflowRun } from '../github/workflows.js'
 import { Inputs } from './inputs.js'
 import { hotfixComment } from './messages.js'
@@ -40,20 +42,8 @@ export async function runHotfixLane(
   target: string
 ): Promise<HotfixReport> {
   const { client, repo } = deps
-  const finish = async (report: HotfixReport): Promise<HotfixReport> => {
-    await addComment(
-      client,
-      repo,
-      pr.number,
-      hotfixComment({
-        ...report,
-        label: inputs.hotfixLabel,
-        productionWorkflow: inputs.productionWorkflow,
-        repository: `${repo.owner}/${repo.repo}`
-      })
-    )
-    return report
-  }
+  const finish = (report: HotfixReport): Promise<HotfixReport> =>
+    commentHotfix(deps, inputs, pr.number, report)
   if (!inputs.stagingWorkflow) {
     return finish({
       status: 'not-dispatched',
@@ -102,4 +92,66 @@ export async function runHotfixLane(
     status: 'timeout',
     detail: `the staging run did not finish within ${inputs.stagingTimeoutSeconds} s`
   })
+}
+
+/** Tells the PR how the lane ended, and returns the report. */
+async function commentHotfix(
+  deps: HotfixDependencies,
+  inputs: Inputs,
+  pullNumber: number,
+  report: HotfixReport
+): Promise<HotfixReport> {
+  const { client, repo } = deps
+  await addComment(
+    client,
+    repo,
+    pullNumber,
+    hotfixComment({
+      ...report,
+      label: inputs.hotfixLabel,
+      productionWorkflow: inputs.productionWorkflow,
+      repository: `${repo.owner}/${repo.repo}`
+    })
+  )
+  return report
+}
+
+/**
+ * The lane in mode pull-request: a pick PR carrying the hotfix label was
+ * merged into `base`. Staging is dispatched there, as in mode push, when
+ * `base` is the current release branch (the one staging deploys) and the PR
+ * still carries the label; otherwise the PR is told why not.
+ */
+export async function stageMergedPick(
+  deps: HotfixDependencies,
+  inputs: Inputs,
+  pullNumber: number,
+  base: string
+): Promise<HotfixReport> {
+  const { client, repo } = deps
+  const pattern = inputs.releaseBranchPattern
+  const [pr, branches] = await Promise.all([
+    getPullRequest(client, repo, pullNumber),
+    listBranches(client, repo, globPrefix(pattern))
+  ])
+  const current = newestBranch(branches, pattern)
+  const refuse = (detail: string): Promise<HotfixReport> =>
+    commentHotfix(deps, inputs, pullNumber, {
+      status: 'not-dispatched',
+      target: base,
+      detail
+    })
+  if (!pr.merged || !pr.labels.includes(inputs.hotfixLabel)) {
+    return {
+      status: 'not-dispatched',
+      target: base,
+      detail: `#${pullNumber} is not merged or no longer carries ${inputs.hotfixLabel}`
+    }
+  }
+  if (base !== current) {
+    return refuse(
+      `\`${base}\` is not the current release branch (${current ? `\`${current}\`` : `none matches \`${pattern}\``}), and staging deploys only that one`
+    )
+  }
+  return runHotfixLane(deps, inputs, pr, base)
 }

@@ -7,6 +7,7 @@ import { markdownTable } from '../common/summary.js'
 import { createGitHubClient, parseRepository } from '../github/client.js'
 import { getInputs } from './inputs.js'
 import { conflictLines } from './messages.js'
+import { HotfixReport, stageMergedPick } from './hotfix.js'
 import { PickReport, pickPullRequest } from './pick-pull-request.js'
 import { EventPayload, parseTrigger } from './trigger.js'
 
@@ -24,7 +25,8 @@ export async function run(): Promise<void> {
       context.payload as EventPayload,
       {
         label: inputs.label,
-        commentTrigger: inputs.commentTrigger
+        commentTrigger: inputs.commentTrigger,
+        hotfixLabel: inputs.hotfixLabel
       }
     )
     if (trigger.kind === 'ignore') {
@@ -32,19 +34,34 @@ export async function run(): Promise<void> {
       setOutputs({ result: 'skipped', commits: [], results: [] })
       return
     }
-    const report = await pickPullRequest(
-      {
-        client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
-        repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
-        runner: actionsCommandRunner,
-        clock: systemClock,
-        tempDir: process.env.RUNNER_TEMP,
-        serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
-        log: (message) => core.info(message)
-      },
-      inputs,
-      trigger
-    )
+    const deps = {
+      client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
+      repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
+      runner: actionsCommandRunner,
+      clock: systemClock,
+      tempDir: process.env.RUNNER_TEMP,
+      serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
+      log: (message: string) => core.info(message)
+    }
+    if (trigger.kind === 'hotfix-merged') {
+      const hotfix = await stageMergedPick(
+        deps,
+        inputs,
+        trigger.pullNumber,
+        trigger.base
+      )
+      setOutputs({
+        result: 'skipped',
+        commits: [],
+        results: [],
+        'target-branch': trigger.base,
+        'staging-run-id': hotfix.runId,
+        'staging-result': hotfix.status
+      })
+      await writeHotfixSummary(trigger.pullNumber, hotfix)
+      return
+    }
+    const report = await pickPullRequest(deps, inputs, trigger)
     const first =
       report.targets.find((t) => t.result === 'picked') ?? report.targets[0]
     const opened = report.targets.find((t) => t.pullRequest)?.pullRequest
@@ -80,9 +97,7 @@ export async function run(): Promise<void> {
         )
       }
     }
-    if (report.hotfix && report.hotfix.status !== 'healthy') {
-      core.warning(`Hotfix lane: ${report.hotfix.detail}`)
-    }
+    if (report.hotfix) warnUnhealthy(report.hotfix)
     await writeSummary(report)
     if (report.result === 'failed') core.setFailed(report.message)
     else if (report.result === 'conflict') core.warning(report.message)
@@ -128,10 +143,29 @@ async function writeSummary(report: PickReport): Promise<void> {
       ].join('\n')
     )
   }
-  if (report.hotfix) {
-    summary.addRaw(
-      `\n### Hotfix lane\n\n${report.hotfix.status}: ${report.hotfix.detail}${report.hotfix.runUrl ? ` (${report.hotfix.runUrl})` : ''}\n`
-    )
-  }
+  if (report.hotfix) summary.addRaw(hotfixSection(report.hotfix))
   await summary.write()
+}
+
+function warnUnhealthy(hotfix: HotfixReport): void {
+  if (hotfix.status !== 'healthy') core.warning(`Hotfix lane: ${hotfix.detail}`)
+}
+
+function hotfixSection(hotfix: HotfixReport): string {
+  return `\n### Hotfix lane\n\n${hotfix.status}: ${hotfix.detail}${hotfix.runUrl ? ` (${hotfix.runUrl})` : ''}\n`
+}
+
+/** The merge of a hotfix pick PR: nothing picked, staging followed. */
+async function writeHotfixSummary(
+  pullNumber: number,
+  hotfix: HotfixReport
+): Promise<void> {
+  warnUnhealthy(hotfix)
+  core.info(
+    `Hotfix lane on ${hotfix.target}: ${hotfix.status}, ${hotfix.detail}`
+  )
+  await core.summary
+    .addRaw(`## Hotfix #${pullNumber} merged into ${hotfix.target}\n`)
+    .addRaw(hotfixSection(hotfix))
+    .write()
 }

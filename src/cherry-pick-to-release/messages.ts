@@ -218,6 +218,12 @@ function targetSection(run: RunMessage, report: TargetReport): string[] {
       dispatched: report.dispatched,
       alreadyPicked: report.alreadyPicked
     })
+    if (report.hotfixLabel) {
+      lines.push(
+        '',
+        `🚑 It carries \`${report.hotfixLabel}\`: once it is merged into \`${report.target}\`, staging is dispatched there and, when healthy, the link to production is posted on it.`
+      )
+    }
     if (report.autoMerge) {
       lines.push(
         '',

@@ -285,8 +285,7 @@ async function pickEverywhere(
   if (method === 'merge' && !selection.mainline) {
     await fetchCommit(git, pr.headSha, prCommits.length + 1)
   }
-  const hotfix =
-    pr.labels.includes(inputs.hotfixLabel) && inputs.mode === 'push'
+  const hotfix = pr.labels.includes(inputs.hotfixLabel)
   for (const target of targets) {
     run.reports.push(
       await pickTarget(
@@ -299,7 +298,7 @@ async function pickEverywhere(
           inputs,
           pr,
           selection,
-          hotfixDispatch: hotfix && target === current
+          hotfixTarget: hotfix && target === current
         },
         target
       )
@@ -315,7 +314,7 @@ async function pickEverywhere(
   const onCurrent = run.reports.find(
     (t) => t.target === current && t.result === 'picked'
   )
-  if (hotfix && onCurrent) {
+  if (hotfix && onCurrent && inputs.mode === 'push') {
     report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target)
   }
   return report

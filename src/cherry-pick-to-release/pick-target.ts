@@ -40,6 +40,8 @@ export interface TargetReport {
   /** Why the push was refused for a workflow file. */
   workflowPermission?: boolean
   dispatched?: string
+  /** The hotfix label put on the picked PR (mode pull-request). */
+  hotfixLabel?: string
   /** `enabled (squash)` or GitHub's refusal, in mode pull-request. */
   autoMerge?: { enabled: boolean; detail: string }
   /** A refusal's PR comment lines, or a failure's reason. */
@@ -61,8 +63,12 @@ export interface TargetContext {
   inputs: Inputs
   pr: PullRequestInfo
   selection: Selection
-  /** Whether the hotfix lane will dispatch staging on this target itself. */
-  hotfixDispatch: boolean
+  /**
+   * A hotfix PR's pick onto the current release branch: in mode push the
+   * hotfix lane dispatches staging itself; in mode pull-request the picked
+   * PR carries the label, and its merge dispatches staging.
+   */
+  hotfixTarget: boolean
 }
 
 function templateValues(
@@ -188,11 +194,11 @@ export async function pickTarget(
   } else if (
     !inputs.pushToken &&
     inputs.dispatchWorkflow &&
-    !context.hotfixDispatch
+    !context.hotfixTarget
   ) {
     await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target)
     report.dispatched = inputs.dispatchWorkflow
-  } else if (!inputs.pushToken && !context.hotfixDispatch) {
+  } else if (!inputs.pushToken && !context.hotfixTarget) {
     context.log(
       `Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`
     )
@@ -219,7 +225,15 @@ async function proposePick(
     body: renderTemplate(inputs.prBodyTemplate, values)
   })
   report.pullRequest = { number: created.number, url: created.htmlUrl }
-  await carryContext(client, repo, inputs, pr, created.number)
+  if (context.hotfixTarget) report.hotfixLabel = inputs.hotfixLabel
+  await carryContext(
+    client,
+    repo,
+    inputs,
+    pr,
+    created.number,
+    report.hotfixLabel ? [report.hotfixLabel] : []
+  )
   if (inputs.autoMerge) {
     const merged = await enableAutoMerge(
       client,

@@ -19,7 +19,9 @@ export async function carryContext(
   repo: RepoRef,
   inputs: Inputs,
   pr: PullRequestInfo,
-  picked: number
+  picked: number,
+  /** Labels this run adds besides the copied ones (the hotfix label). */
+  extraLabels: readonly string[] = []
 ): Promise<void> {
   const pattern = inputs.copyLabelsPattern
   const isRequest = (name: string): boolean =>
@@ -32,7 +34,7 @@ export async function carryContext(
     ? pr.labels.filter((name) => pattern.test(name) && !isRequest(name))
     : []
   await addLabels(client, repo, picked, [
-    ...new Set([...inputs.prLabels, ...copied])
+    ...new Set([...inputs.prLabels, ...copied, ...extraLabels])
   ])
   const assignees = new Set([pr.author])
   if (inputs.copyAssignees) pr.assignees.forEach((a) => assignees.add(a))

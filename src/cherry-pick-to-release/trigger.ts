@@ -24,11 +24,22 @@ export type Trigger =
       /** Every target asked for, picked one after another. */
       targets: TargetRequest[]
     }
+  | {
+      /**
+       * A pick PR (`cherry-pick/<n>-to-<base>`, opened by this action in
+       * mode pull-request) carrying the hotfix label was merged: the hotfix
+       * lane dispatches staging on `base`.
+       */
+      kind: 'hotfix-merged'
+      pullNumber: number
+      base: string
+    }
 
 /** How the action recognises requests. */
 export interface TriggerOptions {
   label: string
   commentTrigger: boolean
+  hotfixLabel: string
 }
 
 /**
@@ -63,11 +74,41 @@ interface Labelled {
   name?: string
 }
 
+interface BranchEnd {
+  ref?: string
+  repo?: { full_name?: string } | null
+}
+
+/**
+ * The base branch when the merged PR is one of this action's pick PRs into
+ * it (same repository, branch `cherry-pick/<n>-to-<base>`) carrying the
+ * hotfix label; undefined otherwise.
+ */
+export function mergedHotfixPick(
+  pull: NonNullable<EventPayload['pull_request']>,
+  hotfixLabel: string
+): string | undefined {
+  const base = pull.base?.ref ?? ''
+  const head = pull.head?.ref ?? ''
+  const sameRepository =
+    !!pull.head?.repo?.full_name &&
+    pull.head.repo.full_name === pull.base?.repo?.full_name
+  const isPick = /^cherry-pick\/\d+-to-(.+)$/.exec(head)?.[1] === base
+  const labelled = (pull.labels ?? []).some((l) => l.name === hotfixLabel)
+  return base && sameRepository && isPick && labelled ? base : undefined
+}
+
 /** The fields of a webhook payload the trigger reads. */
 export interface EventPayload {
   action?: string
   label?: Labelled
-  pull_request?: { number?: number; merged?: boolean; labels?: Labelled[] }
+  pull_request?: {
+    number?: number
+    merged?: boolean
+    labels?: Labelled[]
+    head?: BranchEnd
+    base?: BranchEnd
+  }
   issue?: { number?: number; pull_request?: unknown }
   comment?: { body?: string; user?: { login?: string } }
   sender?: { login?: string }
@@ -122,6 +163,17 @@ export function parseTrigger(
       for (const label of pull.labels ?? []) {
         const request = parseLabel(label.name ?? '', options.label)
         if (request) targets.push({ label: label.name, ...request })
+      }
+      const hotfixBase =
+        targets.length === 0
+          ? mergedHotfixPick(pull, options.hotfixLabel)
+          : undefined
+      if (hotfixBase) {
+        return {
+          kind: 'hotfix-merged',
+          pullNumber: pull.number,
+          base: hotfixBase
+        }
       }
       if (targets.length === 0) {
         return {

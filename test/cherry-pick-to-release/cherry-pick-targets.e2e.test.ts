@@ -388,4 +388,101 @@ describe('cherry-pick-to-release: the hotfix lane', () => {
     expect(hotfix.body).toContain('failure')
     expect(hotfix.body).not.toContain('production.yml')
   })
+
+  it('in mode pull-request carries the label to the picked PR, whose merge dispatches staging', async () => {
+    standIn.scriptDispatchedRuns(fx.fullName, 'staging.yml', {
+      polls: 1,
+      conclusion: 'success'
+    })
+    const pr = await mergePullRequest(fx, 'squash', {
+      title: 'Hot, but reviewed',
+      labels: ['cherry-pick', 'cherry-pick:release/1.9', 'hotfix'],
+      commits: [{ file: 'app/hr.py', content: 'HR = 1\n', message: 'hr' }]
+    })
+    const inputs = {
+      mode: 'pull-request',
+      'dispatch-workflow': 'staging.yml',
+      'staging-poll-interval': '1s'
+    }
+    const picked = await pick(
+      'pull_request_target',
+      await standIn.pullRequestEvent(fx.fullName, pr.number, 'closed'),
+      inputs
+    )
+    expect(picked.outputs.result).toBe('picked')
+    // Nothing reaches staging before the picked PR is reviewed and merged.
+    expect(standIn.dispatches(fx.fullName)).toEqual([])
+    const opened = Object.fromEntries(
+      results(picked).map((e) => [
+        e.target,
+        standIn.pull(fx.fullName, Number(e['pull-request']))
+      ])
+    )
+    // Only the pick onto the current release branch is a hotfix.
+    expect(opened['release/1.10'].labels).toContain('hotfix')
+    expect(opened['release/1.9'].labels).not.toContain('hotfix')
+    expect(standIn.comments(fx.fullName, pr.number)[0].body).toContain(
+      'once it is merged into `release/1.10`, staging is dispatched there'
+    )
+
+    // A release engineer merges the picked PR into the release branch.
+    const number = opened['release/1.10'].number
+    const merge = await fetch(
+      `${standIn.url}/repos/${fx.fullName}/pulls/${number}/merge`,
+      { method: 'PUT', body: JSON.stringify({ merge_method: 'merge' }) }
+    )
+    expect(merge.status).toBe(200)
+    const mergeSha = await git(fx.bare, 'rev-parse', 'refs/heads/release/1.10')
+    const staged = await pick(
+      'pull_request_target',
+      await standIn.pullRequestEvent(fx.fullName, number, 'closed'),
+      inputs
+    )
+    expect(staged.exitCode).toBe(0)
+    expect(staged.outputs.result).toBe('skipped')
+    const dispatches = standIn.dispatches(fx.fullName)
+    expect(dispatches).toHaveLength(1)
+    expect(dispatches[0]).toMatchObject({
+      workflow: 'staging.yml',
+      ref: 'release/1.10'
+    })
+    const runId = dispatches[0].runId
+    const run = (await (
+      await fetch(`${standIn.url}/repos/${fx.fullName}/actions/runs/${runId}`)
+    ).json()) as { head_sha: string }
+    expect(run.head_sha).toBe(mergeSha)
+    expect(staged.outputs['staging-run-id']).toBe(String(runId))
+    expect(staged.outputs['staging-result']).toBe('healthy')
+    const [told] = standIn.comments(fx.fullName, number)
+    expect(told.body).toContain(`staging-run-id=${runId}`)
+    expect(staged.summary).toContain(
+      `Hotfix #${number} merged into release/1.10`
+    )
+
+    // The same merge into an older release branch stages nothing.
+    standIn.addLabel(
+      fx.fullName,
+      opened['release/1.9'].number,
+      'hotfix',
+      'octocat'
+    )
+    await fetch(
+      `${standIn.url}/repos/${fx.fullName}/pulls/${opened['release/1.9'].number}/merge`,
+      { method: 'PUT', body: '{}' }
+    )
+    const older = await pick(
+      'pull_request_target',
+      await standIn.pullRequestEvent(
+        fx.fullName,
+        opened['release/1.9'].number,
+        'closed'
+      ),
+      inputs
+    )
+    expect(older.outputs['staging-result']).toBe('not-dispatched')
+    expect(standIn.dispatches(fx.fullName)).toHaveLength(1)
+    expect(
+      standIn.comments(fx.fullName, opened['release/1.9'].number)[0].body
+    ).toContain('not the current release branch')
+  })
 })

@@ -6,7 +6,11 @@ import {
   parseTrigger
 } from '../../src/cherry-pick-to-release/trigger.js'
 
-const options = { label: 'cherry-pick', commentTrigger: true }
+const options = {
+  label: 'cherry-pick',
+  commentTrigger: true,
+  hotfixLabel: 'hotfix'
+}
 
 describe('parseLabel and parseCommand', () => {
   it.each([
@@ -36,6 +40,59 @@ describe('parseTrigger', () => {
     number: 7,
     merged,
     labels: labels.map((name) => ({ name }))
+  })
+  const pickPull = (
+    labels: string[],
+    head = 'cherry-pick/3-to-release/1.2',
+    headRepository = 'acme/monolith'
+  ) => ({
+    ...pull(true, labels),
+    head: { ref: head, repo: { full_name: headRepository } },
+    base: { ref: 'release/1.2', repo: { full_name: 'acme/monolith' } }
+  })
+
+  it('sends the merge of a hotfix-labelled pick PR to the hotfix lane, on its base', () => {
+    expect(
+      parseTrigger(
+        'pull_request_target',
+        { action: 'closed', pull_request: pickPull(['hotfix']) },
+        options
+      )
+    ).toEqual({ kind: 'hotfix-merged', pullNumber: 7, base: 'release/1.2' })
+  })
+
+  it.each([
+    ['without the hotfix label', pickPull(['area/api'])],
+    [
+      'from a branch not named for its base',
+      pickPull(['hotfix'], 'cherry-pick/3-to-release/1.3')
+    ],
+    ['from a branch of its own', pickPull(['hotfix'], 'fix/stop-the-bleeding')],
+    [
+      'from a fork',
+      pickPull(['hotfix'], 'cherry-pick/3-to-release/1.2', 'mallory/monolith')
+    ]
+  ])('does not start the hotfix lane for a merged PR %s', (_why, pr) => {
+    expect(
+      parseTrigger(
+        'pull_request_target',
+        { action: 'closed', pull_request: pr },
+        options
+      ).kind
+    ).toBe('ignore')
+  })
+
+  it('picks, rather than stages, a hotfix PR that also asks for a pick', () => {
+    expect(
+      parseTrigger(
+        'pull_request_target',
+        {
+          action: 'closed',
+          pull_request: pickPull(['hotfix', 'cherry-pick:release/1.1'])
+        },
+        options
+      ).kind
+    ).toBe('pick')
   })
 
   it('picks a merged PR with the label when it closes', () => {

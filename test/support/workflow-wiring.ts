@@ -167,3 +167,163 @@ export function wiringProblems(text: string): string[] {
   }
   return problems
 }
+
+/** What a job's `if:` sees: `github`, `inputs` and the like. */
+export type ExpressionContext = Record<string, unknown>
+
+type Token = { kind: 'op' | 'string' | 'number' | 'name'; text: string }
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = []
+  const pattern =
+    /\s*(?:('(?:[^']|'')*')|(\d+(?:\.\d+)?)|(==|!=|&&|\|\||[!(),])|([A-Za-z_][\w.*-]*))/y
+  let at = 0
+  while (at < text.length) {
+    pattern.lastIndex = at
+    const match = pattern.exec(text)
+    if (!match) {
+      if (/^\s*$/.test(text.slice(at))) break
+      throw new Error(`cannot read the expression at: ${text.slice(at)}`)
+    }
+    at = pattern.lastIndex
+    if (match[1]) {
+      tokens.push({
+        kind: 'string',
+        text: match[1].slice(1, -1).replace(/''/g, "'")
+      })
+    } else if (match[2]) tokens.push({ kind: 'number', text: match[2] })
+    else if (match[3]) tokens.push({ kind: 'op', text: match[3] })
+    else if (match[4]) tokens.push({ kind: 'name', text: match[4] })
+  }
+  return tokens
+}
+
+function lookup(path: string, context: ExpressionContext): unknown {
+  let values: unknown[] = [context]
+  let spread = false
+  for (const part of path.split('.')) {
+    if (part === '*') {
+      values = values.flatMap((v) => (Array.isArray(v) ? v : []))
+      spread = true
+      continue
+    }
+    values = values.map((v) =>
+      v !== null && typeof v === 'object'
+        ? (v as Record<string, unknown>)[part]
+        : undefined
+    )
+  }
+  return spread ? values : values[0]
+}
+
+function truthy(value: unknown): boolean {
+  return !(
+    value === undefined ||
+    value === null ||
+    value === false ||
+    value === '' ||
+    value === 0
+  )
+}
+
+function same(a: unknown, b: unknown): boolean {
+  // GitHub compares strings case-insensitively; null equals null only.
+  if (typeof a === 'string' && typeof b === 'string') {
+    return a.toLowerCase() === b.toLowerCase()
+  }
+  return (a ?? null) === (b ?? null)
+}
+
+/**
+ * Evaluates a job's `if:` as GitHub does, for the subset this project's
+ * workflows use: `==`, `!=`, `&&`, `||`, `!`, parentheses, string literals,
+ * property paths with `.*.`, `startsWith` and `contains`. The `${{ }}` is
+ * optional, as in `if:`.
+ */
+export function evaluateIf(
+  expression: string,
+  context: ExpressionContext
+): boolean {
+  const tokens = tokenize(
+    expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
+  )
+  let at = 0
+  const peek = (): Token | undefined => tokens[at]
+  const take = (text?: string): Token => {
+    const token = tokens[at++]
+    if (!token || (text !== undefined && token.text !== text)) {
+      throw new Error(`expected ${text ?? 'more'} in ${expression}`)
+    }
+    return token
+  }
+  const primary = (): unknown => {
+    const token = take()
+    if (token.kind === 'string') return token.text
+    if (token.kind === 'number') return Number(token.text)
+    if (token.text === '(') {
+      const value = or()
+      take(')')
+      return value
+    }
+    if (token.text === '!') return !truthy(primary())
+    if (token.kind === 'name' && peek()?.text === '(') {
+      take('(')
+      const args: unknown[] = [or()]
+      while (peek()?.text === ',') {
+        take(',')
+        args.push(or())
+      }
+      take(')')
+      const [left, right] = args
+      const name = token.text.toLowerCase()
+      if (name === 'startswith') {
+        return String(left ?? '')
+          .toLowerCase()
+          .startsWith(String(right ?? '').toLowerCase())
+      }
+      if (name === 'contains') {
+        return Array.isArray(left)
+          ? left.some((item) => same(item, right))
+          : String(left ?? '')
+              .toLowerCase()
+              .includes(String(right ?? '').toLowerCase())
+      }
+      throw new Error(`function ${token.text} is not supported`)
+    }
+    if (token.text === 'true' || token.text === 'false')
+      return token.text === 'true'
+    if (token.text === 'null') return null
+    return lookup(token.text, context)
+  }
+  const comparison = (): unknown => {
+    const left = primary()
+    const op = peek()?.text
+    if (op === '==' || op === '!=') {
+      take()
+      const right = primary()
+      return op === '==' ? same(left, right) : !same(left, right)
+    }
+    return left
+  }
+  const and = (): unknown => {
+    let value = comparison()
+    while (peek()?.text === '&&') {
+      take()
+      const right = comparison()
+      value = truthy(value) ? right : value
+    }
+    return value
+  }
+  const or = (): unknown => {
+    let value = and()
+    while (peek()?.text === '||') {
+      take()
+      const right = and()
+      value = truthy(value) ? value : right
+    }
+    return value
+  }
+  const value = or()
+  if (at !== tokens.length) throw new Error(`unread input in ${expression}`)
+  return truthy(value)
+}

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import {
+  evaluateIf,
   localActionName,
   wiringProblems,
   type Workflow
@@ -107,5 +108,142 @@ describe('the wiring check itself', () => {
         'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683'
       )
     ).toBeUndefined()
+  })
+})
+
+describe('cherry-pick.yml: which job serves which event', () => {
+  interface PickJob {
+    if?: string
+    permissions?: Record<string, string>
+    steps?: { run?: string; with?: Record<string, unknown> }[]
+  }
+  const workflow = parse(
+    readFileSync(join(root, '.github/workflows/cherry-pick.yml'), 'utf8')
+  ) as {
+    on: { workflow_call: { inputs: Record<string, { default?: unknown }> } }
+    jobs: Record<string, PickJob>
+  }
+  const inputs = Object.fromEntries(
+    Object.entries(workflow.on.workflow_call.inputs).map(([name, spec]) => [
+      name,
+      spec.default ?? ''
+    ])
+  )
+  const pullRequest = (
+    head: string,
+    labels: string[],
+    headRepository = 'acme/monolith'
+  ) => ({
+    action: 'closed',
+    pull_request: {
+      merged: true,
+      number: 12,
+      head: { ref: head, repo: { full_name: headRepository } },
+      base: { ref: 'release/1.10', repo: { full_name: 'acme/monolith' } },
+      labels: labels.map((name) => ({ name }))
+    }
+  })
+  const running = (eventName: string, event: unknown): string[] =>
+    Object.entries(workflow.jobs)
+      .filter(
+        ([, job]) =>
+          !job.if ||
+          evaluateIf(job.if, {
+            github: {
+              event_name: eventName,
+              event,
+              repository: 'acme/monolith'
+            },
+            inputs
+          })
+      )
+      .map(([name]) => name)
+
+  it.each([
+    [
+      'the merge of a hotfix pick PR',
+      pullRequest('cherry-pick/7-to-release/1.10', ['hotfix']),
+      ['hotfix-staging']
+    ],
+    [
+      'the merge of a PR asking for a hotfix pick',
+      pullRequest('fix/timeouts', ['cherry-pick', 'hotfix']),
+      ['pick']
+    ],
+    [
+      'the merge of a pick PR without the hotfix label',
+      pullRequest('cherry-pick/7-to-release/1.10', ['area/api']),
+      ['pick']
+    ],
+    [
+      "a fork's PR named like a pick PR",
+      pullRequest('cherry-pick/7-to-release/1.10', ['hotfix'], 'mallory/x'),
+      ['pick']
+    ],
+    [
+      'a PR closed without merging',
+      {
+        ...pullRequest('cherry-pick/7-to-release/1.10', ['hotfix']),
+        pull_request: {
+          ...pullRequest('x', ['hotfix']).pull_request,
+          merged: false
+        }
+      },
+      []
+    ],
+    [
+      'a label added',
+      {
+        ...pullRequest('fix/x', ['cherry-pick']),
+        action: 'labeled'
+      },
+      ['pick']
+    ]
+  ])('%s runs %p', (_what, event, jobs) => {
+    expect(running('pull_request_target', event)).toEqual(jobs)
+  })
+
+  it('runs the pick on a /cherry-pick comment only', () => {
+    const comment = (body: string) => ({
+      action: 'created',
+      issue: { number: 12, pull_request: { url: 'x' } },
+      comment: { body }
+    })
+    expect(running('issue_comment', comment('/cherry-pick'))).toEqual(['pick'])
+    expect(running('issue_comment', comment('thanks'))).toEqual([])
+  })
+
+  it('stages a merged hotfix pick PR with read, dispatch and comment rights only, no push token, no event text in run:', () => {
+    const job = workflow.jobs['hotfix-staging']
+    expect(job.permissions).toEqual({
+      contents: 'read',
+      actions: 'write',
+      'pull-requests': 'write'
+    })
+    const text = JSON.stringify(job.steps)
+    expect(text).not.toContain('push-token')
+    for (const step of job.steps ?? []) {
+      expect(step.run ?? '').not.toMatch(/\$\{\{\s*github\.event/)
+    }
+  })
+})
+
+describe('evaluateIf', () => {
+  it('reads paths, .*., functions and precedence as GitHub does', () => {
+    const context = {
+      github: { event: { labels: [{ name: 'Hotfix' }], n: null } },
+      inputs: { label: 'hotfix' }
+    }
+    expect(
+      evaluateIf('contains(github.event.labels.*.name, inputs.label)', context)
+    ).toBe(true)
+    expect(
+      evaluateIf("startsWith('Cherry-pick/1', 'cherry-pick/')", context)
+    ).toBe(true)
+    expect(
+      evaluateIf('github.event.n == null && !github.event.missing', context)
+    ).toBe(true)
+    expect(evaluateIf("'a' == 'b' || ('c' != 'c')", context)).toBe(false)
+    expect(() => evaluateIf('fromJSON(x)', context)).toThrow('not supported')
   })
 })

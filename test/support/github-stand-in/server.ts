@@ -709,6 +709,12 @@ export class GitHubStandIn {
     if (rest === '/pulls' && request.method === 'POST') {
       return [201, await this.createPull(state, input)]
     }
+    if (
+      (m = /^\/pulls\/(\d+)\/merge$/.exec(rest)) &&
+      request.method === 'PUT'
+    ) {
+      return [200, await this.mergePull(state, this.pullOf(state, m[1]))]
+    }
     if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const number = Number(m[1])
       const list = state.comments.get(number) ?? []
@@ -1062,6 +1068,65 @@ export class GitHubStandIn {
       user: { login: comment.user, type: 'Bot' },
       html_url: `https://github.com/${state.owner}/${state.repo}/pull/${number}#issuecomment-${comment.id}`
     }
+  }
+
+  /**
+   * Merges an open pull request as the merge button does (a merge commit,
+   * made with real git in the bare repository, moving the base branch).
+   */
+  private async mergePull(
+    state: RepoState,
+    pull: PullState
+  ): Promise<Record<string, unknown>> {
+    if (pull.state !== 'open') {
+      throw new HttpError(405, 'Pull Request is not mergeable')
+    }
+    const base = (
+      await git(state.bareDir, ['rev-parse', `refs/heads/${pull.baseRef}`])
+    ).trim()
+    const head = (
+      await git(state.bareDir, ['rev-parse', `refs/heads/${pull.headRef}`])
+    ).trim()
+    let tree: string
+    try {
+      tree = (
+        await git(state.bareDir, ['merge-tree', '--write-tree', base, head])
+      )
+        .split('\n')[0]
+        .trim()
+    } catch {
+      throw new HttpError(405, 'Pull Request is not mergeable')
+    }
+    const message = `Merge pull request #${pull.number} from ${state.owner}/${pull.headRef}\n\n${pull.title}`
+    const { stdout } = await run(
+      'git',
+      ['commit-tree', tree, '-p', base, '-p', head, '-m', message],
+      {
+        cwd: state.bareDir,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'octocat',
+          GIT_AUTHOR_EMAIL: 'octocat@example.com',
+          GIT_COMMITTER_NAME: 'GitHub',
+          GIT_COMMITTER_EMAIL: 'noreply@github.com'
+        }
+      }
+    )
+    const sha = stdout.trim()
+    await git(state.bareDir, [
+      'update-ref',
+      `refs/heads/${pull.baseRef}`,
+      sha,
+      base
+    ])
+    Object.assign(pull, {
+      state: 'closed',
+      merged: true,
+      mergeCommitSha: sha,
+      headSha: head,
+      baseSha: base
+    })
+    return { sha, merged: true, message: 'Pull Request successfully merged' }
   }
 
   private async createPull(
