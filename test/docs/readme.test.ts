@@ -39,8 +39,22 @@ describe('README', () => {
   it('shows the rehearsal CI runs, and CI runs it as written', () => {
     const command = 'npm run rehearse -- --fail'
     expect(readme).toContain(command)
+    // CI runs it inside `npm test`, through the rehearsal e2e suite.
     const ci = readFileSync(join(root, '.ci/run'), 'utf8')
-    expect(ci.split('\n').map((line) => line.trim())).toContain(command)
+    expect(ci.split('\n').map((line) => line.trim())).toContain(
+      'npm test -- --json --outputFile="$results" || status=$?'
+    )
+    const e2e = readFileSync(
+      join(root, 'test/rehearsal/rehearse.e2e.test.ts'),
+      'utf8'
+    )
+    expect(e2e).toContain(
+      `['run', '--silent', ${command
+        .split(' ')
+        .slice(2)
+        .map((word) => `'${word}'`)
+        .join(', ')}`
+    )
   })
 
   it('links documents that exist', () => {
