@@ -75,6 +75,8 @@ export interface Inputs {
   rollbackOnCancel: boolean
   /** Stages at which the wait answers ECS's PAUSE hooks. */
   hookStages: string[]
+  /** Look the image up in ECR before any write. */
+  verifyImage: boolean
 }
 
 function optionalHealth(): Partial<HealthPolicy> {
@@ -255,6 +257,7 @@ export function getInputs(): Inputs {
     rollout,
     callTimeoutSeconds,
     rollbackOnCancel: getBoolean('rollback-on-cancel', false),
+    verifyImage: getBoolean('verify-image', true),
     hookStages: checkHookStages(
       'lifecycle-hook-stages',
       getList('lifecycle-hook-stages')

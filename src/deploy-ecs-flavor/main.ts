@@ -2,6 +2,11 @@ import * as core from '@actions/core'
 import { runAction, setOutputs } from '../common/action.js'
 import { systemClock } from '../common/clock.js'
 import { createEcsClient } from '../ecs/client.js'
+import {
+  createEcrClient,
+  verifyImage,
+  type ImageCheck
+} from '../docker/ecr-image-check.js'
 import { watchDeployments } from '../ecs/deployment-watcher.js'
 import {
   executeDeployments,
@@ -34,6 +39,7 @@ import { releaseTags } from './release-tags.js'
 import {
   blockedReport,
   cleanUpAfter,
+  imageMissingReport,
   preDeployTarget,
   runPreDeploy,
   type PreDeployTarget
@@ -184,6 +190,33 @@ function expiredSessionText(report: DeployReport): string | undefined {
   return `The AWS credentials expired mid-run; left on the new revision: ${left.length === 0 ? 'none' : left.map((o) => `${o.flavor} (${o.taskDefinitionArn ?? '?'})`).join(', ')}.`
 }
 
+/** Looks the image up (ECR only) before any write; says what it found or why it did not look. */
+async function checkImage(
+  inputs: Inputs,
+  release: Release
+): Promise<ImageCheck> {
+  const clients: ReturnType<typeof createEcrClient>[] = []
+  try {
+    const check = await verifyImage(
+      release.reference,
+      inputs.verifyImage,
+      (region) => {
+        const client = createEcrClient(region, inputs.callTimeoutSeconds)
+        clients.push(client)
+        return client
+      }
+    )
+    if (check.status === 'skipped' && inputs.verifyImage) {
+      core.notice(check.message)
+    } else if (check.status !== 'missing') {
+      core.info(check.message)
+    }
+    return check
+  } finally {
+    for (const client of clients) client.destroy()
+  }
+}
+
 async function deploy(
   inputs: Inputs,
   release: Release,
@@ -220,6 +253,7 @@ async function deploy(
       }
     }
     const interval = inputs.pollIntervalSeconds
+    const image = await checkImage(inputs, release)
     const options: DeployOptions = {
       image: release.image,
       wait: inputs.wait,
@@ -235,6 +269,9 @@ async function deploy(
       log,
       registrations: new RateLimiter(systemClock, 1, 1),
       pollIntervalSeconds: interval
+    }
+    if (image.status === 'missing') {
+      return imageMissingReport(plans, options, image.message)
     }
     const preDeployOutcome =
       preDeployTask &&

@@ -103,6 +103,24 @@ export function blockedReport(
   }
 }
 
+/** The report of a deploy whose image is not in its registry: no flavor started. */
+export function imageMissingReport(
+  plans: FlavorPlan[],
+  options: DeployOptions,
+  reason: string
+): DeployReport {
+  return {
+    result: 'failed',
+    changed: false,
+    blockedBy: reason,
+    flavors: plans.map((p) => ({
+      ...outcomeOf(p, options.image),
+      result: 'skipped',
+      error: 'not started: the image is not in its registry'
+    }))
+  }
+}
+
 /** keep-revisions after a healthy verdict (result success); any other result leaves revisions alone. */
 export async function cleanUpAfter(
   report: DeployReport,

@@ -35,6 +35,7 @@ function rollbackText(o: FlavorOutcome): string {
  */
 export function aftermath(report: DeployReport): string {
   const lines: string[] = []
+  if (report.blockedBy) lines.push(report.blockedBy)
   if (report.preDeploy?.status === 'failed') {
     lines.push(preDeployLine(report.preDeploy))
   }

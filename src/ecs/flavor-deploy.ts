@@ -104,6 +104,8 @@ export interface DeployReport {
   preDeploy?: PreDeployOutcome
   /** keep-revisions' work, after a healthy verdict. */
   cleanup?: FamilyCleanup[]
+  /** Why nothing was started (the image is not in its registry). */
+  blockedBy?: string
 }
 
 export { COMMIT_TAG, mergeTags } from './revision-register.js'

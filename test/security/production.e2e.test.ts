@@ -31,6 +31,7 @@ import {
   type ActionResult
 } from '../support/runner-harness.js'
 import { ensureBundle } from '../support/bundle.js'
+import { pushTinyImage } from '../support/registry-images.js'
 
 /**
  * Issue #12 items 1-3 and #14 item 1, end to end: the built deploy bundle
@@ -40,7 +41,8 @@ import { ensureBundle } from '../support/bundle.js'
 const SPEED = 30
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
 const V1 = `${ECR}/monolith@sha256:${'1'.repeat(64)}`
-const V2 = `${ECR}/monolith@sha256:${'2'.repeat(64)}`
+/** The release image: pushed to the loopback registry in beforeAll, so the ECR stand-in finds it. */
+let V2 = ''
 const FLAVORS = ['web', 'api', 'worker']
 /** The commit staging built; GITHUB_SHA of the dispatch is another one. */
 const BUILT = 'b'.repeat(40)
@@ -72,6 +74,8 @@ let workspace: string | undefined
 
 beforeAll(async () => {
   ensureBundle('deploy-ecs-flavor')
+  const pushed = await pushTinyImage('monolith', { label: 'production-e2e' })
+  V2 = `${ECR}/monolith@${pushed.digest}`
   standIn = await GitHubStandIn.start()
   fixture = await createGitFixture(standIn, ['release/2026.12'])
 }, 180_000)

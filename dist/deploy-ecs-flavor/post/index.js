@@ -71191,6 +71191,7 @@ function getInputs() {
         rollout,
         callTimeoutSeconds,
         rollbackOnCancel: getBoolean('rollback-on-cancel', false),
+        verifyImage: getBoolean('verify-image', true),
         hookStages: checkHookStages('lifecycle-hook-stages', getList('lifecycle-hook-stages'))
     };
 }

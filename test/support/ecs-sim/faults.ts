@@ -42,13 +42,15 @@ export interface FaultDecision {
 }
 
 function errorFor(kind: FaultKind, operation: string): EcsApiError {
+  // ECR's operations are logged as `ecr:<Operation>`, which is their IAM action too.
+  const action = operation.includes(':') ? operation : `ecs:${operation}`
   switch (kind) {
     case 'throttle':
       return new EcsApiError('ThrottlingException', 'Rate exceeded')
     case 'access-denied':
       return new EcsApiError(
         'AccessDeniedException',
-        `User: arn:aws:sts::123456789012:assumed-role/deploy/session is not authorized to perform: ecs:${operation} because no identity-based policy allows the ecs:${operation} action`
+        `User: arn:aws:sts::123456789012:assumed-role/deploy/session is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`
       )
     case 'expired-token':
       return new EcsApiError(

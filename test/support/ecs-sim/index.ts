@@ -1,7 +1,9 @@
 /**
  * A local Amazon ECS endpoint for tests, benchmarks and rehearsals. The real
  * `@aws-sdk/client-ecs` reaches it through `AWS_ENDPOINT_URL_ECS` (or the
- * client's `endpoint`), so actions run against it unchanged.
+ * client's `endpoint`), so actions run against it unchanged. It also
+ * answers ECR's image lookups (`AWS_ENDPOINT_URL_ECR`) from the loopback
+ * registry's manifests (ecr.ts).
  *
  *   const sim = await startEcsSimulator({ speed: 0 })
  *   sim.createCluster('staging')
@@ -67,6 +69,8 @@ export interface EcsSimulatorOptions {
   tickMs?: number
   /** A world to load before the first request. */
   world?: WorldSeed
+  /** The plain-HTTP registry ECR's image lookups read (default `ERT_REGISTRY` or `localhost:5000`). */
+  registry?: string
 }
 
 export interface RunUntilOptions {
@@ -142,7 +146,8 @@ export async function startEcsSimulator(
     seed: options.seed ?? 1,
     startTime: options.startTime ?? Math.floor(Date.now() / 1000) * 1000,
     tickMs: options.tickMs ?? 1000,
-    faults: options.faults
+    faults: options.faults,
+    registry: options.registry
   })
   if (options.world) core.loadWorld(options.world)
   const server = createSimServer(core)
@@ -172,6 +177,8 @@ export async function startEcsSimulator(
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     env: {
       AWS_ENDPOINT_URL_ECS: url,
+      // ECR's image lookups, answered from the loopback registry.
+      AWS_ENDPOINT_URL_ECR: url,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: 'test',

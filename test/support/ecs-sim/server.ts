@@ -4,6 +4,7 @@ import {
   type Server,
   type ServerResponse
 } from 'node:http'
+import { ECR_TARGET_PREFIX } from './ecr.js'
 import { addRunTaskOutcome, type RunTaskOutcome } from './run-task.js'
 import type { SimCore, WorldSeed } from './simulator.js'
 
@@ -54,13 +55,20 @@ async function handleEcs(
     'content-type': 'application/x-amz-json-1.1',
     'x-amzn-requestid': requestId
   }
-  if (!target.startsWith(TARGET_PREFIX)) {
+  // ECR shares the endpoint (AWS_ENDPOINT_URL_ECR); its operations are
+  // logged and faulted as `ecr:<Operation>`.
+  const operation = target.startsWith(TARGET_PREFIX)
+    ? target.slice(TARGET_PREFIX.length)
+    : target.startsWith(ECR_TARGET_PREFIX)
+      ? `ecr:${target.slice(ECR_TARGET_PREFIX.length)}`
+      : undefined
+  if (operation === undefined) {
     send(
       res,
       400,
       {
         __type: 'UnknownOperationException',
-        message: `X-Amz-Target must start with ${TARGET_PREFIX}`
+        message: `X-Amz-Target must start with ${TARGET_PREFIX} or ${ECR_TARGET_PREFIX}`
       },
       { ...jsonHeaders, 'x-amzn-errortype': 'UnknownOperationException' }
     )
@@ -79,7 +87,7 @@ async function handleEcs(
     return
   }
   const attempt = /attempt=(\d+)/.exec(header(req, 'amz-sdk-request') ?? '')
-  const out = await core.handle(target.slice(TARGET_PREFIX.length), input, {
+  const out = await core.handle(operation, input, {
     invocationId: header(req, 'amz-sdk-invocation-id'),
     attempt: attempt ? Number(attempt[1]) : undefined
   })

@@ -5,6 +5,7 @@ import type {
 } from '@aws-sdk/client-ecs'
 import { parseBehavior, type BehaviorRule } from './behavior.js'
 import { SimClock } from './clock.js'
+import { ecrOperations } from './ecr.js'
 import { EcsApiError } from './errors.js'
 import { FaultInjector, type FaultConfig, type FaultKind } from './faults.js'
 import { operations as coreOperations } from './operations.js'
@@ -109,6 +110,8 @@ export interface SimCoreOptions {
   startTime: number
   tickMs: number
   faults?: FaultConfig
+  /** The plain-HTTP registry the ECR stand-in reads (`localhost:5000`). */
+  registry?: string
 }
 
 const LOG_LIMIT = 20_000
@@ -126,6 +129,8 @@ export class SimCore {
   readonly faults: FaultInjector
   readonly requestLog: RequestLogEntry[] = []
   readonly tickMs: number
+  /** Where ECR's image lookups read manifests. */
+  readonly registry: string
   private seq = 0
 
   constructor(options: SimCoreOptions) {
@@ -133,6 +138,8 @@ export class SimCore {
     this.clock = new SimClock(options.startTime, options.speed)
     this.faults = new FaultInjector(options.faults, options.seed)
     this.tickMs = options.tickMs
+    this.registry =
+      options.registry ?? process.env.ERT_REGISTRY ?? 'localhost:5000'
   }
 
   /** Steps the world tick by tick up to the clock's now. */
@@ -150,7 +157,7 @@ export class SimCore {
   }
 
   /**
-   * Answers one ECS operation: faults first (a failed request changes
+   * Answers one ECS operation, or an ECR one (`ecr:BatchGetImage`): faults first (a failed request changes
    * nothing), then the operation on a world caught up to now.
    */
   async handle(
@@ -174,13 +181,21 @@ export class SimCore {
     try {
       if (decision.error) throw decision.error
       const op = operations[operation]
-      if (!op) {
+      const ecr = ecrOperations[operation]
+      if (ecr) {
+        body = await ecr(
+          { registry: this.registry, accountId: this.world.accountId },
+          (input ?? {}) as Record<string, unknown>,
+          this.clock.now()
+        )
+      } else if (op) {
+        body = op(this.world, input ?? {})
+      } else {
         throw new EcsApiError(
           'UnknownOperationException',
           `The ECS simulator does not model ${operation}.`
         )
       }
-      body = op(this.world, input ?? {})
     } catch (e) {
       const err =
         e instanceof EcsApiError
