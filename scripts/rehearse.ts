@@ -49,6 +49,19 @@ const CLUSTER = 'monolith-staging'
 // A repository of its own per run, so an earlier run's registry cache cannot
 // make the cold push warm.
 const IMAGE = `${REGISTRY}/rehearsal-${Date.now().toString(36)}/monolith`
+
+/**
+ * The loopback registry plays ECR: the deploy names the pushed image by an
+ * ECR host, so deploy-ecs-flavor's image check asks the simulator's ECR
+ * stand-in (AWS_ENDPOINT_URL_ECR), which reads the very manifest the build
+ * pushed to the loopback registry.
+ */
+const ECR_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
+function asEcrImage(image: string): string {
+  return image.startsWith(`${REGISTRY}/`)
+    ? `${ECR_HOST}/${image.slice(REGISTRY.length + 1)}`
+    : image
+}
 // Time limits per action. The full fixture's cold build compiles its native
 // extensions: about 5.5 minutes alone on two cores, several times that on a
 // busy machine. A deploy waits at most the manifest's 10m timeout and then as
@@ -192,7 +205,7 @@ async function main(): Promise<number> {
         containerDefinitions: [
           {
             name: 'app',
-            image: `${IMAGE}:previous-release`,
+            image: asEcrImage(`${IMAGE}:previous-release`),
             memory: flavor.memory,
             essential: true,
             environment: [{ name: 'DJANGO_MODE', value: flavor.name }]
@@ -255,11 +268,20 @@ async function main(): Promise<number> {
         action: 'deploy-ecs-flavor',
         cwd: repo,
         env: { ...env, GITHUB_SHA: commit },
-        inputs: { image, environment: 'staging', flavors: 'all', wait: true },
+        inputs: {
+          image: asEcrImage(image),
+          environment: 'staging',
+          flavors: 'all',
+          wait: true
+        },
         timeoutMs: DEPLOY_LIMIT_MS
       })
       if (deploy.timedOutAfterMs !== undefined)
         fail('deploy-ecs-flavor', deploy)
+      const checked = /The image \S+ is in ECR repository \S+/.exec(
+        deploy.stdout
+      )
+      if (checked) console.log(`image check: ${checked[0]}`)
       const done = Date.now()
       const flavors = JSON.parse(
         deploy.outputs.flavors ?? '[]'

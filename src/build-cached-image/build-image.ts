@@ -25,6 +25,7 @@ import {
   type BuilderInfo
 } from '../docker/builder-info.js'
 import { imageTagHint, immutableTagRefusal } from '../docker/ecr-rules.js'
+import { builtImage } from '../docker/image-reference.js'
 import type { StepReport } from '../docker/rawjson-progress.js'
 import type { Inputs } from './inputs.js'
 import {
@@ -65,6 +66,8 @@ function attestations(
 /** What the build produced, for outputs. */
 export interface BuildOutcome {
   image: string
+  /** The image without its registry host: survives masking of the account id. */
+  imagePath: string
   digest?: string
   tags: string[]
   metadata: Record<string, unknown>
@@ -236,7 +239,7 @@ export async function buildImage(
     await readFile(request.metadataFile ?? '', 'utf8').catch(() => '{}')
   ) as Record<string, unknown>
   const digest = metadata['containerimage.digest'] as string | undefined
-  const image = digest ? `${inputs.image.repository}@${digest}` : inputs.tags[0]
+  const { image, imagePath } = builtImage(inputs.image, digest, inputs.tags)
   const durationSeconds = (deps.now() - started) / 1000
 
   const builtRef = inputs.push && digest ? image : inputs.tags[0]
@@ -266,6 +269,7 @@ export async function buildImage(
   })
   return {
     image,
+    imagePath,
     digest,
     tags: inputs.tags,
     metadata,

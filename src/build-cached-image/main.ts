@@ -24,6 +24,7 @@ export async function run(): Promise<void> {
     const { report } = outcome
     setOutputs({
       image: outcome.image,
+      'image-path': outcome.imagePath,
       digest: outcome.digest ?? '',
       tags: outcome.tags.join('\n'),
       metadata: outcome.metadata,

@@ -109,6 +109,33 @@ export function formatImageReference(ref: ImageReference): string {
   )
 }
 
+/** The built image as the build's outputs carry it. */
+export interface BuiltImage {
+  /** `repository@digest`, or the first tag when no digest is known. */
+  image: string
+  /**
+   * `path@digest` without the registry host, empty without a digest. The
+   * runner drops a job output that holds a masked value, and an ECR host
+   * holds the account id, which the AWS login actions can mask; this form
+   * never holds it, so it crosses jobs to be joined to the registry there.
+   */
+  imagePath: string
+}
+
+/** The outputs' forms of what was built: `name` pushed as `digest`, else its first tag. */
+export function builtImage(
+  name: ImageName,
+  digest: string | undefined,
+  tags: readonly string[]
+): BuiltImage {
+  return digest
+    ? {
+        image: `${name.repository}@${digest}`,
+        imagePath: `${name.path}@${digest}`
+      }
+    : { image: tags[0] ?? name.repository, imagePath: '' }
+}
+
 /**
  * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
  * `image`; a full `repo:tag` is checked as given.

@@ -14,7 +14,9 @@ const ecrMock = mockClient(ECRClient)
 const ref = (text: string): ReturnType<typeof parseImageReference> =>
   parseImageReference('image', text)
 
-beforeEach(() => ecrMock.reset())
+beforeEach(() => {
+  ecrMock.reset()
+})
 
 describe('ecrRepositoryOf', () => {
   it.each([

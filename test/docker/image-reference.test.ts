@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  builtImage,
   formatImageReference,
   parseImageName,
   parseImageReference,
@@ -70,5 +71,35 @@ describe('parseImageReference', () => {
     expect(() => parseImageReference('image', value)).toThrow(
       `Input "image" has "${value}", which ${why}`
     )
+  })
+})
+
+describe('builtImage: the forms the build outputs', () => {
+  const ecr = parseImageName(
+    'image',
+    '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/monolith'
+  )
+
+  it('a pushed image: repository@digest, and path@digest without the host (no account id to mask)', () => {
+    const built = builtImage(ecr, digest, [`${ecr.repository}:v1`])
+    expect(built).toEqual({
+      image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/monolith@${digest}`,
+      imagePath: `team/monolith@${digest}`
+    })
+    expect(built.imagePath).not.toContain('123456789012')
+    // Joined to the registry again, it is the image itself.
+    expect(`${ecr.host}/${built.imagePath}`).toBe(built.image)
+    expect(parseImageReference('image', built.imagePath)).toEqual({
+      path: 'team/monolith',
+      repository: 'team/monolith',
+      digest
+    })
+  })
+
+  it('nothing pushed (no digest): the first tag, and no path form to give', () => {
+    expect(builtImage(ecr, undefined, [`${ecr.repository}:v1`])).toEqual({
+      image: `${ecr.repository}:v1`,
+      imagePath: ''
+    })
   })
 })

@@ -62,6 +62,13 @@ describeWithDocker('npm run rehearse', () => {
     expect(output).toContain('## Release report')
   })
 
+  it('looks each pushed image up in ECR (the stand-in reading the loopback registry) before deploying it', () => {
+    const checks = output.match(
+      /image check: The image 123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/rehearsal-\S+\/monolith@sha256:[0-9a-f]{64} is in ECR repository rehearsal-\S+\/monolith/g
+    )
+    expect(checks?.length).toBe(report.pushes.length)
+  })
+
   it('deploys every flavor healthy on the cold push', () => {
     const cold = report.pushes[0]
     expect(cold.deployResult).toBe('success')
