@@ -74123,7 +74123,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1793);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7307);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -74132,7 +74132,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1793:
+/***/ 7307:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -77134,7 +77134,7 @@ function setOutputs(outputs) {
 }
 
 ;// CONCATENATED MODULE: ./src/common/clock.ts
-const systemClock = {
+const clock_systemClock = {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 };
@@ -77189,7 +77189,7 @@ function awsFailureKind(error) {
     return 'other';
 }
 /** Throttling, 5xx and timeouts: worth another poll or a later try. */
-function isTransientAwsError(error) {
+function aws_calls_isTransientAwsError(error) {
     return ['throttled', 'server', 'timeout'].includes(awsFailureKind(error));
 }
 /** Expired or missing credentials: nothing this run does will succeed again. */
@@ -77374,6 +77374,15 @@ function formatImageReference(ref) {
     return (ref.repository +
         (ref.tag ? `:${ref.tag}` : '') +
         (ref.digest ? `@${ref.digest}` : ''));
+}
+/** The outputs' forms of what was built: `name` pushed as `digest`, else its first tag. */
+function builtImage(name, digest, tags) {
+    return digest
+        ? {
+            image: `${name.repository}@${digest}`,
+            imagePath: `${name.path}@${digest}`
+        }
+        : { image: tags[0] ?? name.repository, imagePath: '' };
 }
 /**
  * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
@@ -85620,8 +85629,120 @@ function handOverOnInterrupt(what) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/ecs/rollback-wait.ts
+/** The post step's bounded wait for the rollbacks it started, so a cancelled run says whether each flavor is back and healthy, not only that a rollback began. */
+
+
+
+/**
+ * The runner gives a cancelled job five minutes before it stops answering
+ * (actions/runner#464: a static cancel timeout); the wait ends a minute
+ * before, leaving time for the summary.
+ */
+const rollback_wait_POST_ROLLBACK_WAIT_SECONDS = 240;
+/** The rollback's deployment in a DescribeServices answer, and whether it is done. */
+function rollback_wait_judge(rollback, deployments) {
+    const mine = deployments.find((d) => d.id === rollback.deploymentId) ??
+        deployments.find((d) => d.status === 'PRIMARY' &&
+            d.taskDefinition === rollback.taskDefinitionArn);
+    if (!mine)
+        return { done: false, detail: 'its deployment is not listed' };
+    if (mine.rolloutState === 'FAILED') {
+        return {
+            done: true,
+            ok: false,
+            reason: mine.rolloutStateReason ?? 'FAILED'
+        };
+    }
+    const others = deployments.filter((d) => d !== mine).length;
+    if (mine.rolloutState === 'COMPLETED' && others === 0) {
+        return { done: true, ok: true, reason: '' };
+    }
+    return {
+        done: false,
+        detail: `${mine.runningCount ?? 0}/${mine.desiredCount ?? 0} tasks running, ${mine.rolloutState ?? 'IN_PROGRESS'}${others > 0 ? `, ${others} other deployment(s) draining` : ''}`
+    };
+}
+/**
+ * Polls DescribeServices until every rollback's deployment is COMPLETED
+ * with nothing else left (healthy), FAILED, or the budget is spent.
+ * Transient errors spend a poll; any other error ends the wait, and the
+ * rollbacks not yet done are reported as still waiting with that error.
+ */
+async function rollback_wait_waitForRollbacks(rollbacks, deps) {
+    const result = new Map();
+    const start = deps.clock.now();
+    const elapsed = () => Math.round((deps.clock.now() - start) / 1000);
+    let detail = new Map();
+    for (;;) {
+        const pending = rollbacks.filter((r) => !result.has(r.flavor));
+        if (pending.length === 0)
+            return result;
+        try {
+            detail = await poll(pending, deps.ecsFor, result, elapsed());
+        }
+        catch (error) {
+            if (!isTransientAwsError(error)) {
+                for (const r of pending) {
+                    result.set(r.flavor, {
+                        state: 'waiting',
+                        seconds: elapsed(),
+                        detail: `its state could not be read: ${errorMessage(error)}`
+                    });
+                }
+                return result;
+            }
+        }
+        if (elapsed() + deps.pollSeconds > deps.budgetSeconds)
+            break;
+        await deps.clock.sleep(deps.pollSeconds * 1000);
+    }
+    for (const r of rollbacks.filter((x) => !result.has(x.flavor))) {
+        result.set(r.flavor, {
+            state: 'waiting',
+            seconds: elapsed(),
+            detail: detail.get(r.flavor) ?? 'not read'
+        });
+        deps.log(`${r.flavor}: rollback not healthy within ${deps.budgetSeconds} s`);
+    }
+    return result;
+}
+/** One DescribeServices per cluster (10 services a call); settles what is done, returns the rest's progress. */
+async function poll(pending, ecsFor, result, seconds) {
+    const detail = new Map();
+    const groups = new Map();
+    for (const r of pending) {
+        const key = `${r.region}\n${r.cluster}`;
+        groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    for (const group of groups.values()) {
+        for (let i = 0; i < group.length; i += 10) {
+            const batch = group.slice(i, i + 10);
+            const out = await ecsFor(batch[0].region).send(new DescribeServicesCommand({
+                cluster: batch[0].cluster,
+                services: batch.map((r) => r.service)
+            }));
+            for (const r of batch) {
+                const service = out.services?.find((s) => s.serviceName === r.service);
+                const verdict = rollback_wait_judge(r, service?.deployments ?? []);
+                if (verdict.done) {
+                    result.set(r.flavor, verdict.ok
+                        ? { state: 'healthy', seconds }
+                        : { state: 'failed', reason: verdict.reason });
+                }
+                else {
+                    detail.set(r.flavor, verdict.detail);
+                }
+            }
+        }
+    }
+    return detail;
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/unverified-deployments.ts
 /** Where each flavor got to when a run stopped without a verdict, in one reported state each, and the rollback of those left unverified. */
+
+
 
 
 
@@ -85661,7 +85782,7 @@ function revisionName(arn) {
 /**
  * Reports each flavor of an interrupted run; with `rollback`, puts the
  * previous task definition back on those whose service was updated but not
- * verified (without waiting: the job is being cancelled).
+ * verified (the wait for them is `settleRollbacks`).
  */
 async function settleUnverified(progress, options) {
     return Promise.all(progress.map(async (p) => {
@@ -85696,7 +85817,16 @@ async function settleUnverified(progress, options) {
             return {
                 flavor: p.flavor,
                 state: 'rollback started',
-                text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`
+                text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`,
+                rollback: {
+                    flavor: p.flavor,
+                    region: p.region,
+                    cluster: p.cluster,
+                    service: p.service,
+                    ...(back && { deploymentId: back }),
+                    taskDefinitionArn: p.previousTaskDefinitionArn,
+                    what
+                }
             };
         }
         catch (error) {
@@ -85707,6 +85837,46 @@ async function settleUnverified(progress, options) {
             };
         }
     }));
+}
+/** A started rollback's report once the wait has ended. */
+function afterWait(report, waited) {
+    const r = report.rollback;
+    if (!r || !waited)
+        return report;
+    const to = revisionName(r.taskDefinitionArn);
+    const id = r.deploymentId ?? '?';
+    switch (waited.state) {
+        case 'healthy':
+            return {
+                flavor: report.flavor,
+                state: 'rolled back',
+                text: `${r.what} not verified; rolled back to ${to}, healthy after ${waited.seconds} s (deployment ${id})`
+            };
+        case 'failed':
+            return {
+                flavor: report.flavor,
+                state: 'rollback failed',
+                text: `${r.what} not verified; rollback to ${to} failed (deployment ${id}): ${waited.reason}`
+            };
+        default:
+            return {
+                flavor: report.flavor,
+                state: 'rollback started',
+                text: `${r.what} not verified; rollback to ${to} started (deployment ${id}), not healthy after ${waited.seconds} s: ${waited.detail}`
+            };
+    }
+}
+/**
+ * Waits, within the post step's budget, for the rollbacks `settleUnverified`
+ * started, and turns each into its final reported state.
+ */
+async function settleRollbacks(reports, deps) {
+    const started = reports.flatMap((r) => (r.rollback ? [r.rollback] : []));
+    if (started.length === 0)
+        return [...reports];
+    deps.log(`Waiting up to ${deps.budgetSeconds} s for the rollback of ${started.map((r) => r.flavor).join(', ')}`);
+    const waited = await waitForRollbacks(started, deps);
+    return reports.map((r) => afterWait(r, waited.get(r.flavor)));
 }
 /** The post step's summary: a table with each flavor's one state. */
 function renderUnverified(title, reports, interruptedBy) {
@@ -85731,17 +85901,30 @@ async function reportInterruptedRun(title, options) {
     if (!progress || core.getState('verdict'))
         return;
     const clients = [];
-    const reports = await settleUnverified(progress, {
-        rollback: options.rollback,
-        ecsFor: (region) => {
-            const client = createEcsClient(region, options.callTimeoutSeconds);
-            clients.push(client);
-            return client;
-        },
-        log: (line) => core.info(line)
-    });
-    for (const client of clients)
-        client.destroy();
+    const ecsFor = (region) => {
+        const client = createEcsClient(region, options.callTimeoutSeconds);
+        clients.push(client);
+        return client;
+    };
+    const log = (line) => core.info(line);
+    let reports;
+    try {
+        reports = await settleRollbacks(await settleUnverified(progress, {
+            rollback: options.rollback,
+            ecsFor,
+            log
+        }), {
+            ecsFor,
+            clock: systemClock,
+            log,
+            budgetSeconds: POST_ROLLBACK_WAIT_SECONDS,
+            pollSeconds: options.pollSeconds ?? 5
+        });
+    }
+    finally {
+        for (const client of clients)
+            client.destroy();
+    }
     const by = core.getState('interrupted');
     await core.summary
         .addRaw(renderUnverified(title, reports, by ? `interrupted by ${by}` : 'the main step was stopped') + '\n')
@@ -87097,7 +87280,7 @@ async function deploy(inputs, release, flavors, preDeployTask) {
     const log = (line) => info(line);
     try {
         if (inputs.wait && !inputs.dryRun && flavors.length > 0) {
-            const warning = sessionWarning(await credentialExpiration(ecsFor(flavors[0].region)), systemClock.now(), waitBudgetSeconds(flavors), `this deploy (${flavors.length} flavor(s), waits and a rollback)`);
+            const warning = sessionWarning(await credentialExpiration(ecsFor(flavors[0].region)), clock_systemClock.now(), waitBudgetSeconds(flavors), `this deploy (${flavors.length} flavor(s), waits and a rollback)`);
             if (warning)
                 core_warning(warning);
         }
@@ -87121,9 +87304,9 @@ async function deploy(inputs, release, flavors, preDeployTask) {
         };
         const steps = {
             ecsFor,
-            clock: systemClock,
+            clock: clock_systemClock,
             log,
-            registrations: new RateLimiter(systemClock, 1, 1),
+            registrations: new RateLimiter(clock_systemClock, 1, 1),
             pollIntervalSeconds: interval
         };
         if (image.status === 'missing') {
@@ -87139,7 +87322,7 @@ async function deploy(inputs, release, flavors, preDeployTask) {
             onProgress: (outcomes) => saveJsonState('flavors', progressOf(outcomes)),
             watch: (targets, ecs) => watchDeployments(targets.map((t) => ({ ...t, hookStages: inputs.hookStages })), {
                 ecs,
-                clock: systemClock,
+                clock: clock_systemClock,
                 log,
                 pollIntervalSeconds: { min: interval, max: interval * 2 }
             })

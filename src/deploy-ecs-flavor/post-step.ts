@@ -17,7 +17,8 @@ export async function runPost(): Promise<void> {
     const inputs = getInputs()
     await reportInterruptedRun('Deploy', {
       rollback: inputs.rollbackOnCancel,
-      callTimeoutSeconds: inputs.callTimeoutSeconds
+      callTimeoutSeconds: inputs.callTimeoutSeconds,
+      pollSeconds: inputs.pollIntervalSeconds
     })
   })
 }

@@ -6,6 +6,13 @@ import { readJsonState } from '../common/step-state.js'
 import { createEcsClient } from './client.js'
 import { markdownTable } from '../common/summary.js'
 import type { FlavorOutcome } from './flavor-deploy.js'
+import { systemClock, type Clock } from '../common/clock.js'
+import {
+  POST_ROLLBACK_WAIT_SECONDS,
+  waitForRollbacks,
+  type RollbackState,
+  type StartedRollback
+} from './rollback-wait.js'
 
 /** One flavor's record in the action's state, written as the main step goes. */
 export interface FlavorProgress {
@@ -62,17 +69,20 @@ export interface UnverifiedReport {
   state:
     | 'not verified'
     | 'rollback started'
+    | 'rolled back'
     | 'rollback failed'
     | 'revision registered, service not updated'
     | 'not started'
     | 'verdict'
   text: string
+  /** The rollback this post step started, to be waited on. */
+  rollback?: StartedRollback & { what: string }
 }
 
 /**
  * Reports each flavor of an interrupted run; with `rollback`, puts the
  * previous task definition back on those whose service was updated but not
- * verified (without waiting: the job is being cancelled).
+ * verified (the wait for them is `settleRollbacks`).
  */
 export async function settleUnverified(
   progress: readonly FlavorProgress[],
@@ -119,7 +129,16 @@ export async function settleUnverified(
         return {
           flavor: p.flavor,
           state: 'rollback started',
-          text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`
+          text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`,
+          rollback: {
+            flavor: p.flavor,
+            region: p.region,
+            cluster: p.cluster,
+            service: p.service,
+            ...(back && { deploymentId: back }),
+            taskDefinitionArn: p.previousTaskDefinitionArn,
+            what
+          }
         }
       } catch (error) {
         return {
@@ -130,6 +149,60 @@ export async function settleUnverified(
       }
     })
   )
+}
+
+/** A started rollback's report once the wait has ended. */
+function afterWait(
+  report: UnverifiedReport,
+  waited: RollbackState | undefined
+): UnverifiedReport {
+  const r = report.rollback
+  if (!r || !waited) return report
+  const to = revisionName(r.taskDefinitionArn)
+  const id = r.deploymentId ?? '?'
+  switch (waited.state) {
+    case 'healthy':
+      return {
+        flavor: report.flavor,
+        state: 'rolled back',
+        text: `${r.what} not verified; rolled back to ${to}, healthy after ${waited.seconds} s (deployment ${id})`
+      }
+    case 'failed':
+      return {
+        flavor: report.flavor,
+        state: 'rollback failed',
+        text: `${r.what} not verified; rollback to ${to} failed (deployment ${id}): ${waited.reason}`
+      }
+    default:
+      return {
+        flavor: report.flavor,
+        state: 'rollback started',
+        text: `${r.what} not verified; rollback to ${to} started (deployment ${id}), not healthy after ${waited.seconds} s: ${waited.detail}`
+      }
+  }
+}
+
+/**
+ * Waits, within the post step's budget, for the rollbacks `settleUnverified`
+ * started, and turns each into its final reported state.
+ */
+export async function settleRollbacks(
+  reports: readonly UnverifiedReport[],
+  deps: {
+    ecsFor: (region: string) => ECSClient
+    clock: Clock
+    log: (line: string) => void
+    budgetSeconds: number
+    pollSeconds: number
+  }
+): Promise<UnverifiedReport[]> {
+  const started = reports.flatMap((r) => (r.rollback ? [r.rollback] : []))
+  if (started.length === 0) return [...reports]
+  deps.log(
+    `Waiting up to ${deps.budgetSeconds} s for the rollback of ${started.map((r) => r.flavor).join(', ')}`
+  )
+  const waited = await waitForRollbacks(started, deps)
+  return reports.map((r) => afterWait(r, waited.get(r.flavor)))
 }
 
 /** The post step's summary: a table with each flavor's one state. */
@@ -164,21 +237,41 @@ export function unverifiedError(
  */
 export async function reportInterruptedRun(
   title: string,
-  options: { rollback: boolean; callTimeoutSeconds?: number }
+  options: {
+    rollback: boolean
+    callTimeoutSeconds?: number
+    /** Seconds between reads while rollbacks are waited on. */
+    pollSeconds?: number
+  }
 ): Promise<void> {
   const progress = readJsonState<FlavorProgress[]>('flavors')
   if (!progress || core.getState('verdict')) return
   const clients: ECSClient[] = []
-  const reports = await settleUnverified(progress, {
-    rollback: options.rollback,
-    ecsFor: (region) => {
-      const client = createEcsClient(region, options.callTimeoutSeconds)
-      clients.push(client)
-      return client
-    },
-    log: (line) => core.info(line)
-  })
-  for (const client of clients) client.destroy()
+  const ecsFor = (region: string): ECSClient => {
+    const client = createEcsClient(region, options.callTimeoutSeconds)
+    clients.push(client)
+    return client
+  }
+  const log = (line: string): void => core.info(line)
+  let reports: UnverifiedReport[]
+  try {
+    reports = await settleRollbacks(
+      await settleUnverified(progress, {
+        rollback: options.rollback,
+        ecsFor,
+        log
+      }),
+      {
+        ecsFor,
+        clock: systemClock,
+        log,
+        budgetSeconds: POST_ROLLBACK_WAIT_SECONDS,
+        pollSeconds: options.pollSeconds ?? 5
+      }
+    )
+  } finally {
+    for (const client of clients) client.destroy()
+  }
   const by = core.getState('interrupted')
   await core.summary
     .addRaw(

@@ -45,8 +45,18 @@ describe('getInputs', () => {
       },
       callTimeoutSeconds: 30,
       rollbackOnCancel: false,
-      hookStages: []
+      hookStages: [],
+      verifyImage: true
     })
+  })
+
+  it('verify-image: false turns the ECR lookup off; another value is refused naming the input', () => {
+    setInputs({ image: IMAGE, environment: 'staging', 'verify-image': 'false' })
+    expect(getInputs().verifyImage).toBe(false)
+    setInputs({ image: IMAGE, environment: 'staging', 'verify-image': 'yes' })
+    expect(() => getInputs()).toThrow(
+      'Input "verify-image" has "yes", which is not a boolean: use true or false'
+    )
   })
 
   it('reads pre-deploy, force-new-deployment, keep-revisions and delete-revisions', () => {

@@ -89,7 +89,7 @@ describe('interrupted runs', () => {
     ]).toEqual(['monolith-web:2', 'monolith-api:2', 'monolith-worker:1'])
   }, 60_000)
 
-  it('SIGINT mid-wait with rollback-on-cancel: the post step puts the previous revision back', async () => {
+  it('SIGINT mid-wait with rollback-on-cancel: the post step puts the previous revision back and waits until it is healthy', async () => {
     const w = (world = await slowWorld())
     const result = await deployInterrupted(w, 'SIGINT', {
       'rollback-on-cancel': 'true'
@@ -97,14 +97,22 @@ describe('interrupted runs', () => {
     expect(result.exitCode).toBe(1)
     const post = result.post as ActionResult
     expect(post.exitCode).toBe(1)
+    // The post step waits (bounded) for the rollbacks it started.
     expect(statesIn(post.summary)).toEqual({
-      web: 'rollback started',
-      api: 'rollback started',
+      web: 'rolled back',
+      api: 'rolled back',
       worker: 'not started'
     })
     expect(messages(post, 'error')[0]).toMatch(
-      /web: deployment ecs-svc\/\S+ of monolith-web:2 not verified; rollback to monolith-web:1 started/
+      /web: deployment ecs-svc\/\S+ of monolith-web:2 not verified; rolled back to monolith-web:1, healthy after \d+ s \(deployment ecs-svc\/\S+\)/
     )
+    expect(post.stdout).toContain('Waiting up to 240 s for the rollback of')
+    for (const flavor of ['web', 'api']) {
+      const service = w.sim.service('staging', `monolith-${flavor}`)
+      expect(service?.deployments.map((d) => d.rolloutState)).toEqual([
+        'COMPLETED'
+      ])
+    }
     expect([
       w.revisionOf('web'),
       w.revisionOf('api'),

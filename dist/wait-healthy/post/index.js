@@ -6674,7 +6674,7 @@ __webpack_unused_export__ = DescribeServiceRevisionsCommand;
 __webpack_unused_export__ = DescribeServiceRevisionsRequest$;
 __webpack_unused_export__ = DescribeServiceRevisionsResponse$;
 __webpack_unused_export__ = DescribeServices$;
-__webpack_unused_export__ = DescribeServicesCommand;
+exports.H7c = DescribeServicesCommand;
 __webpack_unused_export__ = DescribeServicesRequest$;
 __webpack_unused_export__ = DescribeServicesResponse$;
 __webpack_unused_export__ = DescribeTaskDefinition$;
@@ -62967,8 +62967,142 @@ function codeBlock(text, language = '') {
     return `${fence}${language}\n${text}\n${fence}`;
 }
 
+;// CONCATENATED MODULE: ./src/common/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+};
+/** A clock that only moves when slept on; for tests and simulations. */
+class ManualClock {
+    current;
+    constructor(current = 0) {
+        this.current = current;
+    }
+    now() {
+        return this.current;
+    }
+    async sleep(ms) {
+        this.current += Math.max(0, ms);
+    }
+    advance(ms) {
+        this.current += ms;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ecs/rollback-wait.ts
+/** The post step's bounded wait for the rollbacks it started, so a cancelled run says whether each flavor is back and healthy, not only that a rollback began. */
+
+
+
+/**
+ * The runner gives a cancelled job five minutes before it stops answering
+ * (actions/runner#464: a static cancel timeout); the wait ends a minute
+ * before, leaving time for the summary.
+ */
+const POST_ROLLBACK_WAIT_SECONDS = 240;
+/** The rollback's deployment in a DescribeServices answer, and whether it is done. */
+function judge(rollback, deployments) {
+    const mine = deployments.find((d) => d.id === rollback.deploymentId) ??
+        deployments.find((d) => d.status === 'PRIMARY' &&
+            d.taskDefinition === rollback.taskDefinitionArn);
+    if (!mine)
+        return { done: false, detail: 'its deployment is not listed' };
+    if (mine.rolloutState === 'FAILED') {
+        return {
+            done: true,
+            ok: false,
+            reason: mine.rolloutStateReason ?? 'FAILED'
+        };
+    }
+    const others = deployments.filter((d) => d !== mine).length;
+    if (mine.rolloutState === 'COMPLETED' && others === 0) {
+        return { done: true, ok: true, reason: '' };
+    }
+    return {
+        done: false,
+        detail: `${mine.runningCount ?? 0}/${mine.desiredCount ?? 0} tasks running, ${mine.rolloutState ?? 'IN_PROGRESS'}${others > 0 ? `, ${others} other deployment(s) draining` : ''}`
+    };
+}
+/**
+ * Polls DescribeServices until every rollback's deployment is COMPLETED
+ * with nothing else left (healthy), FAILED, or the budget is spent.
+ * Transient errors spend a poll; any other error ends the wait, and the
+ * rollbacks not yet done are reported as still waiting with that error.
+ */
+async function waitForRollbacks(rollbacks, deps) {
+    const result = new Map();
+    const start = deps.clock.now();
+    const elapsed = () => Math.round((deps.clock.now() - start) / 1000);
+    let detail = new Map();
+    for (;;) {
+        const pending = rollbacks.filter((r) => !result.has(r.flavor));
+        if (pending.length === 0)
+            return result;
+        try {
+            detail = await poll(pending, deps.ecsFor, result, elapsed());
+        }
+        catch (error) {
+            if (!isTransientAwsError(error)) {
+                for (const r of pending) {
+                    result.set(r.flavor, {
+                        state: 'waiting',
+                        seconds: elapsed(),
+                        detail: `its state could not be read: ${errorMessage(error)}`
+                    });
+                }
+                return result;
+            }
+        }
+        if (elapsed() + deps.pollSeconds > deps.budgetSeconds)
+            break;
+        await deps.clock.sleep(deps.pollSeconds * 1000);
+    }
+    for (const r of rollbacks.filter((x) => !result.has(x.flavor))) {
+        result.set(r.flavor, {
+            state: 'waiting',
+            seconds: elapsed(),
+            detail: detail.get(r.flavor) ?? 'not read'
+        });
+        deps.log(`${r.flavor}: rollback not healthy within ${deps.budgetSeconds} s`);
+    }
+    return result;
+}
+/** One DescribeServices per cluster (10 services a call); settles what is done, returns the rest's progress. */
+async function poll(pending, ecsFor, result, seconds) {
+    const detail = new Map();
+    const groups = new Map();
+    for (const r of pending) {
+        const key = `${r.region}\n${r.cluster}`;
+        groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    for (const group of groups.values()) {
+        for (let i = 0; i < group.length; i += 10) {
+            const batch = group.slice(i, i + 10);
+            const out = await ecsFor(batch[0].region).send(new dist_cjs/* DescribeServicesCommand */.H7c({
+                cluster: batch[0].cluster,
+                services: batch.map((r) => r.service)
+            }));
+            for (const r of batch) {
+                const service = out.services?.find((s) => s.serviceName === r.service);
+                const verdict = judge(r, service?.deployments ?? []);
+                if (verdict.done) {
+                    result.set(r.flavor, verdict.ok
+                        ? { state: 'healthy', seconds }
+                        : { state: 'failed', reason: verdict.reason });
+                }
+                else {
+                    detail.set(r.flavor, verdict.detail);
+                }
+            }
+        }
+    }
+    return detail;
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/unverified-deployments.ts
 /** Where each flavor got to when a run stopped without a verdict, in one reported state each, and the rollback of those left unverified. */
+
+
 
 
 
@@ -63008,7 +63142,7 @@ function revisionName(arn) {
 /**
  * Reports each flavor of an interrupted run; with `rollback`, puts the
  * previous task definition back on those whose service was updated but not
- * verified (without waiting: the job is being cancelled).
+ * verified (the wait for them is `settleRollbacks`).
  */
 async function settleUnverified(progress, options) {
     return Promise.all(progress.map(async (p) => {
@@ -63043,7 +63177,16 @@ async function settleUnverified(progress, options) {
             return {
                 flavor: p.flavor,
                 state: 'rollback started',
-                text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`
+                text: `${what} not verified; rollback to ${revisionName(p.previousTaskDefinitionArn)} started (deployment ${back ?? '?'}, not waited on)`,
+                rollback: {
+                    flavor: p.flavor,
+                    region: p.region,
+                    cluster: p.cluster,
+                    service: p.service,
+                    ...(back && { deploymentId: back }),
+                    taskDefinitionArn: p.previousTaskDefinitionArn,
+                    what
+                }
             };
         }
         catch (error) {
@@ -63054,6 +63197,46 @@ async function settleUnverified(progress, options) {
             };
         }
     }));
+}
+/** A started rollback's report once the wait has ended. */
+function afterWait(report, waited) {
+    const r = report.rollback;
+    if (!r || !waited)
+        return report;
+    const to = revisionName(r.taskDefinitionArn);
+    const id = r.deploymentId ?? '?';
+    switch (waited.state) {
+        case 'healthy':
+            return {
+                flavor: report.flavor,
+                state: 'rolled back',
+                text: `${r.what} not verified; rolled back to ${to}, healthy after ${waited.seconds} s (deployment ${id})`
+            };
+        case 'failed':
+            return {
+                flavor: report.flavor,
+                state: 'rollback failed',
+                text: `${r.what} not verified; rollback to ${to} failed (deployment ${id}): ${waited.reason}`
+            };
+        default:
+            return {
+                flavor: report.flavor,
+                state: 'rollback started',
+                text: `${r.what} not verified; rollback to ${to} started (deployment ${id}), not healthy after ${waited.seconds} s: ${waited.detail}`
+            };
+    }
+}
+/**
+ * Waits, within the post step's budget, for the rollbacks `settleUnverified`
+ * started, and turns each into its final reported state.
+ */
+async function settleRollbacks(reports, deps) {
+    const started = reports.flatMap((r) => (r.rollback ? [r.rollback] : []));
+    if (started.length === 0)
+        return [...reports];
+    deps.log(`Waiting up to ${deps.budgetSeconds} s for the rollback of ${started.map((r) => r.flavor).join(', ')}`);
+    const waited = await waitForRollbacks(started, deps);
+    return reports.map((r) => afterWait(r, waited.get(r.flavor)));
 }
 /** The post step's summary: a table with each flavor's one state. */
 function renderUnverified(title, reports, interruptedBy) {
@@ -63078,17 +63261,30 @@ async function reportInterruptedRun(title, options) {
     if (!progress || getState('verdict'))
         return;
     const clients = [];
-    const reports = await settleUnverified(progress, {
-        rollback: options.rollback,
-        ecsFor: (region) => {
-            const client = createEcsClient(region, options.callTimeoutSeconds);
-            clients.push(client);
-            return client;
-        },
-        log: (line) => info(line)
-    });
-    for (const client of clients)
-        client.destroy();
+    const ecsFor = (region) => {
+        const client = createEcsClient(region, options.callTimeoutSeconds);
+        clients.push(client);
+        return client;
+    };
+    const log = (line) => info(line);
+    let reports;
+    try {
+        reports = await settleRollbacks(await settleUnverified(progress, {
+            rollback: options.rollback,
+            ecsFor,
+            log
+        }), {
+            ecsFor,
+            clock: systemClock,
+            log,
+            budgetSeconds: POST_ROLLBACK_WAIT_SECONDS,
+            pollSeconds: options.pollSeconds ?? 5
+        });
+    }
+    finally {
+        for (const client of clients)
+            client.destroy();
+    }
     const by = getState('interrupted');
     await summary
         .addRaw(renderUnverified(title, reports, by ? `interrupted by ${by}` : 'the main step was stopped') + '\n')
