@@ -74123,7 +74123,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7307);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7072);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -74132,7 +74132,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7307:
+/***/ 7072:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79249,10 +79249,134 @@ async function rollBack(plans, outcomes, options, deps, failingWave) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/ecs/wave-steps.ts
+/** The three writing steps of one wave (register, update, wait), each recording its flavors' outcomes, so executeDeployments reads as the order of waves. */
+
+
+
+
+function fail(o, error, log) {
+    o.result = 'failed';
+    o.error = error;
+    log(`${o.flavor}: ${error}`);
+}
+/**
+ * Registers every new revision of the wave before any service moves, so a
+ * refused registration stops the wave with nothing updated. Returns the
+ * members registered; fewer than given means one failed, and the others are
+ * then reported skipped.
+ */
+async function registerWave(members, { options, deps, limiter, progress }) {
+    const registered = [];
+    let failed = false;
+    for (const m of members) {
+        // A forced or count-only update keeps the running revision.
+        if (m.plan.changes.length === 0) {
+            registered.push(m);
+            continue;
+        }
+        try {
+            const td = await registerRevision(m.plan, options.tags, deps.ecsFor(m.outcome.region), limiter);
+            m.outcome.taskDefinitionArn = td.taskDefinitionArn;
+            m.outcome.revisionAfter = td.revision;
+            deps.log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`);
+            registered.push(m);
+            progress();
+        }
+        catch (error) {
+            failed = true;
+            fail(m.outcome, errors_errorMessage(error), deps.log);
+        }
+    }
+    if (!failed)
+        return registered;
+    for (const m of registered) {
+        m.outcome.result = 'skipped';
+        m.outcome.error = 'not deployed: another registration in its wave failed';
+    }
+    return [];
+}
+/** UpdateService on every registered flavor of the wave at once; false when one failed. */
+async function updateWave(members, { options, deps, progress }) {
+    const results = await Promise.all(members.map(async ({ outcome: o }) => {
+        try {
+            const response = await deps.ecsFor(o.region).send(new dist_cjs/* UpdateServiceCommand */.kZr({
+                cluster: o.cluster,
+                service: o.service,
+                taskDefinition: o.taskDefinitionArn,
+                ...(o.desiredCount !== undefined && {
+                    desiredCount: o.desiredCount
+                }),
+                ...(options.forceNewDeployment && { forceNewDeployment: true })
+            }));
+            o.changed = true;
+            o.result = 'updated';
+            o.deploymentId = primaryDeploymentId(response.service);
+            progress();
+            deps.log(`${o.flavor}: service ${o.service} updated, deployment ${o.deploymentId ?? '?'}`);
+            return true;
+        }
+        catch (error) {
+            fail(o, errors_errorMessage(error), deps.log);
+            return false;
+        }
+    }));
+    return results.every(Boolean);
+}
+/** Writes a watch's verdict on the outcome; false when it is not healthy. */
+function recordVerdict(o, w) {
+    if (w instanceof Error || !w) {
+        o.result = 'failed';
+        o.error = `waiting failed: ${w ? errors_errorMessage(w) : 'no result'}`;
+        return false;
+    }
+    o.watch = w;
+    if (w.result === 'healthy') {
+        o.result = 'success';
+        return true;
+    }
+    o.result = 'failed';
+    o.error = `${w.result}${w.failureCategory ? ` (${w.failureCategory})` : ''}${w.failureReason ? `: ${w.failureReason}` : ''}`;
+    if (w.failureCategory === 'rolled-back') {
+        o.rolledBack = true;
+        o.rollback = {
+            // Without ECS's record of the service deployment only the circuit
+            // breaker can have rolled it back.
+            by: /circuit breaker/i.test(w.serviceDeployment?.rollbackReason ?? w.failureReason ?? '')
+                ? 'circuit-breaker'
+                : w.serviceDeployment
+                    ? 'ecs'
+                    : 'circuit-breaker',
+            method: 'ecs',
+            result: 'not-waited'
+        };
+    }
+    return false;
+}
+/** Follows the wave's updated flavors to a verdict each; false when one is not healthy. */
+async function waitWave(members, deps) {
+    const watched = await watchByRegion(members.map((m) => ({
+        outcome: m.outcome,
+        target: {
+            cluster: m.outcome.cluster,
+            service: m.outcome.service,
+            region: m.outcome.region,
+            ...(m.outcome.deploymentId
+                ? { deploymentId: m.outcome.deploymentId }
+                : { taskDefinitionArn: m.outcome.taskDefinitionArn }),
+            policy: m.plan.flavor.policy
+        }
+    })), deps);
+    let healthy = true;
+    for (const { outcome: o } of members) {
+        if (!recordVerdict(o, watched.get(o)))
+            healthy = false;
+        deps.log(`${o.flavor}: ${o.result}${o.error ? ` (${o.error})` : ''}`);
+    }
+    return healthy;
+}
+
 ;// CONCATENATED MODULE: ./src/ecs/flavor-deploy.ts
-/** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
-
-
 
 
 
@@ -79342,110 +79466,19 @@ async function executeDeployments(plans, options, deps) {
             continue;
         if (!together)
             log(`Wave ${wave}: ${toChange.map((m) => m.outcome.flavor).join(', ')}`);
-        // Register every revision of the wave first: a refused registration
-        // then stops the wave before any service has moved.
-        const registered = [];
-        for (const m of toChange) {
-            // A forced or count-only update keeps the running revision.
-            if (m.plan.changes.length === 0) {
-                registered.push(m);
-                continue;
-            }
-            try {
-                const td = await registerRevision(m.plan, options.tags, deps.ecsFor(m.outcome.region), limiter);
-                m.outcome.taskDefinitionArn = td.taskDefinitionArn;
-                m.outcome.revisionAfter = td.revision;
-                log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`);
-                registered.push(m);
-                progress();
-            }
-            catch (error) {
-                failed = true;
-                m.outcome.result = 'failed';
-                m.outcome.error = errors_errorMessage(error);
-                log(`${m.outcome.flavor}: ${m.outcome.error}`);
-            }
-        }
-        if (failed) {
-            for (const m of registered) {
-                m.outcome.result = 'skipped';
-                m.outcome.error =
-                    'not deployed: another registration in its wave failed';
-            }
+        const step = { options, deps, limiter, progress };
+        const registered = await registerWave(toChange, step);
+        if (registered.length < toChange.length) {
+            failed = true;
             continue;
         }
-        await Promise.all(registered.map(async (m) => {
-            const o = m.outcome;
-            try {
-                const response = await deps.ecsFor(o.region).send(new dist_cjs/* UpdateServiceCommand */.kZr({
-                    cluster: o.cluster,
-                    service: o.service,
-                    taskDefinition: o.taskDefinitionArn,
-                    ...(o.desiredCount !== undefined && {
-                        desiredCount: o.desiredCount
-                    }),
-                    ...(options.forceNewDeployment && { forceNewDeployment: true })
-                }));
-                o.changed = true;
-                o.result = 'updated';
-                o.deploymentId = primaryDeploymentId(response.service);
-                progress();
-                log(`${o.flavor}: service ${o.service} updated, deployment ${o.deploymentId ?? '?'}`);
-            }
-            catch (error) {
-                failed = true;
-                o.result = 'failed';
-                o.error = errors_errorMessage(error);
-                log(`${o.flavor}: ${o.error}`);
-            }
-        }));
+        if (!(await updateWave(registered, step)))
+            failed = true;
         const updated = registered.filter((m) => m.outcome.changed);
         if (!options.wait || updated.length === 0)
             continue;
-        const watched = await watchByRegion(updated.map((m) => ({
-            outcome: m.outcome,
-            target: {
-                cluster: m.outcome.cluster,
-                service: m.outcome.service,
-                region: m.outcome.region,
-                ...(m.outcome.deploymentId
-                    ? { deploymentId: m.outcome.deploymentId }
-                    : { taskDefinitionArn: m.outcome.taskDefinitionArn }),
-                policy: m.plan.flavor.policy
-            }
-        })), deps);
-        for (const m of updated) {
-            const o = m.outcome;
-            const w = watched.get(o);
-            if (w instanceof Error || !w) {
-                failed = true;
-                o.result = 'failed';
-                o.error = `waiting failed: ${w ? errors_errorMessage(w) : 'no result'}`;
-            }
-            else {
-                o.watch = w;
-                if (w.result === 'healthy')
-                    o.result = 'success';
-                else {
-                    failed = true;
-                    o.result = 'failed';
-                    o.error = `${w.result}${w.failureCategory ? ` (${w.failureCategory})` : ''}${w.failureReason ? `: ${w.failureReason}` : ''}`;
-                    if (w.failureCategory === 'rolled-back') {
-                        o.rolledBack = true;
-                        o.rollback = {
-                            by: /circuit breaker/i.test(w.serviceDeployment?.rollbackReason ?? w.failureReason ?? '')
-                                ? 'circuit-breaker'
-                                : w.serviceDeployment
-                                    ? 'ecs'
-                                    : 'circuit-breaker',
-                            method: 'ecs',
-                            result: 'not-waited'
-                        };
-                    }
-                }
-            }
-            log(`${o.flavor}: ${o.result}${o.error ? ` (${o.error})` : ''}`);
-        }
+        if (!(await waitWave(updated, deps)))
+            failed = true;
         progress();
     }
     if (failed && options.rollbackOnFailure) {
@@ -86288,18 +86321,18 @@ function getPromotion() {
         releaseBranchPattern: getOptionalInput('release-branch-pattern') ?? 'release/*'
     };
 }
-/** Reads and checks every input; throws a ConfigurationError naming the bad one. */
-function getInputs() {
-    const promotion = getPromotion();
+/**
+ * The image to deploy: checked against the promotion's repository when
+ * promoting; empty when the staging run's record will name it.
+ */
+function getImage(promotion) {
     const imageText = getOptionalInput('image');
-    let image;
     if (promotion && imageText) {
-        image = checkPromotableImage('image', imageText, promotion.ecrRepository);
+        return checkPromotableImage('image', imageText, promotion.ecrRepository);
     }
-    else if (imageText) {
-        image = parseImageReference('image', imageText);
-    }
-    else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
+    if (imageText)
+        return parseImageReference('image', imageText);
+    if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
         // The runner sets INPUT_IMAGE to '' when the expression named an output
         // it dropped for containing a masked value (an account id).
         if (process.env.INPUT_IMAGE === '') {
@@ -86307,14 +86340,12 @@ function getInputs() {
         }
         throw new errors_ConfigurationError('Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)');
     }
-    const commitText = getOptionalInput('commit');
-    const commit = commitText === undefined ? undefined : checkCommit('commit', commitText);
-    if (promotion && !promotion.stagingRunId && !commit) {
-        throw new errors_ConfigurationError('Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)');
-    }
+    return undefined;
+}
+/** Where the flavors come from: one service named by inputs, else the manifest. */
+function getSource() {
     const service = getOptionalInput('service');
     const environment = getOptionalInput('environment');
-    let source;
     if (service) {
         const cluster = getOptionalInput('cluster');
         if (!cluster) {
@@ -86328,7 +86359,7 @@ function getInputs() {
         if (flavors && flavors !== 'all') {
             throw new errors_ConfigurationError(`Input "flavors" has "${flavors}", but "service" is set: choose flavors from a manifest or name one service, not both`);
         }
-        source = {
+        return {
             kind: 'service',
             cluster,
             service,
@@ -86337,24 +86368,33 @@ function getInputs() {
             ...(environment && { environment })
         };
     }
-    else {
-        for (const name of ['cluster', 'container']) {
-            if (getOptionalInput(name)) {
-                throw new errors_ConfigurationError(`Input "${name}" is only used with "service"; without it the manifest names clusters and containers`);
-            }
+    for (const name of ['cluster', 'container']) {
+        if (getOptionalInput(name)) {
+            throw new errors_ConfigurationError(`Input "${name}" is only used with "service"; without it the manifest names clusters and containers`);
         }
-        if (!environment) {
-            throw new errors_ConfigurationError('Input "environment" is required with a manifest (or set "cluster", "service" and "container" to deploy one service)');
-        }
-        const manifest = getOptionalInput('manifest') ?? '.github/ecs-flavors.yml';
-        const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-        source = {
-            kind: 'manifest',
-            path: (0,external_node_path_.isAbsolute)(manifest) ? manifest : (0,external_node_path_.resolve)(workspace, manifest),
-            environment,
-            selector: getOptionalInput('flavors') ?? 'all'
-        };
     }
+    if (!environment) {
+        throw new errors_ConfigurationError('Input "environment" is required with a manifest (or set "cluster", "service" and "container" to deploy one service)');
+    }
+    const manifest = getOptionalInput('manifest') ?? '.github/ecs-flavors.yml';
+    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    return {
+        kind: 'manifest',
+        path: (0,external_node_path_.isAbsolute)(manifest) ? manifest : (0,external_node_path_.resolve)(workspace, manifest),
+        environment,
+        selector: getOptionalInput('flavors') ?? 'all'
+    };
+}
+/** Reads and checks every input; throws a ConfigurationError naming the bad one. */
+function getInputs() {
+    const promotion = getPromotion();
+    const image = getImage(promotion);
+    const commitText = getOptionalInput('commit');
+    const commit = commitText === undefined ? undefined : checkCommit('commit', commitText);
+    if (promotion && !promotion.stagingRunId && !commit) {
+        throw new errors_ConfigurationError('Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)');
+    }
+    const source = getSource();
     const dryRun = getBoolean('dry-run', false);
     const readCurrent = getBoolean('read-current', true);
     if (!readCurrent && !dryRun) {
@@ -86895,29 +86935,24 @@ async function runPreDeploy(target, plans, mode, options, deps) {
         tags: options.tags
     }, deps);
 }
-/** The report of a deploy the failed pre-deploy task stopped: nothing changed. */
-function blockedReport(plans, options, preDeployOutcome) {
+/**
+ * The report of a deploy stopped before any service moved, by the failed
+ * pre-deploy task or by an image that is not in its registry (the reason).
+ */
+function blockedReport(plans, options, blocked) {
+    const byTask = 'preDeploy' in blocked;
     return {
         result: 'failed',
         changed: false,
-        preDeploy: preDeployOutcome,
+        ...(byTask
+            ? { preDeploy: blocked.preDeploy }
+            : { blockedBy: blocked.imageMissing }),
         flavors: plans.map((p) => ({
             ...outcomeOf(p, options.image),
             result: 'skipped',
-            error: 'not deployed: the pre-deploy task failed'
-        }))
-    };
-}
-/** The report of a deploy whose image is not in its registry: no flavor started. */
-function imageMissingReport(plans, options, reason) {
-    return {
-        result: 'failed',
-        changed: false,
-        blockedBy: reason,
-        flavors: plans.map((p) => ({
-            ...outcomeOf(p, options.image),
-            result: 'skipped',
-            error: 'not started: the image is not in its registry'
+            error: byTask
+                ? 'not deployed: the pre-deploy task failed'
+                : 'not started: the image is not in its registry'
         }))
     };
 }
@@ -87310,12 +87345,12 @@ async function deploy(inputs, release, flavors, preDeployTask) {
             pollIntervalSeconds: interval
         };
         if (image.status === 'missing') {
-            return imageMissingReport(plans, options, image.message);
+            return blockedReport(plans, options, { imageMissing: image.message });
         }
         const preDeployOutcome = preDeployTask &&
             (await runPreDeploy(preDeployTask, plans, inputs.rollout.preDeploy, options, steps));
         if (preDeployOutcome?.status === 'failed') {
-            return blockedReport(plans, options, preDeployOutcome);
+            return blockedReport(plans, options, { preDeploy: preDeployOutcome });
         }
         const report = await executeDeployments(plans, options, {
             ...steps,

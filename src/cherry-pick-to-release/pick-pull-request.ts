@@ -13,7 +13,7 @@ import {
 import { globPrefix, newestBranch } from '../git/release-branch.js'
 import { branchExists, listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
-import { addComment, addLabels, removeLabel } from '../github/issues.js'
+import { addComment, addToIssue, removeLabel } from '../github/issues.js'
 import {
   resolveMergeMethod,
   selectCommits,
@@ -202,7 +202,7 @@ export async function pickPullRequest(
       const labels = accepted.map((t) =>
         t.branch ? `${inputs.label}:${t.branch}` : inputs.label
       )
-      await addLabels(client, repo, number, labels)
+      await addToIssue(client, repo, number, { labels })
     }
     if (run.reports.length > 0) return finish(run, pr)
     await addComment(
@@ -340,7 +340,7 @@ async function labelOriginal(
   const { client, repo } = deps
   const { number } = pr
   if (reports.some((t) => t.result === 'conflict')) {
-    await addLabels(client, repo, number, [inputs.conflictLabel])
+    await addToIssue(client, repo, number, { labels: [inputs.conflictLabel] })
   } else if (
     reports.some((t) => t.result === 'picked') &&
     pr.labels.includes(inputs.conflictLabel)
@@ -349,6 +349,6 @@ async function labelOriginal(
     await removeLabel(client, repo, number, inputs.conflictLabel)
   }
   if (reports.some((t) => t.result === 'picked')) {
-    await addLabels(client, repo, number, [inputs.pickedLabel])
+    await addToIssue(client, repo, number, { labels: [inputs.pickedLabel] })
   }
 }

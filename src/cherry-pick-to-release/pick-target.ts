@@ -2,11 +2,10 @@ import { Git } from '../git/git.js'
 import { landCommits } from '../git/land-commits.js'
 import { enableAutoMerge } from '../github/auto-merge.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
-import { addLabels } from '../github/issues.js'
+import { addToIssue } from '../github/issues.js'
 import { Selection } from '../github/merge-method.js'
 import { dispatchWorkflow } from '../github/workflows.js'
 import {
-  addAssignees,
   createPullRequest,
   findOpenPullRequest,
   PullRequestInfo
@@ -261,7 +260,9 @@ async function openConflictDraft(
     body: renderTemplate(inputs.prBodyTemplate, values),
     draft: true
   })
-  await addLabels(client, repo, draft.number, [inputs.conflictLabel])
-  await addAssignees(client, repo, draft.number, [pr.author])
+  await addToIssue(client, repo, draft.number, {
+    labels: [inputs.conflictLabel],
+    assignees: [pr.author]
+  })
   return { number: draft.number, url: draft.htmlUrl }
 }

@@ -1,10 +1,6 @@
 import { GitHubClient, RepoRef } from '../github/client.js'
-import { addLabels, setMilestone } from '../github/issues.js'
-import {
-  addAssignees,
-  PullRequestInfo,
-  requestReviewers
-} from '../github/pull-requests.js'
+import { addToIssue, setMilestone } from '../github/issues.js'
+import { PullRequestInfo, requestReviewers } from '../github/pull-requests.js'
 import { Inputs } from './inputs.js'
 
 /**
@@ -33,12 +29,12 @@ export async function carryContext(
   const copied = pattern
     ? pr.labels.filter((name) => pattern.test(name) && !isRequest(name))
     : []
-  await addLabels(client, repo, picked, [
-    ...new Set([...inputs.prLabels, ...copied, ...extraLabels])
-  ])
   const assignees = new Set([pr.author])
   if (inputs.copyAssignees) pr.assignees.forEach((a) => assignees.add(a))
-  await addAssignees(client, repo, picked, [...assignees].filter(Boolean))
+  await addToIssue(client, repo, picked, {
+    labels: [...new Set([...inputs.prLabels, ...copied, ...extraLabels])],
+    assignees: [...assignees].filter(Boolean)
+  })
   if (inputs.copyMilestone && pr.milestone !== undefined) {
     await setMilestone(client, repo, picked, pr.milestone)
   }

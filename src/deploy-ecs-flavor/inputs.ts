@@ -130,16 +130,19 @@ function getPromotion(): Promotion | undefined {
   }
 }
 
-/** Reads and checks every input; throws a ConfigurationError naming the bad one. */
-export function getInputs(): Inputs {
-  const promotion = getPromotion()
+/**
+ * The image to deploy: checked against the promotion's repository when
+ * promoting; empty when the staging run's record will name it.
+ */
+function getImage(
+  promotion: Promotion | undefined
+): ImageReference | undefined {
   const imageText = getOptionalInput('image')
-  let image: ImageReference | undefined
   if (promotion && imageText) {
-    image = checkPromotableImage('image', imageText, promotion.ecrRepository)
-  } else if (imageText) {
-    image = parseImageReference('image', imageText)
-  } else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
+    return checkPromotableImage('image', imageText, promotion.ecrRepository)
+  }
+  if (imageText) return parseImageReference('image', imageText)
+  if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
     // The runner sets INPUT_IMAGE to '' when the expression named an output
     // it dropped for containing a masked value (an account id).
     if (process.env.INPUT_IMAGE === '') {
@@ -151,17 +154,13 @@ export function getInputs(): Inputs {
       'Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)'
     )
   }
-  const commitText = getOptionalInput('commit')
-  const commit =
-    commitText === undefined ? undefined : checkCommit('commit', commitText)
-  if (promotion && !promotion.stagingRunId && !commit) {
-    throw new ConfigurationError(
-      'Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)'
-    )
-  }
+  return undefined
+}
+
+/** Where the flavors come from: one service named by inputs, else the manifest. */
+function getSource(): FlavorSource {
   const service = getOptionalInput('service')
   const environment = getOptionalInput('environment')
-  let source: FlavorSource
   if (service) {
     const cluster = getOptionalInput('cluster')
     if (!cluster) {
@@ -181,7 +180,7 @@ export function getInputs(): Inputs {
         `Input "flavors" has "${flavors}", but "service" is set: choose flavors from a manifest or name one service, not both`
       )
     }
-    source = {
+    return {
       kind: 'service',
       cluster,
       service,
@@ -189,28 +188,42 @@ export function getInputs(): Inputs {
       ...(getOptionalInput('region') && { region: getOptionalInput('region') }),
       ...(environment && { environment })
     }
-  } else {
-    for (const name of ['cluster', 'container']) {
-      if (getOptionalInput(name)) {
-        throw new ConfigurationError(
-          `Input "${name}" is only used with "service"; without it the manifest names clusters and containers`
-        )
-      }
-    }
-    if (!environment) {
+  }
+  for (const name of ['cluster', 'container']) {
+    if (getOptionalInput(name)) {
       throw new ConfigurationError(
-        'Input "environment" is required with a manifest (or set "cluster", "service" and "container" to deploy one service)'
+        `Input "${name}" is only used with "service"; without it the manifest names clusters and containers`
       )
     }
-    const manifest = getOptionalInput('manifest') ?? '.github/ecs-flavors.yml'
-    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
-    source = {
-      kind: 'manifest',
-      path: isAbsolute(manifest) ? manifest : resolve(workspace, manifest),
-      environment,
-      selector: getOptionalInput('flavors') ?? 'all'
-    }
   }
+  if (!environment) {
+    throw new ConfigurationError(
+      'Input "environment" is required with a manifest (or set "cluster", "service" and "container" to deploy one service)'
+    )
+  }
+  const manifest = getOptionalInput('manifest') ?? '.github/ecs-flavors.yml'
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
+  return {
+    kind: 'manifest',
+    path: isAbsolute(manifest) ? manifest : resolve(workspace, manifest),
+    environment,
+    selector: getOptionalInput('flavors') ?? 'all'
+  }
+}
+
+/** Reads and checks every input; throws a ConfigurationError naming the bad one. */
+export function getInputs(): Inputs {
+  const promotion = getPromotion()
+  const image = getImage(promotion)
+  const commitText = getOptionalInput('commit')
+  const commit =
+    commitText === undefined ? undefined : checkCommit('commit', commitText)
+  if (promotion && !promotion.stagingRunId && !commit) {
+    throw new ConfigurationError(
+      'Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)'
+    )
+  }
+  const source = getSource()
   const dryRun = getBoolean('dry-run', false)
   const readCurrent = getBoolean('read-current', true)
   if (!readCurrent && !dryRun) {

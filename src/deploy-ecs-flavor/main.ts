@@ -39,7 +39,6 @@ import { releaseTags } from './release-tags.js'
 import {
   blockedReport,
   cleanUpAfter,
-  imageMissingReport,
   preDeployTarget,
   runPreDeploy,
   type PreDeployTarget
@@ -271,7 +270,7 @@ async function deploy(
       pollIntervalSeconds: interval
     }
     if (image.status === 'missing') {
-      return imageMissingReport(plans, options, image.message)
+      return blockedReport(plans, options, { imageMissing: image.message })
     }
     const preDeployOutcome =
       preDeployTask &&
@@ -283,7 +282,7 @@ async function deploy(
         steps
       ))
     if (preDeployOutcome?.status === 'failed') {
-      return blockedReport(plans, options, preDeployOutcome)
+      return blockedReport(plans, options, { preDeploy: preDeployOutcome })
     }
     const report = await executeDeployments(plans, options, {
       ...steps,

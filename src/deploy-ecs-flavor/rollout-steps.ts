@@ -85,38 +85,28 @@ export async function runPreDeploy(
   )
 }
 
-/** The report of a deploy the failed pre-deploy task stopped: nothing changed. */
+/**
+ * The report of a deploy stopped before any service moved, by the failed
+ * pre-deploy task or by an image that is not in its registry (the reason).
+ */
 export function blockedReport(
   plans: FlavorPlan[],
   options: DeployOptions,
-  preDeployOutcome: PreDeployOutcome
+  blocked: { preDeploy: PreDeployOutcome } | { imageMissing: string }
 ): DeployReport {
+  const byTask = 'preDeploy' in blocked
   return {
     result: 'failed',
     changed: false,
-    preDeploy: preDeployOutcome,
+    ...(byTask
+      ? { preDeploy: blocked.preDeploy }
+      : { blockedBy: blocked.imageMissing }),
     flavors: plans.map((p) => ({
       ...outcomeOf(p, options.image),
       result: 'skipped',
-      error: 'not deployed: the pre-deploy task failed'
-    }))
-  }
-}
-
-/** The report of a deploy whose image is not in its registry: no flavor started. */
-export function imageMissingReport(
-  plans: FlavorPlan[],
-  options: DeployOptions,
-  reason: string
-): DeployReport {
-  return {
-    result: 'failed',
-    changed: false,
-    blockedBy: reason,
-    flavors: plans.map((p) => ({
-      ...outcomeOf(p, options.image),
-      result: 'skipped',
-      error: 'not started: the image is not in its registry'
+      error: byTask
+        ? 'not deployed: the pre-deploy task failed'
+        : 'not started: the image is not in its registry'
     }))
   }
 }

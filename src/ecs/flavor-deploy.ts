@@ -1,22 +1,22 @@
 /** The writing half of a deploy: register, update wave by wave, wait, and roll back what this call changed. */
-import {
-  UpdateServiceCommand,
-  type ECSClient,
-  type Tag
-} from '@aws-sdk/client-ecs'
+import type { ECSClient, Tag } from '@aws-sdk/client-ecs'
 import type { Clock } from '../common/clock.js'
-import { errorMessage } from '../common/errors.js'
 import { serviceConsoleUrl } from './client.js'
 import { groupBy, type FlavorPlan } from './flavor-plan.js'
 import type { PreDeployOutcome } from './pre-deploy-task.js'
 import { RateLimiter } from './rate-limiter.js'
-import { COMMIT_TAG, registerRevision } from './revision-register.js'
+import { COMMIT_TAG } from './revision-register.js'
 import type { FamilyCleanup } from './revision-cleanup.js'
 import type { FieldChange } from './task-definition-diff.js'
 import { imageOf } from './task-definition-render.js'
 import { rollBack } from './flavor-rollback.js'
 import type { WatchResult, WatchTarget } from './types.js'
-import { primaryDeploymentId, watchByRegion } from './flavor-watch.js'
+import {
+  registerWave,
+  updateWave,
+  waitWave,
+  type WaveMember
+} from './wave-steps.js'
 
 /** What deploy needs from outside; tests pass mocks and a manual clock. */
 export interface DeployDeps {
@@ -190,7 +190,9 @@ export async function executeDeployments(
     // Holds this wave's flavors; once a wave fails, no later wave runs.
     failingWave.clear()
     for (const m of members) failingWave.add(m.outcome)
-    const toChange = members.filter((m) => needsUpdate(m.plan, options))
+    const toChange: WaveMember[] = members.filter((m) =>
+      needsUpdate(m.plan, options)
+    )
     for (const m of members) {
       if (!needsUpdate(m.plan, options)) {
         log(`${m.outcome.flavor}: no change (${m.outcome.taskDefinitionArn})`)
@@ -200,123 +202,16 @@ export async function executeDeployments(
     if (!together)
       log(`Wave ${wave}: ${toChange.map((m) => m.outcome.flavor).join(', ')}`)
 
-    // Register every revision of the wave first: a refused registration
-    // then stops the wave before any service has moved.
-    const registered: typeof toChange = []
-    for (const m of toChange) {
-      // A forced or count-only update keeps the running revision.
-      if (m.plan.changes.length === 0) {
-        registered.push(m)
-        continue
-      }
-      try {
-        const td = await registerRevision(
-          m.plan,
-          options.tags,
-          deps.ecsFor(m.outcome.region),
-          limiter
-        )
-        m.outcome.taskDefinitionArn = td.taskDefinitionArn
-        m.outcome.revisionAfter = td.revision
-        log(`${m.outcome.flavor}: registered ${td.taskDefinitionArn}`)
-        registered.push(m)
-        progress()
-      } catch (error) {
-        failed = true
-        m.outcome.result = 'failed'
-        m.outcome.error = errorMessage(error)
-        log(`${m.outcome.flavor}: ${m.outcome.error}`)
-      }
-    }
-    if (failed) {
-      for (const m of registered) {
-        m.outcome.result = 'skipped'
-        m.outcome.error =
-          'not deployed: another registration in its wave failed'
-      }
+    const step = { options, deps, limiter, progress }
+    const registered = await registerWave(toChange, step)
+    if (registered.length < toChange.length) {
+      failed = true
       continue
     }
-
-    await Promise.all(
-      registered.map(async (m) => {
-        const o = m.outcome
-        try {
-          const response = await deps.ecsFor(o.region).send(
-            new UpdateServiceCommand({
-              cluster: o.cluster,
-              service: o.service,
-              taskDefinition: o.taskDefinitionArn,
-              ...(o.desiredCount !== undefined && {
-                desiredCount: o.desiredCount
-              }),
-              ...(options.forceNewDeployment && { forceNewDeployment: true })
-            })
-          )
-          o.changed = true
-          o.result = 'updated'
-          o.deploymentId = primaryDeploymentId(response.service)
-          progress()
-          log(
-            `${o.flavor}: service ${o.service} updated, deployment ${o.deploymentId ?? '?'}`
-          )
-        } catch (error) {
-          failed = true
-          o.result = 'failed'
-          o.error = errorMessage(error)
-          log(`${o.flavor}: ${o.error}`)
-        }
-      })
-    )
-
+    if (!(await updateWave(registered, step))) failed = true
     const updated = registered.filter((m) => m.outcome.changed)
     if (!options.wait || updated.length === 0) continue
-    const watched = await watchByRegion(
-      updated.map((m) => ({
-        outcome: m.outcome,
-        target: {
-          cluster: m.outcome.cluster,
-          service: m.outcome.service,
-          region: m.outcome.region,
-          ...(m.outcome.deploymentId
-            ? { deploymentId: m.outcome.deploymentId }
-            : { taskDefinitionArn: m.outcome.taskDefinitionArn }),
-          policy: m.plan.flavor.policy
-        }
-      })),
-      deps
-    )
-    for (const m of updated) {
-      const o = m.outcome
-      const w = watched.get(o)
-      if (w instanceof Error || !w) {
-        failed = true
-        o.result = 'failed'
-        o.error = `waiting failed: ${w ? errorMessage(w) : 'no result'}`
-      } else {
-        o.watch = w
-        if (w.result === 'healthy') o.result = 'success'
-        else {
-          failed = true
-          o.result = 'failed'
-          o.error = `${w.result}${w.failureCategory ? ` (${w.failureCategory})` : ''}${w.failureReason ? `: ${w.failureReason}` : ''}`
-          if (w.failureCategory === 'rolled-back') {
-            o.rolledBack = true
-            o.rollback = {
-              by: /circuit breaker/i.test(
-                w.serviceDeployment?.rollbackReason ?? w.failureReason ?? ''
-              )
-                ? 'circuit-breaker'
-                : w.serviceDeployment
-                  ? 'ecs'
-                  : 'circuit-breaker',
-              method: 'ecs',
-              result: 'not-waited'
-            }
-          }
-        }
-      }
-      log(`${o.flavor}: ${o.result}${o.error ? ` (${o.error})` : ''}`)
-    }
+    if (!(await waitWave(updated, deps))) failed = true
     progress()
   }
 

@@ -15,19 +15,26 @@ export async function addComment(
   return data.html_url
 }
 
-/** Adds labels (GitHub creates missing ones). */
-export async function addLabels(
+/**
+ * Adds labels (GitHub creates missing ones), then assignees, to an issue or
+ * pull request; an empty or absent list makes no call.
+ */
+export async function addToIssue(
   client: GitHubClient,
   repo: RepoRef,
   number: number,
-  labels: readonly string[]
+  add: { labels?: readonly string[]; assignees?: readonly string[] }
 ): Promise<void> {
-  if (labels.length === 0) return
-  await client.rest.issues.addLabels({
-    ...repo,
-    issue_number: number,
-    labels: [...labels]
-  })
+  const issue = { ...repo, issue_number: number }
+  if (add.labels?.length) {
+    await client.rest.issues.addLabels({ ...issue, labels: [...add.labels] })
+  }
+  if (add.assignees?.length) {
+    await client.rest.issues.addAssignees({
+      ...issue,
+      assignees: [...add.assignees]
+    })
+  }
 }
 
 /** Removes a label; a label that is not there is not an error. */

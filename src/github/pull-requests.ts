@@ -133,18 +133,3 @@ export async function requestReviewers(
     team_reviewers: [...teams]
   })
 }
-
-/** Assigns people to an issue or pull request. */
-export async function addAssignees(
-  client: GitHubClient,
-  repo: RepoRef,
-  number: number,
-  assignees: readonly string[]
-): Promise<void> {
-  if (assignees.length === 0) return
-  await client.rest.issues.addAssignees({
-    ...repo,
-    issue_number: number,
-    assignees: [...assignees]
-  })
-}

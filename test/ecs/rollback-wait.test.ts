@@ -131,7 +131,7 @@ describe('waitForRollbacks', () => {
       .resolves(
         answer({ ...rollingBack, id: 'ecs-svc/9', rolloutState: 'COMPLETED' })
       )
-    const { deploymentId: _, ...noId } = web
+    const noId = { ...web, deploymentId: undefined }
     const result = await waitForRollbacks([noId], deps(new ManualClock(0)))
     expect(result.get('web')).toEqual({ state: 'healthy', seconds: 0 })
   })

@@ -71295,18 +71295,18 @@ function getPromotion() {
         releaseBranchPattern: getOptionalInput('release-branch-pattern') ?? 'release/*'
     };
 }
-/** Reads and checks every input; throws a ConfigurationError naming the bad one. */
-function getInputs() {
-    const promotion = getPromotion();
+/**
+ * The image to deploy: checked against the promotion's repository when
+ * promoting; empty when the staging run's record will name it.
+ */
+function getImage(promotion) {
     const imageText = getOptionalInput('image');
-    let image;
     if (promotion && imageText) {
-        image = checkPromotableImage('image', imageText, promotion.ecrRepository);
+        return checkPromotableImage('image', imageText, promotion.ecrRepository);
     }
-    else if (imageText) {
-        image = parseImageReference('image', imageText);
-    }
-    else if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
+    if (imageText)
+        return parseImageReference('image', imageText);
+    if (!promotion?.stagingRunId || !promotion.releaseImageFile) {
         // The runner sets INPUT_IMAGE to '' when the expression named an output
         // it dropped for containing a masked value (an account id).
         if (process.env.INPUT_IMAGE === '') {
@@ -71314,14 +71314,12 @@ function getInputs() {
         }
         throw new errors_ConfigurationError('Input "image" is required (or "staging-run-id" with "release-image-file", the record of the staging run to promote)');
     }
-    const commitText = getOptionalInput('commit');
-    const commit = commitText === undefined ? undefined : checkCommit('commit', commitText);
-    if (promotion && !promotion.stagingRunId && !commit) {
-        throw new errors_ConfigurationError('Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)');
-    }
+    return undefined;
+}
+/** Where the flavors come from: one service named by inputs, else the manifest. */
+function getSource() {
     const service = getOptionalInput('service');
     const environment = getOptionalInput('environment');
-    let source;
     if (service) {
         const cluster = getOptionalInput('cluster');
         if (!cluster) {
@@ -71335,7 +71333,7 @@ function getInputs() {
         if (flavors && flavors !== 'all') {
             throw new errors_ConfigurationError(`Input "flavors" has "${flavors}", but "service" is set: choose flavors from a manifest or name one service, not both`);
         }
-        source = {
+        return {
             kind: 'service',
             cluster,
             service,
@@ -71344,24 +71342,33 @@ function getInputs() {
             ...(environment && { environment })
         };
     }
-    else {
-        for (const name of ['cluster', 'container']) {
-            if (getOptionalInput(name)) {
-                throw new errors_ConfigurationError(`Input "${name}" is only used with "service"; without it the manifest names clusters and containers`);
-            }
+    for (const name of ['cluster', 'container']) {
+        if (getOptionalInput(name)) {
+            throw new errors_ConfigurationError(`Input "${name}" is only used with "service"; without it the manifest names clusters and containers`);
         }
-        if (!environment) {
-            throw new errors_ConfigurationError('Input "environment" is required with a manifest (or set "cluster", "service" and "container" to deploy one service)');
-        }
-        const manifest = getOptionalInput('manifest') ?? '.github/ecs-flavors.yml';
-        const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-        source = {
-            kind: 'manifest',
-            path: (0,external_node_path_.isAbsolute)(manifest) ? manifest : (0,external_node_path_.resolve)(workspace, manifest),
-            environment,
-            selector: getOptionalInput('flavors') ?? 'all'
-        };
     }
+    if (!environment) {
+        throw new errors_ConfigurationError('Input "environment" is required with a manifest (or set "cluster", "service" and "container" to deploy one service)');
+    }
+    const manifest = getOptionalInput('manifest') ?? '.github/ecs-flavors.yml';
+    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    return {
+        kind: 'manifest',
+        path: (0,external_node_path_.isAbsolute)(manifest) ? manifest : (0,external_node_path_.resolve)(workspace, manifest),
+        environment,
+        selector: getOptionalInput('flavors') ?? 'all'
+    };
+}
+/** Reads and checks every input; throws a ConfigurationError naming the bad one. */
+function getInputs() {
+    const promotion = getPromotion();
+    const image = getImage(promotion);
+    const commitText = getOptionalInput('commit');
+    const commit = commitText === undefined ? undefined : checkCommit('commit', commitText);
+    if (promotion && !promotion.stagingRunId && !commit) {
+        throw new errors_ConfigurationError('Input "commit" is required when "image" is promoted without "staging-run-id": the commit the image was built from (the dispatching ref is not it)');
+    }
+    const source = getSource();
     const dryRun = getBoolean('dry-run', false);
     const readCurrent = getBoolean('read-current', true);
     if (!readCurrent && !dryRun) {
