@@ -65,6 +65,15 @@ function judge(
   }
 }
 
+/** What the wait needs: ECS clients, a clock, a log, and its bounds. */
+export interface RollbackWaitDeps {
+  ecsFor: (region: string) => ECSClient
+  clock: Clock
+  log: (line: string) => void
+  budgetSeconds: number
+  pollSeconds: number
+}
+
 /**
  * Polls DescribeServices until every rollback's deployment is COMPLETED
  * with nothing else left (healthy), FAILED, or the budget is spent.
@@ -73,13 +82,7 @@ function judge(
  */
 export async function waitForRollbacks(
   rollbacks: readonly StartedRollback[],
-  deps: {
-    ecsFor: (region: string) => ECSClient
-    clock: Clock
-    log: (line: string) => void
-    budgetSeconds: number
-    pollSeconds: number
-  }
+  deps: RollbackWaitDeps
 ): Promise<Map<string, RollbackState>> {
   const result = new Map<string, RollbackState>()
   const start = deps.clock.now()

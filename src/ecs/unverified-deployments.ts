@@ -6,11 +6,12 @@ import { readJsonState } from '../common/step-state.js'
 import { createEcsClient } from './client.js'
 import { markdownTable } from '../common/summary.js'
 import type { FlavorOutcome } from './flavor-deploy.js'
-import { systemClock, type Clock } from '../common/clock.js'
+import { systemClock } from '../common/clock.js'
 import {
   POST_ROLLBACK_WAIT_SECONDS,
   waitForRollbacks,
   type RollbackState,
+  type RollbackWaitDeps,
   type StartedRollback
 } from './rollback-wait.js'
 
@@ -188,13 +189,7 @@ function afterWait(
  */
 export async function settleRollbacks(
   reports: readonly UnverifiedReport[],
-  deps: {
-    ecsFor: (region: string) => ECSClient
-    clock: Clock
-    log: (line: string) => void
-    budgetSeconds: number
-    pollSeconds: number
-  }
+  deps: RollbackWaitDeps
 ): Promise<UnverifiedReport[]> {
   const started = reports.flatMap((r) => (r.rollback ? [r.rollback] : []))
   if (started.length === 0) return [...reports]
