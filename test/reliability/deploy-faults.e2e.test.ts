@@ -107,9 +107,11 @@ describe('AWS faults', () => {
       )
     }))
     w.sim.setBehavior(NEW_IMAGE, 'slow-start:10m')
-    // The session ends 4 real seconds from now: the SDK reads the expiry
-    // from AWS_CREDENTIAL_EXPIRATION, the simulator (30x) refuses after it.
-    const seconds = 4
+    // The session ends 6 real seconds from now (past the registrations
+    // even on a loaded machine, inside the 12 s wait): the SDK reads the
+    // expiry from AWS_CREDENTIAL_EXPIRATION, the simulator (30x) refuses
+    // after it.
+    const seconds = 6
     w.sim.setFaults({ credentialsExpireAt: w.sim.now() + seconds * 30_000 })
     const result = await deploy(
       w,
