@@ -42596,7 +42596,9 @@ async function requestReviewers(client, repo, number, reviewers, teams = []) {
  * of the pick), the milestone, assignees, requested reviewers, and the
  * author as a reviewer.
  */
-async function carryContext(client, repo, inputs, pr, picked) {
+async function carryContext(client, repo, inputs, pr, picked, 
+/** Labels this run adds besides the copied ones (the hotfix label). */
+extraLabels = []) {
     const pattern = inputs.copyLabelsPattern;
     const isRequest = (name) => name === inputs.label ||
         name.startsWith(`${inputs.label}:`) ||
@@ -42610,7 +42612,7 @@ async function carryContext(client, repo, inputs, pr, picked) {
     if (inputs.copyAssignees)
         pr.assignees.forEach((a) => assignees.add(a));
     await addToIssue(client, repo, picked, {
-        labels: [...new Set([...inputs.prLabels, ...copied])],
+        labels: [...new Set([...inputs.prLabels, ...copied, ...extraLabels])],
         assignees: [...assignees].filter(Boolean)
     });
     if (inputs.copyMilestone && pr.milestone !== undefined) {
@@ -42739,11 +42741,11 @@ async function pickTarget(context, target) {
     }
     else if (!inputs.pushToken &&
         inputs.dispatchWorkflow &&
-        !context.hotfixDispatch) {
+        !context.hotfixTarget) {
         await dispatchWorkflow(client, repo, inputs.dispatchWorkflow, target);
         report.dispatched = inputs.dispatchWorkflow;
     }
-    else if (!inputs.pushToken && !context.hotfixDispatch) {
+    else if (!inputs.pushToken && !context.hotfixTarget) {
         context.log(`Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`);
     }
     return report;
@@ -42759,7 +42761,9 @@ async function proposePick(context, report, branch) {
         body: renderTemplate(inputs.prBodyTemplate, values)
     });
     report.pullRequest = { number: created.number, url: created.htmlUrl };
-    await carryContext(client, repo, inputs, pr, created.number);
+    if (context.hotfixTarget)
+        report.hotfixLabel = inputs.hotfixLabel;
+    await carryContext(client, repo, inputs, pr, created.number, report.hotfixLabel ? [report.hotfixLabel] : []);
     if (inputs.autoMerge) {
         const merged = await enableAutoMerge(client, created.nodeId, inputs.autoMerge);
         report.autoMerge = merged.enabled
@@ -42929,6 +42933,9 @@ function targetSection(run, report) {
             dispatched: report.dispatched,
             alreadyPicked: report.alreadyPicked
         });
+        if (report.hotfixLabel) {
+            lines.push('', `🚑 It carries \`${report.hotfixLabel}\`: once it is merged into \`${report.target}\`, staging is dispatched there and, when healthy, the link to production is posted on it.`);
+        }
         if (report.autoMerge) {
             lines.push('', report.autoMerge.enabled
                 ? `It merges by itself once its checks pass: ${report.autoMerge.detail}.`
@@ -43014,55 +43021,6 @@ function hotfixComment(message) {
     ]);
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/git/git.ts
-/** A git command that failed where failure was not expected. */
-class GitError extends Error {
-    args;
-    result;
-    constructor(args, result) {
-        super(`git ${args.join(' ')} failed with exit code ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
-        this.args = args;
-        this.result = result;
-        this.name = 'GitError';
-    }
-}
-/** One repository directory and the runner that drives git in it. */
-class Git {
-    dir;
-    runner;
-    env;
-    constructor(dir, runner, env = {}) {
-        this.dir = dir;
-        this.runner = runner;
-        this.env = env;
-    }
-    /**
-     * Runs git; the result comes back whatever the exit code. `env` is added
-     * for this call (a commit's author, say).
-     */
-    async try(args, env = {}) {
-        return this.runner('git', args, {
-            cwd: this.dir,
-            env: {
-                // Never wait on a prompt for credentials or an editor in CI.
-                GIT_TERMINAL_PROMPT: '0',
-                GIT_EDITOR: 'true',
-                ...this.env,
-                ...env
-            }
-        });
-    }
-    /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
-    async run(args, env = {}) {
-        const result = await this.try(args, env);
-        if (result.exitCode !== 0)
-            throw new GitError(args, result);
-        return result.stdout;
-    }
-}
-
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -43132,6 +43090,190 @@ async function branchExists(client, repo, branch) {
         if (httpStatus(error) === 404)
             return false;
         throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/dispatched-run.ts
+/**
+ * Polls one workflow run (the run a `workflow_dispatch` started) until it
+ * completes or `timeoutMs` passes. Only `conclusion: success` is healthy.
+ */
+async function waitForRun(client, repo, runId, options) {
+    const { clock } = options;
+    const started = clock.now();
+    let htmlUrl = '';
+    for (;;) {
+        const { data } = await client.rest.actions.getWorkflowRun({
+            ...repo,
+            run_id: runId
+        });
+        htmlUrl = data.html_url;
+        if (data.status === 'completed') {
+            return data.conclusion === 'success'
+                ? { status: 'success', htmlUrl }
+                : {
+                    status: 'failure',
+                    conclusion: data.conclusion ?? 'unknown',
+                    htmlUrl
+                };
+        }
+        const waited = clock.now() - started;
+        if (waited + options.intervalMs > options.timeoutMs) {
+            return { status: 'timeout', htmlUrl, waitedMs: waited };
+        }
+        await clock.sleep(options.intervalMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/hotfix.ts
+
+
+
+
+
+
+
+/**
+ * The emergency lane: once a `hotfix` PR's pick is on the current release
+ * branch, starts the staging workflow there, waits (bounded) for that very
+ * run, and when it is green tells the PR how to start production for the
+ * image it built: the same `workflow_dispatch`, with its run id filled in.
+ */
+async function runHotfixLane(deps, inputs, pr, target) {
+    const { client, repo } = deps;
+    const finish = (report) => commentHotfix(deps, inputs, pr.number, report);
+    if (!inputs.stagingWorkflow) {
+        return finish({
+            status: 'not-dispatched',
+            target,
+            detail: 'no staging workflow is configured (inputs staging-workflow or dispatch-workflow)'
+        });
+    }
+    const runId = await dispatchWorkflowRun(client, repo, inputs.stagingWorkflow, target);
+    if (runId === undefined) {
+        return finish({
+            status: 'not-dispatched',
+            target,
+            detail: `${inputs.stagingWorkflow} was started, but GitHub did not say which run it is, so its health cannot be followed`
+        });
+    }
+    deps.log(`Hotfix: waiting for staging run ${runId} on ${target}`);
+    const verdict = await waitForRun(client, repo, runId, {
+        timeoutMs: inputs.stagingTimeoutSeconds * 1000,
+        intervalMs: inputs.stagingPollSeconds * 1000,
+        clock: deps.clock
+    });
+    const base = { target, runId, runUrl: verdict.htmlUrl };
+    if (verdict.status === 'success') {
+        return finish({
+            ...base,
+            status: 'healthy',
+            detail: 'staging is healthy',
+            productionUrl: `${deps.serverUrl}/${repo.owner}/${repo.repo}/actions/workflows/${inputs.productionWorkflow}`
+        });
+    }
+    if (verdict.status === 'failure') {
+        return finish({
+            ...base,
+            status: 'unhealthy',
+            detail: `the staging run ended with ${verdict.conclusion}`
+        });
+    }
+    return finish({
+        ...base,
+        status: 'timeout',
+        detail: `the staging run did not finish within ${inputs.stagingTimeoutSeconds} s`
+    });
+}
+/** Tells the PR how the lane ended, and returns the report. */
+async function commentHotfix(deps, inputs, pullNumber, report) {
+    const { client, repo } = deps;
+    await addComment(client, repo, pullNumber, hotfixComment({
+        ...report,
+        label: inputs.hotfixLabel,
+        productionWorkflow: inputs.productionWorkflow,
+        repository: `${repo.owner}/${repo.repo}`
+    }));
+    return report;
+}
+/**
+ * The lane in mode pull-request: a pick PR carrying the hotfix label was
+ * merged into `base`. Staging is dispatched there, as in mode push, when
+ * `base` is the current release branch (the one staging deploys) and the PR
+ * still carries the label; otherwise the PR is told why not.
+ */
+async function stageMergedPick(deps, inputs, pullNumber, base) {
+    const { client, repo } = deps;
+    const pattern = inputs.releaseBranchPattern;
+    const [pr, branches] = await Promise.all([
+        getPullRequest(client, repo, pullNumber),
+        listBranches(client, repo, globPrefix(pattern))
+    ]);
+    const current = newestBranch(branches, pattern);
+    const refuse = (detail) => commentHotfix(deps, inputs, pullNumber, {
+        status: 'not-dispatched',
+        target: base,
+        detail
+    });
+    if (!pr.merged || !pr.labels.includes(inputs.hotfixLabel)) {
+        return {
+            status: 'not-dispatched',
+            target: base,
+            detail: `#${pullNumber} is not merged or no longer carries ${inputs.hotfixLabel}`
+        };
+    }
+    if (base !== current) {
+        return refuse(`\`${base}\` is not the current release branch (${current ? `\`${current}\`` : `none matches \`${pattern}\``}), and staging deploys only that one`);
+    }
+    return runHotfixLane(deps, inputs, pr, base);
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/git/git.ts
+/** A git command that failed where failure was not expected. */
+class GitError extends Error {
+    args;
+    result;
+    constructor(args, result) {
+        super(`git ${args.join(' ')} failed with exit code ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}`);
+        this.args = args;
+        this.result = result;
+        this.name = 'GitError';
+    }
+}
+/** One repository directory and the runner that drives git in it. */
+class Git {
+    dir;
+    runner;
+    env;
+    constructor(dir, runner, env = {}) {
+        this.dir = dir;
+        this.runner = runner;
+        this.env = env;
+    }
+    /**
+     * Runs git; the result comes back whatever the exit code. `env` is added
+     * for this call (a commit's author, say).
+     */
+    async try(args, env = {}) {
+        return this.runner('git', args, {
+            cwd: this.dir,
+            env: {
+                // Never wait on a prompt for credentials or an editor in CI.
+                GIT_TERMINAL_PROMPT: '0',
+                GIT_EDITOR: 'true',
+                ...this.env,
+                ...env
+            }
+        });
+    }
+    /** Runs git and throws `GitError` on a non-zero exit; returns stdout. */
+    async run(args, env = {}) {
+        const result = await this.try(args, env);
+        if (result.exitCode !== 0)
+            throw new GitError(args, result);
+        return result.stdout;
     }
 }
 
@@ -43297,104 +43439,6 @@ async function refuseRequest(context, request) {
         }
     }
     return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/github/dispatched-run.ts
-/**
- * Polls one workflow run (the run a `workflow_dispatch` started) until it
- * completes or `timeoutMs` passes. Only `conclusion: success` is healthy.
- */
-async function waitForRun(client, repo, runId, options) {
-    const { clock } = options;
-    const started = clock.now();
-    let htmlUrl = '';
-    for (;;) {
-        const { data } = await client.rest.actions.getWorkflowRun({
-            ...repo,
-            run_id: runId
-        });
-        htmlUrl = data.html_url;
-        if (data.status === 'completed') {
-            return data.conclusion === 'success'
-                ? { status: 'success', htmlUrl }
-                : {
-                    status: 'failure',
-                    conclusion: data.conclusion ?? 'unknown',
-                    htmlUrl
-                };
-        }
-        const waited = clock.now() - started;
-        if (waited + options.intervalMs > options.timeoutMs) {
-            return { status: 'timeout', htmlUrl, waitedMs: waited };
-        }
-        await clock.sleep(options.intervalMs);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cherry-pick-to-release/hotfix.ts
-
-
-
-
-/**
- * The emergency lane: once a `hotfix` PR's pick is on the current release
- * branch, starts the staging workflow there, waits (bounded) for that very
- * run, and when it is green tells the PR how to start production for the
- * image it built: the same `workflow_dispatch`, with its run id filled in.
- */
-async function runHotfixLane(deps, inputs, pr, target) {
-    const { client, repo } = deps;
-    const finish = async (report) => {
-        await addComment(client, repo, pr.number, hotfixComment({
-            ...report,
-            label: inputs.hotfixLabel,
-            productionWorkflow: inputs.productionWorkflow,
-            repository: `${repo.owner}/${repo.repo}`
-        }));
-        return report;
-    };
-    if (!inputs.stagingWorkflow) {
-        return finish({
-            status: 'not-dispatched',
-            target,
-            detail: 'no staging workflow is configured (inputs staging-workflow or dispatch-workflow)'
-        });
-    }
-    const runId = await dispatchWorkflowRun(client, repo, inputs.stagingWorkflow, target);
-    if (runId === undefined) {
-        return finish({
-            status: 'not-dispatched',
-            target,
-            detail: `${inputs.stagingWorkflow} was started, but GitHub did not say which run it is, so its health cannot be followed`
-        });
-    }
-    deps.log(`Hotfix: waiting for staging run ${runId} on ${target}`);
-    const verdict = await waitForRun(client, repo, runId, {
-        timeoutMs: inputs.stagingTimeoutSeconds * 1000,
-        intervalMs: inputs.stagingPollSeconds * 1000,
-        clock: deps.clock
-    });
-    const base = { target, runId, runUrl: verdict.htmlUrl };
-    if (verdict.status === 'success') {
-        return finish({
-            ...base,
-            status: 'healthy',
-            detail: 'staging is healthy',
-            productionUrl: `${deps.serverUrl}/${repo.owner}/${repo.repo}/actions/workflows/${inputs.productionWorkflow}`
-        });
-    }
-    if (verdict.status === 'failure') {
-        return finish({
-            ...base,
-            status: 'unhealthy',
-            detail: `the staging run ended with ${verdict.conclusion}`
-        });
-    }
-    return finish({
-        ...base,
-        status: 'timeout',
-        detail: `the staging run did not finish within ${inputs.stagingTimeoutSeconds} s`
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-pull-request.ts
@@ -43580,7 +43624,7 @@ async function pickEverywhere(run, pr, targets, current, work) {
     if (method === 'merge' && !selection.mainline) {
         await fetchCommit(git, pr.headSha, prCommits.length + 1);
     }
-    const hotfix = pr.labels.includes(inputs.hotfixLabel) && inputs.mode === 'push';
+    const hotfix = pr.labels.includes(inputs.hotfixLabel);
     for (const target of targets) {
         run.reports.push(await pickTarget({
             client,
@@ -43591,13 +43635,13 @@ async function pickEverywhere(run, pr, targets, current, work) {
             inputs,
             pr,
             selection,
-            hotfixDispatch: hotfix && target === current
+            hotfixTarget: hotfix && target === current
         }, target));
     }
     await labelOriginal(deps, inputs, pr, run.reports);
     const report = await finish(run, pr, { method, skippedMerges: selection.skippedMerges }, selection);
     const onCurrent = run.reports.find((t) => t.target === current && t.result === 'picked');
-    if (hotfix && onCurrent) {
+    if (hotfix && onCurrent && inputs.mode === 'push') {
         report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target);
     }
     return report;
@@ -43655,6 +43699,20 @@ function parseCommand(body) {
     const branches = [...new Set((match[1] ?? '').split(/\s+/).filter(Boolean))];
     return branches.length ? branches.map((branch) => ({ branch })) : [{}];
 }
+/**
+ * The base branch when the merged PR is one of this action's pick PRs into
+ * it (same repository, branch `cherry-pick/<n>-to-<base>`) carrying the
+ * hotfix label; undefined otherwise.
+ */
+function mergedHotfixPick(pull, hotfixLabel) {
+    const base = pull.base?.ref ?? '';
+    const head = pull.head?.ref ?? '';
+    const sameRepository = !!pull.head?.repo?.full_name &&
+        pull.head.repo.full_name === pull.base?.repo?.full_name;
+    const isPick = /^cherry-pick\/\d+-to-(.+)$/.exec(head)?.[1] === base;
+    const labelled = (pull.labels ?? []).some((l) => l.name === hotfixLabel);
+    return base && sameRepository && isPick && labelled ? base : undefined;
+}
 const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target'];
 /**
  * Decides from the event whether to pick, and for which PR and target.
@@ -43698,6 +43756,16 @@ function parseTrigger(eventName, payload, options) {
                 const request = parseLabel(label.name ?? '', options.label);
                 if (request)
                     targets.push({ label: label.name, ...request });
+            }
+            const hotfixBase = targets.length === 0
+                ? mergedHotfixPick(pull, options.hotfixLabel)
+                : undefined;
+            if (hotfixBase) {
+                return {
+                    kind: 'hotfix-merged',
+                    pullNumber: pull.number,
+                    base: hotfixBase
+                };
             }
             if (targets.length === 0) {
                 return {
@@ -43765,6 +43833,7 @@ function parseTrigger(eventName, payload, options) {
 
 
 
+
 /**
  * cherry-pick-to-release: picks a merged, labelled pull request onto every
  * release branch it asks for. A conflict is a result (`conflict`), reported
@@ -43776,14 +43845,15 @@ async function run() {
         const inputs = getInputs();
         const trigger = parseTrigger(github_context.eventName, github_context.payload, {
             label: inputs.label,
-            commentTrigger: inputs.commentTrigger
+            commentTrigger: inputs.commentTrigger,
+            hotfixLabel: inputs.hotfixLabel
         });
         if (trigger.kind === 'ignore') {
             info(`Nothing to pick: ${trigger.reason}`);
             setOutputs({ result: 'skipped', commits: [], results: [] });
             return;
         }
-        const report = await pickPullRequest({
+        const deps = {
             client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
             repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
             runner: actionsCommandRunner,
@@ -43791,7 +43861,21 @@ async function run() {
             tempDir: process.env.RUNNER_TEMP,
             serverUrl: process.env.GITHUB_SERVER_URL || 'https://github.com',
             log: (message) => info(message)
-        }, inputs, trigger);
+        };
+        if (trigger.kind === 'hotfix-merged') {
+            const hotfix = await stageMergedPick(deps, inputs, trigger.pullNumber, trigger.base);
+            setOutputs({
+                result: 'skipped',
+                commits: [],
+                results: [],
+                'target-branch': trigger.base,
+                'staging-run-id': hotfix.runId,
+                'staging-result': hotfix.status
+            });
+            await writeHotfixSummary(trigger.pullNumber, hotfix);
+            return;
+        }
+        const report = await pickPullRequest(deps, inputs, trigger);
         const first = report.targets.find((t) => t.result === 'picked') ?? report.targets[0];
         const opened = report.targets.find((t) => t.pullRequest)?.pullRequest;
         setOutputs({
@@ -43822,9 +43906,8 @@ async function run() {
                 warning(`Auto-merge of ${target.pullRequest?.url ?? target.target} refused: ${target.autoMerge.detail}`);
             }
         }
-        if (report.hotfix && report.hotfix.status !== 'healthy') {
-            warning(`Hotfix lane: ${report.hotfix.detail}`);
-        }
+        if (report.hotfix)
+            warnUnhealthy(report.hotfix);
         await writeSummary(report);
         if (report.result === 'failed')
             setFailed(report.message);
@@ -43866,10 +43949,25 @@ async function writeSummary(report) {
             ''
         ].join('\n'));
     }
-    if (report.hotfix) {
-        summary.addRaw(`\n### Hotfix lane\n\n${report.hotfix.status}: ${report.hotfix.detail}${report.hotfix.runUrl ? ` (${report.hotfix.runUrl})` : ''}\n`);
-    }
+    if (report.hotfix)
+        summary.addRaw(hotfixSection(report.hotfix));
     await summary.write();
+}
+function warnUnhealthy(hotfix) {
+    if (hotfix.status !== 'healthy')
+        warning(`Hotfix lane: ${hotfix.detail}`);
+}
+function hotfixSection(hotfix) {
+    return `\n### Hotfix lane\n\n${hotfix.status}: ${hotfix.detail}${hotfix.runUrl ? ` (${hotfix.runUrl})` : ''}\n`;
+}
+/** The merge of a hotfix pick PR: nothing picked, staging followed. */
+async function writeHotfixSummary(pullNumber, hotfix) {
+    warnUnhealthy(hotfix);
+    info(`Hotfix lane on ${hotfix.target}: ${hotfix.status}, ${hotfix.detail}`);
+    await summary_summary
+        .addRaw(`## Hotfix #${pullNumber} merged into ${hotfix.target}\n`)
+        .addRaw(hotfixSection(hotfix))
+        .write();
 }
 
 
