@@ -101277,7 +101277,10 @@ async function detectBuilder(runner, builder) {
         ...(builder ? [builder] : [])
     ]);
     if (inspect.exitCode !== 0) {
-        throw new Error(`docker buildx inspect${builder ? ` ${builder}` : ''} failed: ${inspect.stderr.trim().split('\n').pop() ?? ''}`);
+        const why = inspect.stderr.trim().split('\n').pop() ?? '';
+        throw new Error(builder
+            ? `Input "builder" has "${builder}", which buildx cannot use here (docker buildx inspect ${builder}: ${why}); create it first (setup-buildx-action, or docker buildx create --name ${builder}) or leave the input empty for the current builder`
+            : `docker buildx inspect failed: ${why}`);
     }
     const { name, driver, buildkit } = parseBuildxInspect(inspect.stdout);
     let containerdStore = false;
@@ -102403,6 +102406,69 @@ function cacheTagHint(refusal) {
     return `Hint: the registry cache tag "${refusal.tag}" is rewritten by every build, which an IMMUTABLE repository refuses. Set input "cache-repository" to a repository with MUTABLE tags (e.g. ${refusal.repository}-cache), or exclude buildcache-* from this repository's tag immutability with an ECR exclusion filter.`;
 }
 
+;// CONCATENATED MODULE: ./src/docker/actions-cache.ts
+// How this run reaches the GitHub Actions cache: protocol, URL and mode, read
+// from the variables the runner sets, the same way `@actions/cache` reads them.
+/** As `@actions/cache` decides it: a server that is not GitHub's cloud speaks v1. */
+function actions_cache_isGhes(serverUrl) {
+    const host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
+    return (host !== 'GITHUB.COM' &&
+        !host.endsWith('.GHE.COM') &&
+        !host.endsWith('.LOCALHOST'));
+}
+function actions_cache_access(mode) {
+    const value = mode.trim().toLowerCase();
+    // Unknown values are permissive, as in @actions/cache.
+    const read = !['none', 'write-only'].includes(value);
+    const write = !['none', 'read'].includes(value);
+    const off = [!read && 'reads', !write && 'writes']
+        .filter(Boolean)
+        .join(' and ');
+    return {
+        read,
+        write,
+        reason: off
+            ? `ACTIONS_CACHE_MODE is "${value}", which allows no ${off}`
+            : ''
+    };
+}
+/**
+ * The Actions cache this run can use, or why there is none. Runners on the
+ * v2 service set ACTIONS_CACHE_SERVICE_V2 and ACTIONS_RESULTS_URL, and
+ * ACTIONS_CACHE_URL only when the server still sends one; GHES sets
+ * ACTIONS_CACHE_URL. Both need ACTIONS_RUNTIME_TOKEN.
+ */
+function actionsCacheService(env) {
+    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && !actions_cache_isGhes(env.GITHUB_SERVER_URL);
+    const token = env.ACTIONS_RUNTIME_TOKEN ?? '';
+    const url = (v2 ? env.ACTIONS_RESULTS_URL : env.ACTIONS_CACHE_URL) ?? '';
+    const urlName = v2
+        ? 'ACTIONS_RESULTS_URL (cache service v2)'
+        : 'ACTIONS_CACHE_URL (cache service v1)';
+    if (!url || !token) {
+        const missing = [!url && urlName, !token && 'ACTIONS_RUNTIME_TOKEN']
+            .filter(Boolean)
+            .join(' and ');
+        return { missing: `${missing} not set` };
+    }
+    return {
+        service: {
+            protocol: v2 ? 'v2' : 'v1',
+            url,
+            token,
+            access: actions_cache_access(env.ACTIONS_CACHE_MODE ?? '')
+        }
+    };
+}
+/**
+ * The `type=gha` attributes that reach the service: BuildKit (0.20 and
+ * later) speaks v2 when given `url_v2`, v1 when given `url`.
+ */
+function ghaServiceAttrs(service) {
+    const url = service.protocol === 'v2' ? 'url_v2' : 'url';
+    return `type=gha,${url}=${service.url},token=${service.token}`;
+}
+
 ;// CONCATENATED MODULE: ./src/docker/image-reference.ts
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -102477,15 +102543,6 @@ function formatImageReference(ref) {
         (ref.tag ? `:${ref.tag}` : '') +
         (ref.digest ? `@${ref.digest}` : ''));
 }
-/** The outputs' forms of what was built: `name` pushed as `digest`, else its first tag. */
-function builtImage(name, digest, tags) {
-    return digest
-        ? {
-            image: `${name.repository}@${digest}`,
-            imagePath: `${name.path}@${digest}`
-        }
-        : { image: tags[0] ?? name.repository, imagePath: '' };
-}
 /**
  * Turns a `tags` entry into a full reference: a bare tag (`v1.2`) is put on
  * `image`; a full `repo:tag` is checked as given.
@@ -102523,69 +102580,6 @@ function branchSlug(branch) {
         .replace(/-+$/, '')
         .slice(0, 60);
     return slug || 'detached';
-}
-
-;// CONCATENATED MODULE: ./src/docker/actions-cache.ts
-// How this run reaches the GitHub Actions cache: protocol, URL and mode, read
-// from the variables the runner sets, the same way `@actions/cache` reads them.
-/** As `@actions/cache` decides it: a server that is not GitHub's cloud speaks v1. */
-function actions_cache_isGhes(serverUrl) {
-    const host = new URL(serverUrl || 'https://github.com').hostname.toUpperCase();
-    return (host !== 'GITHUB.COM' &&
-        !host.endsWith('.GHE.COM') &&
-        !host.endsWith('.LOCALHOST'));
-}
-function actions_cache_access(mode) {
-    const value = mode.trim().toLowerCase();
-    // Unknown values are permissive, as in @actions/cache.
-    const read = !['none', 'write-only'].includes(value);
-    const write = !['none', 'read'].includes(value);
-    const off = [!read && 'reads', !write && 'writes']
-        .filter(Boolean)
-        .join(' and ');
-    return {
-        read,
-        write,
-        reason: off
-            ? `ACTIONS_CACHE_MODE is "${value}", which allows no ${off}`
-            : ''
-    };
-}
-/**
- * The Actions cache this run can use, or why there is none. Runners on the
- * v2 service set ACTIONS_CACHE_SERVICE_V2 and ACTIONS_RESULTS_URL, and
- * ACTIONS_CACHE_URL only when the server still sends one; GHES sets
- * ACTIONS_CACHE_URL. Both need ACTIONS_RUNTIME_TOKEN.
- */
-function actionsCacheService(env) {
-    const v2 = Boolean(env.ACTIONS_CACHE_SERVICE_V2) && !actions_cache_isGhes(env.GITHUB_SERVER_URL);
-    const token = env.ACTIONS_RUNTIME_TOKEN ?? '';
-    const url = (v2 ? env.ACTIONS_RESULTS_URL : env.ACTIONS_CACHE_URL) ?? '';
-    const urlName = v2
-        ? 'ACTIONS_RESULTS_URL (cache service v2)'
-        : 'ACTIONS_CACHE_URL (cache service v1)';
-    if (!url || !token) {
-        const missing = [!url && urlName, !token && 'ACTIONS_RUNTIME_TOKEN']
-            .filter(Boolean)
-            .join(' and ');
-        return { missing: `${missing} not set` };
-    }
-    return {
-        service: {
-            protocol: v2 ? 'v2' : 'v1',
-            url,
-            token,
-            access: actions_cache_access(env.ACTIONS_CACHE_MODE ?? '')
-        }
-    };
-}
-/**
- * The `type=gha` attributes that reach the service: BuildKit (0.20 and
- * later) speaks v2 when given `url_v2`, v1 when given `url`.
- */
-function ghaServiceAttrs(service) {
-    const url = service.protocol === 'v2' ? 'url_v2' : 'url';
-    return `type=gha,${url}=${service.url},token=${service.token}`;
 }
 
 ;// CONCATENATED MODULE: ./src/docker/cache-plan.ts
@@ -102993,7 +102987,6 @@ async function exportLayerCache(run, plan, build) {
 
 
 
-
 /**
  * The attestation flags: provenance and SBOM as asked, kept in the image
  * index form ECR accepts unless OCI artifacts are asked for. The classic
@@ -103133,7 +103126,7 @@ async function buildImage(inputs, deps) {
     ]);
     const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(request.metadataFile ?? '', 'utf8').catch(() => '{}'));
     const digest = metadata['containerimage.digest'];
-    const { image, imagePath } = builtImage(inputs.image, digest, inputs.tags);
+    const image = digest ? `${inputs.image.repository}@${digest}` : inputs.tags[0];
     const durationSeconds = (deps.now() - started) / 1000;
     const builtRef = inputs.push && digest ? image : inputs.tags[0];
     const packages = await timed(run, 'compare packages', () => comparePackages(run, builtRef));
@@ -103159,7 +103152,6 @@ async function buildImage(inputs, deps) {
     });
     return {
         image,
-        imagePath,
         digest,
         tags: inputs.tags,
         metadata,
@@ -103580,7 +103572,6 @@ async function run() {
         const { report } = outcome;
         setOutputs({
             image: outcome.image,
-            'image-path': outcome.imagePath,
             digest: outcome.digest ?? '',
             tags: outcome.tags.join('\n'),
             metadata: outcome.metadata,

@@ -92,8 +92,11 @@ export async function detectBuilder(
     ...(builder ? [builder] : [])
   ])
   if (inspect.exitCode !== 0) {
+    const why = inspect.stderr.trim().split('\n').pop() ?? ''
     throw new Error(
-      `docker buildx inspect${builder ? ` ${builder}` : ''} failed: ${inspect.stderr.trim().split('\n').pop() ?? ''}`
+      builder
+        ? `Input "builder" has "${builder}", which buildx cannot use here (docker buildx inspect ${builder}: ${why}); create it first (setup-buildx-action, or docker buildx create --name ${builder}) or leave the input empty for the current builder`
+        : `docker buildx inspect failed: ${why}`
     )
   }
   const { name, driver, buildkit } = parseBuildxInspect(inspect.stdout)

@@ -92,7 +92,7 @@ export function dockerUnavailableReason(engine?: DockerEngine): string {
     const what = engine
       ? `${engine.store}-store Docker engine with buildx at ${engine.host}`
       : 'Docker engine with buildx'
-    reason = `no ${what} and registry at ${REGISTRY} (${String(error).split('\n')[0]}); run: sudo bash scripts/test-env.sh up`
+    reason = `no ${what} and registry at ${REGISTRY} (${String(error).split('\n')[0]}); run: bash scripts/test-env.sh up`
   }
   cached.set(host, reason)
   return reason
@@ -127,7 +127,7 @@ export function containerBuilderUnavailableReason(): string {
       throw new Error(`driver ${driver ?? '?'}, status ${status ?? '?'}`)
     }
   } catch (error) {
-    containerCached = `no running docker-container builder ${CONTAINER_BUILDER} (${String(error).split('\n')[0]}); run: sudo bash scripts/buildkit-image.sh up`
+    containerCached = `no running docker-container builder ${CONTAINER_BUILDER} (${String(error).split('\n')[0]}); run: bash scripts/test-env.sh up`
   }
   return containerCached
 }
