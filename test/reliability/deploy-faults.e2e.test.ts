@@ -98,13 +98,14 @@ describe('AWS faults', () => {
 
   it('credentials that expire mid-wait: a warning at start with the figures, then an error naming the flavors left on the new revision', async () => {
     // The new tasks start slowly and ECS replaces one now and then; a
-    // startup budget keeps the deploy waiting, as a real slow start does,
-    // until the session ends.
+    // startup grace as long as the wait, with a budget, keeps the deploy
+    // waiting, as a real slow start does, until the session ends. (With the
+    // 2 s grace, an idle machine reached the strict phase's first health
+    // failure before the session ended.)
     const w = (world = await startFlavorWorld({
-      manifest: flavorManifest().replace(
-        'startup-failure-budget: 0',
-        'startup-failure-budget: 5'
-      )
+      manifest: flavorManifest()
+        .replace('startup-grace: 2s', 'startup-grace: 11s')
+        .replace('startup-failure-budget: 0', 'startup-failure-budget: 50')
     }))
     w.sim.setBehavior(NEW_IMAGE, 'slow-start:10m')
     // The session ends 6 real seconds from now (past the registrations
