@@ -73,9 +73,47 @@ server_version() {
   DOCKER_HOST="${1:-unix:///var/run/docker.sock}" timeout 15 docker version --format '{{.Server.Version}}' 2>/dev/null || true
 }
 registry_up() { curl -fsS -o /dev/null --max-time 3 "${REGISTRY_URL}/v2/" 2>/dev/null; }
+# The base image's version: bump it when the image's content changes, so `up` replaces an older one.
+# 2: the official image's container config for dpkg and apt (see base_image_config).
+BASE_IMAGE_VERSION=2
+BASE_IMAGE_LABEL=org.ecs-release-train.base-image
+
+# The label of the base image in the registry (an index's first manifest), or nothing.
+base_image_version() {
+  local url="${REGISTRY_URL}/v2/debian" manifest digest
+  manifest=$(curl -fsS --max-time 5 -H "Accept: ${MANIFEST_ACCEPT}" "$url/manifests/${BASE_SUITE}" 2>/dev/null) || return 0
+  digest=$(jq -r '.manifests[0].digest // empty' <<<"$manifest" 2>/dev/null || true)
+  if [[ -n "$digest" ]]; then
+    manifest=$(curl -fsS --max-time 5 -H "Accept: ${MANIFEST_ACCEPT}" "$url/manifests/$digest" 2>/dev/null) || return 0
+  fi
+  digest=$(jq -r '.config.digest // empty' <<<"$manifest" 2>/dev/null || true)
+  [[ -n "$digest" ]] || return 0
+  curl -fsS --max-time 5 "$url/blobs/$digest" 2>/dev/null |
+    jq -r --arg l "$BASE_IMAGE_LABEL" '.config.Labels[$l] // empty' 2>/dev/null || true
+}
+
 base_image_present() {
-  curl -fsS -o /dev/null --max-time 5 -I -H "Accept: ${MANIFEST_ACCEPT}" \
-    "${REGISTRY_URL}/v2/debian/manifests/${BASE_SUITE}" 2>/dev/null
+  [[ "$(base_image_version)" == "$BASE_IMAGE_VERSION" ]]
+}
+
+# What debian:bookworm from Docker Hub carries beyond debootstrap's minbase (the minimizing
+# config of its image build): dpkg's force-unsafe-io (no fsync per unpacked file) and apt's
+# docker-clean, which deletes downloaded .debs, so a Dockerfile that keeps them for a cache mount
+# must remove it, as the fixture does. Without them the local builds would not meet what builds
+# on the real image meet.
+base_image_config() {
+  local dir=$1
+  mkdir -p "$dir/etc/dpkg/dpkg.cfg.d" "$dir/etc/apt/apt.conf.d"
+  echo 'force-unsafe-io' >"$dir/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+  cat >"$dir/etc/apt/apt.conf.d/docker-clean" <<'CFG'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CFG
+  echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$dir/etc/apt/apt.conf.d/docker-autoremove-suggests"
+  echo 'Acquire::GzipIndexes "true";' >"$dir/etc/apt/apt.conf.d/docker-gzip-indexes"
+  echo 'Acquire::Languages "none";' >"$dir/etc/apt/apt.conf.d/docker-no-languages"
 }
 
 pkg_installed() {
@@ -496,18 +534,29 @@ build_rootfs_tar() {
 
 ensure_base_image() {
   if base_image_present; then
-    log "base image $BASE_IMAGE already in the registry"
+    log "base image $BASE_IMAGE (version $BASE_IMAGE_VERSION) already in the registry"
     return
   fi
   command -v debootstrap >/dev/null 2>&1 || ensure_tools
   # The tarball outlives the registry data, so a wiped registry costs an import, not a debootstrap.
   [[ -s "$ROOTFS_TAR" ]] || build_rootfs_tar
-  local t0
+  local t0 config
   t0=$(now)
-  log "importing $ROOTFS_TAR as $BASE_IMAGE"
-  docker import --change 'CMD ["/bin/bash"]' "$ROOTFS_TAR" "$BASE_IMAGE" >/dev/null
+  log "importing $ROOTFS_TAR with the official image's dpkg/apt config as $BASE_IMAGE (version $BASE_IMAGE_VERSION)"
+  # The cached minbase tarball stays as debootstrap made it; the config is appended to a copy.
+  config=$(mktemp -d)
+  base_image_config "$config"
+  cp "$ROOTFS_TAR" "$ROOTFS_TAR.import"
+  tar --numeric-owner --owner=0 --group=0 -C "$config" -rf "$ROOTFS_TAR.import" \
+    ./etc/dpkg/dpkg.cfg.d/docker-apt-speedup ./etc/apt/apt.conf.d/docker-clean \
+    ./etc/apt/apt.conf.d/docker-autoremove-suggests ./etc/apt/apt.conf.d/docker-gzip-indexes \
+    ./etc/apt/apt.conf.d/docker-no-languages
+  rm -rf "$config"
+  docker import --change 'CMD ["/bin/bash"]' --change "LABEL ${BASE_IMAGE_LABEL}=${BASE_IMAGE_VERSION}" \
+    "$ROOTFS_TAR.import" "$BASE_IMAGE" >/dev/null
+  rm -f "$ROOTFS_TAR.import"
   docker push -q "$BASE_IMAGE" >/dev/null
-  base_image_present || die "pushed $BASE_IMAGE but the registry does not list it"
+  base_image_present || die "pushed $BASE_IMAGE but the registry does not have it at version $BASE_IMAGE_VERSION"
   log "base image imported and pushed in $(elapsed_since "$t0")"
 }
 
