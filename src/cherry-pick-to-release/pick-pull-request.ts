@@ -128,12 +128,19 @@ async function authorizedTargets(
     label: run.inputs.label,
     releaseBranchPattern: run.inputs.releaseBranchPattern
   }
-  for (const target of request.targets) {
-    const refusal = await refuseRequest(context, {
-      ...target,
-      source: request.source,
-      pullNumber: run.number
-    })
+  // Reads only, so the targets are checked side by side; reports keep the
+  // order of the request.
+  const refusals = await Promise.all(
+    request.targets.map((target) =>
+      refuseRequest(context, {
+        ...target,
+        source: request.source,
+        pullNumber: run.number
+      })
+    )
+  )
+  for (const [index, target] of request.targets.entries()) {
+    const refusal = refusals[index]
     if (!refusal) accepted.push(target)
     else {
       run.reports.push({
@@ -153,11 +160,11 @@ async function authorizedTargets(
 async function resolveTargets(
   run: RunState,
   pr: PullRequestInfo,
-  accepted: readonly TargetRequest[]
+  accepted: readonly TargetRequest[],
+  branches: readonly string[]
 ): Promise<{ targets: string[]; current?: string }> {
   const { client, repo } = run.deps
   const pattern = run.inputs.releaseBranchPattern
-  const branches = await listBranches(client, repo, globPrefix(pattern))
   const current = newestBranch(branches, pattern)
   const targets: string[] = []
   for (const asked of accepted) {
@@ -192,10 +199,17 @@ export async function pickPullRequest(
   await mkdir(parent, { recursive: true })
   const run: RunState = { deps, inputs, number, parent, reports: [] }
 
+  // Each round trip in a row adds to the run: the reads that do not depend
+  // on each other go out together with the requester's check. A refused
+  // request still writes nothing.
+  const prRead = early(getPullRequest(client, repo, number))
+  const branchesRead = early(
+    listBranches(client, repo, globPrefix(inputs.releaseBranchPattern))
+  )
   const accepted = await authorizedTargets(run, request)
   if (accepted.length === 0) return finish(run, undefined)
 
-  const pr = await getPullRequest(client, repo, number)
+  const pr = await prRead
   if (!pr.merged) {
     if (request.source === 'comment') {
       // Turn the command into labels, so the pick happens at merge.
@@ -227,7 +241,12 @@ export async function pickPullRequest(
     }
     return finish(run, pr)
   }
-  const { targets, current } = await resolveTargets(run, pr, accepted)
+  const { targets, current } = await resolveTargets(
+    run,
+    pr,
+    accepted,
+    await branchesRead
+  )
   if (targets.length === 0) return finish(run, pr)
   deps.log(`Targets: ${targets.join(', ')}`)
 
@@ -250,26 +269,27 @@ async function pickEverywhere(
   const { deps, inputs, number } = run
   const { client, repo } = deps
   const git = new Git(work, deps.runner)
-  // The API round trip overlaps the local set-up.
-  const [prCommits] = await Promise.all([
-    listPullRequestCommits(client, repo, number),
-    initRepository(git, {
-      url: inputs.repositoryUrl,
-      token: inputs.pushToken ?? inputs.token,
-      committer: inputs.committer
-    })
-  ])
+  // The list of commits overlaps the local set-up and the fetch, whose
+  // depth the pull request's commit count gives.
+  const commitsRead = early(listPullRequestCommits(client, repo, number))
+  await initRepository(git, {
+    url: inputs.repositoryUrl,
+    token: inputs.pushToken ?? inputs.token,
+    committer: inputs.committer
+  })
   const mergeSha = pr.mergeCommitSha ?? ''
+  const commitCount = pr.commitCount ?? (await commitsRead).length
   // Depth N+2 reaches the parent of the oldest PR commit both along the
   // first parent (rebase) and through the merge's second parent. The
   // targets come in the same fetch: each fetch has a fixed server cost.
   await fetchCommitAndBranches(
     git,
     mergeSha,
-    prCommits.length + 2,
+    commitCount + 2,
     targets,
     inputs.historyDepth
   )
+  const prCommits = await commitsRead
   const landed = await firstParentLog(git, mergeSha, prCommits.length + 1)
   const method = resolveMergeMethod(landed, prCommits)
   const selection = selectCommits(
@@ -318,6 +338,15 @@ async function pickEverywhere(
     report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target)
   }
   return report
+}
+
+/**
+ * A read started now and awaited later: its failure surfaces where it is
+ * awaited, not as an unhandled rejection while other work goes on.
+ */
+function early<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined)
+  return read
 }
 
 function failedTarget(asked: TargetRequest, reason: string): TargetReport {
