@@ -111,12 +111,34 @@ async function generate(bare: string): Promise<number> {
   if (!(await git(bare, 'branch', '--list', RELEASE))) {
     await git(bare, 'branch', RELEASE, 'main~1')
   }
-  // One well-packed pack, as a server would hold it.
-  await git(bare, 'repack', '-a', '-d', '--quiet')
+  // One well-packed pack, as a server would hold it (see serveLikeGitHub).
+  await serveLikeGitHub(bare)
   await git(bare, 'config', 'uploadpack.allowFilter', 'true')
   await git(bare, 'config', 'uploadpack.allowAnySHA1InWant', 'true')
   await writeFile(join(bare, 'bench-complete'), new Date().toISOString())
   return (Date.now() - started) / 1000
+}
+
+/**
+ * Packs the repository as GitHub serves one: a single pack with a
+ * reachability bitmap and an on-disk reverse index (`.rev`, written by
+ * default since git 2.41; git 2.39 here must be told). Without the `.rev`,
+ * every upload-pack that reuses objects from the 931,000-object pack sorts
+ * its offsets in memory first, 0.2 s of fixed cost on each fetch, the
+ * clone's and the action's alike. A cached repository from before this is
+ * repacked once.
+ */
+async function serveLikeGitHub(bare: string): Promise<void> {
+  await git(bare, 'config', 'pack.writeReverseIndex', 'true')
+  const pack = join(bare, 'objects', 'pack')
+  const files = existsSync(pack) ? await readdir(pack) : []
+  const packed =
+    files.some((name) => name.endsWith('.rev')) &&
+    files.some((name) => name.endsWith('.bitmap'))
+  if (!packed) {
+    console.log('Repacking with a bitmap and a reverse index')
+    await git(bare, 'repack', '-a', '-d', '-b', '--quiet')
+  }
 }
 
 async function sizeOf(dir: string): Promise<number> {
@@ -157,6 +179,7 @@ async function main(): Promise<void> {
   // As a hosting server: no `gc --auto` inside a push (GitHub keeps its
   // housekeeping out of the push path). Both contenders push here.
   await git(bare, 'config', 'receive.autogc', 'false')
+  await serveLikeGitHub(bare)
   const fix = await git(bare, 'rev-parse', 'refs/heads/main')
   const releaseTip = await git(bare, 'rev-parse', `refs/heads/${RELEASE}`)
   const commitCount = Number(await git(bare, 'rev-list', '--count', 'main'))

@@ -33249,7 +33249,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7755);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7842);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -33258,7 +33258,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7755:
+/***/ 7842:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43441,7 +43441,98 @@ async function refuseRequest(context, request) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-repository.ts
+
+
+/**
+ * A read started now and awaited later: its failure surfaces where it is
+ * awaited, not as an unhandled rejection while other work goes on.
+ */
+function early(read) {
+    read.catch(() => undefined);
+    return read;
+}
+/**
+ * The throwaway repository of one run. The fetch is the longest step, so it
+ * starts as soon as the pull request and the release branches are read,
+ * beside the requester's check; the pick uses it when it brought every
+ * target, and fetches again only when it did not. A refused request still
+ * writes nothing: the early fetch only reads, into a directory that goes.
+ */
+class PickRepository {
+    git;
+    initialized;
+    prefetched = Promise.resolve(undefined);
+    constructor(git, remote) {
+        this.git = git;
+        this.initialized = early(initRepository(git, remote));
+    }
+    /** Starts the fetch the request most likely needs, once `plan` is known. */
+    prefetch(plan) {
+        this.prefetched = early(this.initialized.then(async () => {
+            const wanted = await plan;
+            if (wanted)
+                await this.fetch(wanted);
+            return wanted;
+        }));
+    }
+    /** Makes sure `plan` is fetched: by the early fetch if it covered it. */
+    async ensure(plan) {
+        await this.initialized;
+        const done = await this.prefetched.catch(() => undefined);
+        const covered = done !== undefined &&
+            done.sha === plan.sha &&
+            done.commitDepth >= plan.commitDepth &&
+            done.branchDepth >= plan.branchDepth &&
+            plan.branches.every((branch) => done.branches.includes(branch));
+        if (!covered)
+            await this.fetch(plan);
+    }
+    /** Waits for git to let go of the directory before it is removed. */
+    async settle() {
+        await Promise.allSettled([this.initialized, this.prefetched]);
+    }
+    async fetch(plan) {
+        await fetchCommitAndBranches(this.git, plan.sha, plan.commitDepth, plan.branches, plan.branchDepth);
+    }
+}
+/**
+ * The fetch the request will most likely need, from the pull request and
+ * the release branches alone: what the requester's check and the target
+ * checks will confirm or narrow.
+ */
+async function likelyPlan(inputs, request, prRead, branchesRead) {
+    const [pr, branches] = await Promise.all([prRead, branchesRead]);
+    if (!pr.merged || !pr.mergeCommitSha)
+        return undefined;
+    const current = newestBranch(branches, inputs.releaseBranchPattern);
+    const targets = new Set();
+    for (const asked of request.targets) {
+        const target = asked.branch ?? current;
+        if (target && target !== pr.baseRef && branches.includes(target)) {
+            targets.add(target);
+        }
+    }
+    if (targets.size === 0)
+        return undefined;
+    return fetchPlan(inputs, pr.mergeCommitSha, pr.commitCount, [...targets]);
+}
+/**
+ * Depth N+2 reaches the parent of the oldest PR commit both along the first
+ * parent (rebase) and through the merge's second parent. The targets come
+ * in the same fetch: each fetch has a fixed server cost.
+ */
+function fetchPlan(inputs, sha, commitCount, branches) {
+    return {
+        sha,
+        commitDepth: commitCount + 2,
+        branches,
+        branchDepth: inputs.historyDepth
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-pull-request.ts
+
 
 
 
@@ -43556,16 +43647,33 @@ async function resolveTargets(run, pr, accepted, branches) {
  * out or runs PR code: only git objects are fetched and picked.
  */
 async function pickPullRequest(deps, inputs, request) {
-    const { client, repo } = deps;
     const number = request.pullNumber;
     const parent = deps.tempDir ?? (0,external_node_os_namespaceObject.tmpdir)();
     await (0,promises_namespaceObject.mkdir)(parent, { recursive: true });
     const run = { deps, inputs, number, parent, reports: [] };
+    const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(parent, 'cherry-pick-'));
+    const repository = new PickRepository(new Git(work, deps.runner), {
+        url: inputs.repositoryUrl,
+        token: inputs.pushToken ?? inputs.token,
+        committer: inputs.committer
+    });
+    try {
+        return await pickRequested(run, request, repository);
+    }
+    finally {
+        await repository.settle();
+        await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+    }
+}
+async function pickRequested(run, request, repository) {
+    const { deps, inputs, number } = run;
+    const { client, repo } = deps;
     // Each round trip in a row adds to the run: the reads that do not depend
-    // on each other go out together with the requester's check. A refused
-    // request still writes nothing.
+    // on each other, and the fetch, go out together with the requester's
+    // check. A refused request still writes nothing.
     const prRead = early(getPullRequest(client, repo, number));
     const branchesRead = early(listBranches(client, repo, globPrefix(inputs.releaseBranchPattern)));
+    repository.prefetch(likelyPlan(inputs, request, prRead, branchesRead));
     const accepted = await authorizedTargets(run, request);
     if (accepted.length === 0)
         return finish(run, undefined);
@@ -43597,33 +43705,18 @@ async function pickPullRequest(deps, inputs, request) {
     if (targets.length === 0)
         return finish(run, pr);
     deps.log(`Targets: ${targets.join(', ')}`);
-    const work = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(parent, 'cherry-pick-'));
-    try {
-        return await pickEverywhere(run, pr, targets, current, work);
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
-    }
+    return pickEverywhere(run, pr, targets, current, repository);
 }
 /** Fetches once, selects the commits once, then lands them on each target. */
-async function pickEverywhere(run, pr, targets, current, work) {
+async function pickEverywhere(run, pr, targets, current, repository) {
     const { deps, inputs, number } = run;
     const { client, repo } = deps;
-    const git = new Git(work, deps.runner);
-    // The list of commits overlaps the local set-up and the fetch, whose
-    // depth the pull request's commit count gives.
+    const { git } = repository;
+    // The list of commits overlaps the fetch, whose depth the pull request's
+    // commit count gives.
     const commitsRead = early(listPullRequestCommits(client, repo, number));
-    await initRepository(git, {
-        url: inputs.repositoryUrl,
-        token: inputs.pushToken ?? inputs.token,
-        committer: inputs.committer
-    });
     const mergeSha = pr.mergeCommitSha ?? '';
-    const commitCount = pr.commitCount ?? (await commitsRead).length;
-    // Depth N+2 reaches the parent of the oldest PR commit both along the
-    // first parent (rebase) and through the merge's second parent. The
-    // targets come in the same fetch: each fetch has a fixed server cost.
-    await fetchCommitAndBranches(git, mergeSha, commitCount + 2, targets, inputs.historyDepth);
+    await repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets));
     const prCommits = await commitsRead;
     const landed = await firstParentLog(git, mergeSha, prCommits.length + 1);
     const method = resolveMergeMethod(landed, prCommits);
@@ -43653,14 +43746,6 @@ async function pickEverywhere(run, pr, targets, current, work) {
         report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target);
     }
     return report;
-}
-/**
- * A read started now and awaited later: its failure surfaces where it is
- * awaited, not as an unhandled rejection while other work goes on.
- */
-function early(read) {
-    read.catch(() => undefined);
-    return read;
 }
 function failedTarget(asked, reason) {
     return {

@@ -4,12 +4,7 @@ import { join } from 'node:path'
 import { Clock } from '../common/clock.js'
 import { CommandRunner } from '../common/command-runner.js'
 import { Git } from '../git/git.js'
-import {
-  fetchCommit,
-  fetchCommitAndBranches,
-  firstParentLog,
-  initRepository
-} from '../git/partial-fetch.js'
+import { fetchCommit, firstParentLog } from '../git/partial-fetch.js'
 import { globPrefix, newestBranch } from '../git/release-branch.js'
 import { branchExists, listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
@@ -28,6 +23,12 @@ import { refuseRequest } from './authorize.js'
 import { HotfixReport, runHotfixLane } from './hotfix.js'
 import { Inputs } from './inputs.js'
 import { runComment, waitComment } from './messages.js'
+import {
+  early,
+  fetchPlan,
+  likelyPlan,
+  PickRepository
+} from './pick-repository.js'
 import { PickResult, pickTarget, TargetReport } from './pick-target.js'
 import { TargetRequest, Trigger } from './trigger.js'
 
@@ -193,19 +194,39 @@ export async function pickPullRequest(
   inputs: Inputs,
   request: PickRequest
 ): Promise<PickReport> {
-  const { client, repo } = deps
   const number = request.pullNumber
   const parent = deps.tempDir ?? tmpdir()
   await mkdir(parent, { recursive: true })
   const run: RunState = { deps, inputs, number, parent, reports: [] }
+  const work = await mkdtemp(join(parent, 'cherry-pick-'))
+  const repository = new PickRepository(new Git(work, deps.runner), {
+    url: inputs.repositoryUrl,
+    token: inputs.pushToken ?? inputs.token,
+    committer: inputs.committer
+  })
+  try {
+    return await pickRequested(run, request, repository)
+  } finally {
+    await repository.settle()
+    await rm(work, { recursive: true, force: true })
+  }
+}
 
+async function pickRequested(
+  run: RunState,
+  request: PickRequest,
+  repository: PickRepository
+): Promise<PickReport> {
+  const { deps, inputs, number } = run
+  const { client, repo } = deps
   // Each round trip in a row adds to the run: the reads that do not depend
-  // on each other go out together with the requester's check. A refused
-  // request still writes nothing.
+  // on each other, and the fetch, go out together with the requester's
+  // check. A refused request still writes nothing.
   const prRead = early(getPullRequest(client, repo, number))
   const branchesRead = early(
     listBranches(client, repo, globPrefix(inputs.releaseBranchPattern))
   )
+  repository.prefetch(likelyPlan(inputs, request, prRead, branchesRead))
   const accepted = await authorizedTargets(run, request)
   if (accepted.length === 0) return finish(run, undefined)
 
@@ -249,13 +270,7 @@ export async function pickPullRequest(
   )
   if (targets.length === 0) return finish(run, pr)
   deps.log(`Targets: ${targets.join(', ')}`)
-
-  const work = await mkdtemp(join(parent, 'cherry-pick-'))
-  try {
-    return await pickEverywhere(run, pr, targets, current, work)
-  } finally {
-    await rm(work, { recursive: true, force: true })
-  }
+  return pickEverywhere(run, pr, targets, current, repository)
 }
 
 /** Fetches once, selects the commits once, then lands them on each target. */
@@ -264,31 +279,16 @@ async function pickEverywhere(
   pr: PullRequestInfo,
   targets: readonly string[],
   current: string | undefined,
-  work: string
+  repository: PickRepository
 ): Promise<PickReport> {
   const { deps, inputs, number } = run
   const { client, repo } = deps
-  const git = new Git(work, deps.runner)
-  // The list of commits overlaps the local set-up and the fetch, whose
-  // depth the pull request's commit count gives.
+  const { git } = repository
+  // The list of commits overlaps the fetch, whose depth the pull request's
+  // commit count gives.
   const commitsRead = early(listPullRequestCommits(client, repo, number))
-  await initRepository(git, {
-    url: inputs.repositoryUrl,
-    token: inputs.pushToken ?? inputs.token,
-    committer: inputs.committer
-  })
   const mergeSha = pr.mergeCommitSha ?? ''
-  const commitCount = pr.commitCount ?? (await commitsRead).length
-  // Depth N+2 reaches the parent of the oldest PR commit both along the
-  // first parent (rebase) and through the merge's second parent. The
-  // targets come in the same fetch: each fetch has a fixed server cost.
-  await fetchCommitAndBranches(
-    git,
-    mergeSha,
-    commitCount + 2,
-    targets,
-    inputs.historyDepth
-  )
+  await repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets))
   const prCommits = await commitsRead
   const landed = await firstParentLog(git, mergeSha, prCommits.length + 1)
   const method = resolveMergeMethod(landed, prCommits)
@@ -338,15 +338,6 @@ async function pickEverywhere(
     report.hotfix = await runHotfixLane(deps, inputs, pr, onCurrent.target)
   }
   return report
-}
-
-/**
- * A read started now and awaited later: its failure surfaces where it is
- * awaited, not as an unhandled rejection while other work goes on.
- */
-function early<T>(read: Promise<T>): Promise<T> {
-  read.catch(() => undefined)
-  return read
 }
 
 function failedTarget(asked: TargetRequest, reason: string): TargetReport {
