@@ -31,6 +31,7 @@ import {
   appendFileSync,
   cpSync,
   mkdirSync,
+  readFileSync,
   mkdtempSync,
   rmSync,
   writeFileSync
@@ -124,6 +125,10 @@ function logFigures(
   }
 }
 interface StoreResult {
+  /** When this store's table was measured (ISO). */
+  measured?: string
+  /** What differs from the code and fixture of later tables. */
+  note?: string
   setup: { runner: string; plainBuildx: string }
   engine: string
   rows: Row[]
@@ -378,12 +383,30 @@ async function benchStore(store: Store): Promise<StoreResult> {
   }
 }
 
-const results: Partial<Record<Store, StoreResult>> = {}
+const resultsFile = join(root, 'bench/results/build.json')
+/**
+ * A run of one store keeps the other stores' tables, each with the date it
+ * was measured: a run per store takes about an hour on this machine.
+ */
+function earlierResults(): Partial<Record<Store, StoreResult>> {
+  try {
+    return (
+      (
+        JSON.parse(readFileSync(resultsFile, 'utf8')) as {
+          stores?: Partial<Record<Store, StoreResult>>
+        }
+      ).stores ?? {}
+    )
+  } catch {
+    return {}
+  }
+}
+const results = earlierResults()
 /** Written after each store, so a long run keeps what it has measured. */
 function writeResults(): void {
   mkdirSync(join(root, 'bench/results'), { recursive: true })
   writeFileSync(
-    join(root, 'bench/results/build.json'),
+    resultsFile,
     JSON.stringify(
       {
         date: new Date().toISOString(),
@@ -401,6 +424,9 @@ function writeResults(): void {
   )
 }
 for (const store of stores) {
-  results[store] = await benchStore(store)
+  results[store] = {
+    measured: new Date().toISOString(),
+    ...(await benchStore(store))
+  }
   writeResults()
 }

@@ -1,6 +1,5 @@
 import * as core from '@actions/core'
-import { cacheExportArgs, type BuildRequest } from '../docker/buildx-args.js'
-import { buildFailureMessage, runBuildx } from '../docker/buildx-build.js'
+import { cacheExportError, type BuildxRun } from '../docker/buildx-build.js'
 import {
   cacheExporters,
   speaksCacheV2,
@@ -13,7 +12,6 @@ import {
   refusedTagPut
 } from '../docker/ecr-rules.js'
 import type { MountCacheOptions } from '../docker/mount-cache.js'
-import type { StepReport } from '../docker/rawjson-progress.js'
 import { probeRegistry, type RegistryAccess } from '../docker/registry-probe.js'
 import { timed, warn, type BuildRun } from './build-run.js'
 import type { Inputs } from './inputs.js'
@@ -87,34 +85,31 @@ export function mountCacheOptions(
 }
 
 /**
- * Writes the layer cache in a pass of its own, so that a cache failure
- * stays a warning on an image that is built.
+ * The `--cache-to` of the build itself. Exporters other than inline get
+ * `ignore-error=true` (BuildKit 0.11+, Docker 23+): a cache that cannot be
+ * written must not fail an image that is built, and one call costs less
+ * than a second cache-only pass (about 2 s of solve and session on a warm
+ * build). Inline cache is part of the image, so its failure is the image's.
  */
-export async function exportLayerCache(
+export function buildCacheTo(plan: LayerCachePlan): string[] {
+  if (plan.backend === 'inline') return plan.cacheTo
+  return plan.cacheTo.map((to) => `${to},ignore-error=true`)
+}
+
+/**
+ * How the layer-cache export went, read from the build's progress: with
+ * `ignore-error=true` a failed export leaves an error on its exporter vertex
+ * and the build succeeds, so the failure becomes a warning that names it.
+ */
+export function layerCacheOutcome(
   run: BuildRun,
   plan: LayerCachePlan,
-  build: {
-    request: BuildRequest
-    builder: BuilderInfo
-    report: StepReport
-    env: Record<string, string>
-  }
-): Promise<string> {
+  build: BuildxRun
+): string {
   if (!plan.cacheTo.length) return 'none'
   if (plan.backend === 'inline') return 'written'
-  const { request, builder, report, env } = build
-  if (!report.firstMiss && report.totalSteps > 0) {
-    return 'skipped: every step was cached'
-  }
-  const exported = await timed(run, 'export layer cache', () =>
-    runBuildx(
-      run.deps.runner,
-      cacheExportArgs({ ...request, cacheTo: plan.cacheTo }, builder),
-      { print: (line) => core.info(`[cache export] ${line}`), env }
-    )
-  )
-  if (exported.exitCode === 0) return 'written'
-  const reason = buildFailureMessage(exported).split('\n')[0]
+  const reason = cacheExportError(build)
+  if (!reason) return 'written'
   const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason)
   // BuildKit's gha client drops the service's message: name the causes.
   const hint = refusal

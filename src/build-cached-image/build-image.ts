@@ -29,8 +29,9 @@ import { builtImage } from '../docker/image-reference.js'
 import type { StepReport } from '../docker/rawjson-progress.js'
 import type { Inputs } from './inputs.js'
 import {
+  buildCacheTo,
   chooseLayerCache,
-  exportLayerCache,
+  layerCacheOutcome,
   mountCacheOptions,
   type LayerCachePlan
 } from './build-cache.js'
@@ -157,7 +158,7 @@ async function buildRequestOf(
     builder: inputs.builder,
     metadataFile: join(workDir, 'metadata.json'),
     cacheFrom: plan.cacheFrom,
-    cacheTo: plan.backend === 'inline' ? plan.cacheTo : [],
+    cacheTo: buildCacheTo(plan),
     compression: inputs.compression,
     ...attestations(inputs, builder)
   }
@@ -223,17 +224,12 @@ export async function buildImage(
     throw new Error(refusal ? `${message}\n${imageTagHint(refusal)}` : message)
   }
   const { report } = build
-
-  // The layer-cache export and the cache-mount save touch different stores,
-  // so they run side by side: on a dependency change both have real work.
-  const [cacheExport] = await Promise.all([
-    exportLayerCache(run, plan, { request, builder, report, env }),
-    mounts
-      ? timed(run, 'save cache mounts', () =>
-          saveMounts(mounts, mountOptions, mountDeps, report, workDir, nonce)
-        )
-      : undefined
-  ])
+  const cacheExport = layerCacheOutcome(run, plan, build)
+  if (mounts) {
+    await timed(run, 'save cache mounts', () =>
+      saveMounts(mounts, mountOptions, mountDeps, report, workDir, nonce)
+    )
+  }
 
   const metadata = JSON.parse(
     await readFile(request.metadataFile ?? '', 'utf8').catch(() => '{}')

@@ -112,34 +112,3 @@ export function buildxArgs(
   args.push(request.context)
   return args
 }
-
-/**
- * A second, output-less pass that only writes the layer cache. It runs after
- * the real build on the same builder, so every step is a local hit and the
- * pass costs the export alone; a failure there cannot fail the build, and it
- * is skipped when every step was already cached.
- */
-export function cacheExportArgs(
-  request: BuildRequest,
-  builder: BuilderInfo
-): string[] {
-  return buildxArgs(
-    {
-      ...request,
-      tags: [],
-      push: false,
-      load: false,
-      compression: undefined,
-      // A cache-only pass exports no image, so no attestations either.
-      provenance: undefined,
-      sbom: undefined,
-      ociArtifact: undefined,
-      // cache-from stays: steps that were hits on the remote cache were
-      // never pulled, and without it this pass would rebuild them.
-      metadataFile: undefined
-    },
-    builder
-  )
-    .filter((a) => a !== request.context)
-    .concat(['--output', 'type=cacheonly', request.context])
-}

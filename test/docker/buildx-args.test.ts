@@ -1,9 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  buildxArgs,
-  cacheExportArgs,
-  type BuildRequest
-} from '../../src/docker/buildx-args.js'
+import { buildxArgs, type BuildRequest } from '../../src/docker/buildx-args.js'
 import {
   cacheExporters,
   parseBuildxInspect,
@@ -216,22 +212,5 @@ describe('buildxArgs', () => {
     const classicArgs = buildxArgs(zstd, classic)
     expect(classicArgs).toContain('--push')
     expect(classicArgs.join(' ')).not.toContain('compression')
-  })
-
-  it('the cache pass outputs nothing but the cache and keeps the cache sources', () => {
-    const args = cacheExportArgs(
-      { ...request, cacheTo: ['type=registry,ref=r:c,mode=max'] },
-      containerd
-    )
-    expect(args).not.toContain('--push')
-    expect(args).not.toContain('--tag')
-    expect(args).not.toContain('--metadata-file')
-    expect(args.join(' ')).toContain('--output type=cacheonly /w/ctx')
-    expect(args.join(' ')).toContain(
-      '--cache-to type=registry,ref=r:c,mode=max'
-    )
-    expect(args.join(' ')).toContain(
-      '--cache-from type=registry,ref=r:buildcache-main'
-    )
   })
 })

@@ -53,6 +53,14 @@ describe('findCacheMounts', () => {
         mode: undefined
       },
       {
+        id: 'pip',
+        target: '/root/.cache/pip',
+        sharing: undefined,
+        uid: undefined,
+        gid: undefined,
+        mode: undefined
+      },
+      {
         id: 'ccache',
         target: '/root/.cache/ccache',
         sharing: undefined,

@@ -1,9 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  buildxArgs,
-  cacheExportArgs,
-  type BuildRequest
-} from '../../src/docker/buildx-args.js'
+import { buildxArgs, type BuildRequest } from '../../src/docker/buildx-args.js'
 import {
   cacheExporters,
   storesAttestations,
@@ -127,16 +123,6 @@ describe('attestations', () => {
     expect(
       buildxArgs({ ...request, ociArtifact: undefined }, containerd).join(' ')
     ).not.toContain('oci-artifact')
-  })
-
-  it('the cache-only pass asks for no attestations', () => {
-    const args = cacheExportArgs(
-      { ...request, cacheTo: ['type=registry,ref=r:c'] },
-      containerd
-    ).join(' ')
-    expect(args).not.toContain('--provenance')
-    expect(args).not.toContain('--sbom')
-    expect(args).not.toContain('oci-artifact')
   })
 
   it('the classic image store keeps none', () => {

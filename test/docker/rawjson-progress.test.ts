@@ -6,6 +6,7 @@ import {
   parseRawJson,
   ProgressTracker
 } from '../../src/docker/rawjson-progress.js'
+import { cacheExportError } from '../../src/docker/buildx-build.js'
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
@@ -116,5 +117,32 @@ describe('parseRawJson on real buildx 0.13 output', () => {
     expect(report.totalSteps).toBe(1)
     expect(report.cachedSteps).toBe(1)
     expect(report.firstMiss).toBeUndefined()
+  })
+})
+
+describe('cacheExportError', () => {
+  const runOf = (name: string, exitCode: number) => {
+    const { tracker, text } = parseRawJson(fixture(name))
+    return {
+      exitCode,
+      report: tracker.report(),
+      messages: text,
+      durationSeconds: 0
+    }
+  }
+
+  it('reads the error BuildKit leaves on the cache exporter when ignore-error=true let the build succeed (buildx 0.29)', () => {
+    // --cache-to type=registry,ref=127.0.0.1:5999/nope:cache,ignore-error=true
+    // with nothing listening there; the image was pushed and buildx exited 0.
+    const run = runOf('rawjson-cache-export-ignored.txt', 0)
+    expect(run.report.failed?.name).toBe('exporting cache to registry')
+    expect(cacheExportError(run)).toMatch(
+      /^error writing layer blob: .*127\.0\.0\.1:5999.*connection refused$/
+    )
+  })
+
+  it('is nothing for a build whose step failed or that wrote its cache', () => {
+    expect(cacheExportError(runOf('rawjson-failed.txt', 1))).toBeUndefined()
+    expect(cacheExportError(runOf('rawjson-cached.txt', 0))).toBeUndefined()
   })
 })
