@@ -100974,6 +100974,8 @@ class JsonObjectStream {
             this.onText(line);
     }
 }
+/** Cache exporters' vertexes: `exporting cache to registry`, `exporting to GitHub Actions Cache`. */
+const CACHE_EXPORTER = /^exporting (cache\b|to GitHub Actions Cache)/;
 const LOG_TAIL_LINES = 30;
 /**
  * Dockerfile steps are named `[stage n/m] INSTRUCTION ...`; `[internal]`
@@ -101077,7 +101079,10 @@ class ProgressTracker {
             cachedSteps,
             hitRatio: steps.length ? cachedSteps / steps.length : 0,
             firstMiss: steps.find((s) => !s.cached),
-            failed: steps.find((s) => s.error) ?? this.failedVertex()
+            failed: steps.find((s) => s.error) ?? this.failedVertex(),
+            // Not `failed`: a cache import that failed first (a service that is
+            // down) leaves its error on an earlier vertex.
+            cacheExportError: this.all().find((v) => v.error && CACHE_EXPORTER.test(v.name))?.error
         };
     }
     /** A failure outside the Dockerfile steps (an exporter, a cache export). */
@@ -101189,16 +101194,6 @@ function isCacheExportFailure(run) {
         ...run.messages.slice(-3)
     ].join('\n');
     return /export(ing)? (build )?cache|cache export|to GitHub Actions Cache|failed to reserve cache|cache write denied/i.test(text);
-}
-/**
- * The error of a cache exporter in a build that went on without it
- * (`ignore-error=true`): BuildKit leaves it on the exporter's vertex only.
- */
-function cacheExportError(run) {
-    const failed = run.report.failed;
-    if (!failed?.error || !isCacheExportFailure(run))
-        return undefined;
-    return failed.error;
 }
 
 ;// CONCATENATED MODULE: ./src/docker/builder-info.ts
@@ -102879,7 +102874,6 @@ function warn(run, message) {
 
 
 
-
 /** Where the layer cache comes from and goes, after probing the registry. */
 async function chooseLayerCache(run, builder) {
     const { inputs } = run;
@@ -102955,7 +102949,7 @@ function layerCacheOutcome(run, plan, build) {
         return 'none';
     if (plan.backend === 'inline')
         return 'written';
-    const reason = cacheExportError(build);
+    const reason = build.report.cacheExportError;
     if (!reason)
         return 'written';
     const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason);

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { cacheExportError, type BuildxRun } from '../docker/buildx-build.js'
+import type { BuildxRun } from '../docker/buildx-build.js'
 import {
   cacheExporters,
   speaksCacheV2,
@@ -108,7 +108,7 @@ export function layerCacheOutcome(
 ): string {
   if (!plan.cacheTo.length) return 'none'
   if (plan.backend === 'inline') return 'written'
-  const reason = cacheExportError(build)
+  const reason = build.report.cacheExportError
   if (!reason) return 'written'
   const refusal = immutableTagRefusal(reason) ?? refusedTagPut(reason)
   // BuildKit's gha client drops the service's message: name the causes.

@@ -106,13 +106,3 @@ export function isCacheExportFailure(run: BuildxRun): boolean {
     text
   )
 }
-
-/**
- * The error of a cache exporter in a build that went on without it
- * (`ignore-error=true`): BuildKit leaves it on the exporter's vertex only.
- */
-export function cacheExportError(run: BuildxRun): string | undefined {
-  const failed = run.report.failed
-  if (!failed?.error || !isCacheExportFailure(run)) return undefined
-  return failed.error
-}

@@ -132,7 +132,15 @@ export interface StepReport {
   firstMiss?: StepResult
   /** The step that failed, if any. */
   failed?: StepResult
+  /**
+   * The error a cache exporter left on its vertex: with `ignore-error=true`
+   * the build succeeds and this is the only trace of a cache not written.
+   */
+  cacheExportError?: string
 }
+
+/** Cache exporters' vertexes: `exporting cache to registry`, `exporting to GitHub Actions Cache`. */
+const CACHE_EXPORTER = /^exporting (cache\b|to GitHub Actions Cache)/
 
 const LOG_TAIL_LINES = 30
 
@@ -237,7 +245,12 @@ export class ProgressTracker {
       cachedSteps,
       hitRatio: steps.length ? cachedSteps / steps.length : 0,
       firstMiss: steps.find((s) => !s.cached),
-      failed: steps.find((s) => s.error) ?? this.failedVertex()
+      failed: steps.find((s) => s.error) ?? this.failedVertex(),
+      // Not `failed`: a cache import that failed first (a service that is
+      // down) leaves its error on an earlier vertex.
+      cacheExportError: this.all().find(
+        (v) => v.error && CACHE_EXPORTER.test(v.name)
+      )?.error
     }
   }
 

@@ -6,7 +6,6 @@ import {
   parseRawJson,
   ProgressTracker
 } from '../../src/docker/rawjson-progress.js'
-import { cacheExportError } from '../../src/docker/buildx-build.js'
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
@@ -121,28 +120,43 @@ describe('parseRawJson on real buildx 0.13 output', () => {
 })
 
 describe('cacheExportError', () => {
-  const runOf = (name: string, exitCode: number) => {
-    const { tracker, text } = parseRawJson(fixture(name))
-    return {
-      exitCode,
-      report: tracker.report(),
-      messages: text,
-      durationSeconds: 0
-    }
-  }
+  const reportOf = (name: string) =>
+    parseRawJson(fixture(name)).tracker.report()
 
-  it('reads the error BuildKit leaves on the cache exporter when ignore-error=true let the build succeed (buildx 0.29)', () => {
+  it('is the error BuildKit leaves on the cache exporter when ignore-error=true let the build succeed (buildx 0.29)', () => {
     // --cache-to type=registry,ref=127.0.0.1:5999/nope:cache,ignore-error=true
     // with nothing listening there; the image was pushed and buildx exited 0.
-    const run = runOf('rawjson-cache-export-ignored.txt', 0)
-    expect(run.report.failed?.name).toBe('exporting cache to registry')
-    expect(cacheExportError(run)).toMatch(
+    const report = reportOf('rawjson-cache-export-ignored.txt')
+    expect(report.cacheExportError).toMatch(
       /^error writing layer blob: .*127\.0\.0\.1:5999.*connection refused$/
     )
   })
 
-  it('is nothing for a build whose step failed or that wrote its cache', () => {
-    expect(cacheExportError(runOf('rawjson-failed.txt', 1))).toBeUndefined()
-    expect(cacheExportError(runOf('rawjson-cached.txt', 0))).toBeUndefined()
+  it('is found past an earlier cache import error, and only on a cache exporter', () => {
+    const tracker = new ProgressTracker()
+    const at = '2026-12-02T02:29:54Z'
+    tracker.apply({
+      vertexes: [
+        {
+          digest: 'sha256:import',
+          name: 'importing cache manifest from gha:123',
+          started: at,
+          completed: at,
+          error: 'cache service unavailable'
+        },
+        {
+          digest: 'sha256:export',
+          name: 'exporting to GitHub Actions Cache',
+          started: at,
+          completed: at,
+          error: 'cache service unavailable (export)'
+        }
+      ]
+    })
+    expect(tracker.report().cacheExportError).toBe(
+      'cache service unavailable (export)'
+    )
+    expect(reportOf('rawjson-failed.txt').cacheExportError).toBeUndefined()
+    expect(reportOf('rawjson-cached.txt').cacheExportError).toBeUndefined()
   })
 })
