@@ -11,6 +11,7 @@ import {
   immutableTagRefusal,
   refusedTagPut
 } from '../docker/ecr-rules.js'
+import { mountsInImageChain } from '../docker/cache-mounts.js'
 import type { MountCacheOptions } from '../docker/mount-cache.js'
 import { probeRegistry, type RegistryAccess } from '../docker/registry-probe.js'
 import { timed, warn, type BuildRun } from './build-run.js'
@@ -58,6 +59,22 @@ export async function chooseLayerCache(
   return plan
 }
 
+/**
+ * Which mounts' steps the layer cache answers when their manifests did not
+ * change: every mount with a registry, gha or local cache (mode=max); with
+ * the inline cache, only the mounts of the stages the image is built FROM.
+ */
+function layerCachedMounts(
+  inputs: Inputs,
+  dockerfile: string,
+  plan: LayerCachePlan
+): (mountId: string) => boolean {
+  if (plan.backend === 'none') return () => false
+  if (plan.backend !== 'inline') return () => true
+  const chain = mountsInImageChain(dockerfile, inputs.buildArgs, inputs.target)
+  return (mountId) => chain.has(mountId)
+}
+
 /** What the cache-mount restore and save need to know of this build. */
 export function mountCacheOptions(
   inputs: Inputs,
@@ -75,7 +92,7 @@ export function mountCacheOptions(
     utilityImage: inputs.utilityImage,
     builder: inputs.builder,
     workspace: inputs.workspace,
-    layerCached: plan.backend !== 'none' && plan.backend !== 'inline',
+    layerCached: layerCachedMounts(inputs, dockerfile, plan),
     service: inputs.actionsCache,
     write: {
       allowed: inputs.cacheWrite.write,

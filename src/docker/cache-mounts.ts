@@ -1,7 +1,9 @@
 import {
+  argValues,
   parseCsvOptions,
   parseDockerfile,
   splitFlags,
+  substituteArgs,
   type Instruction
 } from './dockerfile.js'
 
@@ -71,4 +73,54 @@ export function usesMount(stepName: string, id: string): boolean {
     if (mountId === id) return true
   }
   return false
+}
+
+/**
+ * The mounts whose every RUN is in a stage the image is built FROM (the
+ * target, else the last stage, and the stages it descends from). An inline
+ * cache (mode=min) carries the steps of those stages only: a stage the image
+ * merely copies from is rebuilt from its first changed step without it, so
+ * its mounts are worth restoring even when their manifests did not change.
+ */
+export function mountsInImageChain(
+  dockerfile: string,
+  buildArgs: Record<string, string>,
+  target?: string
+): Set<string> {
+  const instructions = parseDockerfile(dockerfile)
+  const values = argValues(instructions, buildArgs)
+  const stages: { alias?: string; parent?: number; mounts: Set<string> }[] = []
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'FROM') {
+      const words = splitFlags(instruction.args).rest.split(/\s+/)
+      const base = substituteArgs(words[0] ?? '', values).toLowerCase()
+      const alias = /^as$/i.test(words[1] ?? '')
+        ? words[2]?.toLowerCase()
+        : undefined
+      const parent = stages.findIndex((stage) => stage.alias === base)
+      stages.push({
+        alias,
+        parent: parent < 0 ? undefined : parent,
+        mounts: new Set()
+      })
+      continue
+    }
+    const stage = stages.at(-1)
+    for (const mount of runCacheMounts(instruction)) stage?.mounts.add(mount.id)
+  }
+  const chain = new Set<number>()
+  const wanted = target?.toLowerCase()
+  let at: number | undefined = wanted
+    ? stages.findIndex((stage) => stage.alias === wanted)
+    : stages.length - 1
+  while (at !== undefined && at >= 0 && !chain.has(at)) {
+    chain.add(at)
+    at = stages[at].parent
+  }
+  const inChain = new Set<string>()
+  const elsewhere = new Set<string>()
+  stages.forEach((stage, n) => {
+    for (const id of stage.mounts) (chain.has(n) ? inChain : elsewhere).add(id)
+  })
+  return new Set([...inChain].filter((id) => !elsewhere.has(id)))
 }

@@ -55,8 +55,11 @@ export interface MountCacheOptions {
   utilityImage?: string
   builder?: string
   workspace: string
-  /** Whether the layer cache can answer steps whose manifests did not change. */
-  layerCached: boolean
+  /**
+   * Whether the layer cache can answer the steps that use this mount when
+   * their manifests did not change.
+   */
+  layerCached: (mountId: string) => boolean
   /** The Actions cache service, or why there is none. */
   service: ActionsCacheLookup
   /** Whether this run may write shared caches, and what decided it. */
@@ -167,7 +170,7 @@ async function restoreOne(
 ): Promise<boolean> {
   const { outcome } = entry
   const key = outcome.key ?? ''
-  if (options.layerCached) {
+  if (options.layerCached(entry.mount.id)) {
     const exact = await store.restore([entry.path], key, [], true)
     if (exact) {
       outcome.restore =

@@ -9,7 +9,11 @@ import {
   manifestCandidates,
   mountManifestCandidates
 } from '../../src/docker/cache-key.js'
-import { findCacheMounts, usesMount } from '../../src/docker/cache-mounts.js'
+import {
+  findCacheMounts,
+  mountsInImageChain,
+  usesMount
+} from '../../src/docker/cache-mounts.js'
 import {
   extractDockerfile,
   injectDockerfile
@@ -90,6 +94,38 @@ describe('findCacheMounts', () => {
     )
     expect(mounts.map((m) => [m.id, m.target, m.uid])).toEqual([
       ['/root/.cache/pip', '/root/.cache/pip', '1000']
+    ])
+  })
+})
+
+describe('mountsInImageChain', () => {
+  it('keeps the mounts of the stages the image is built FROM, not those of a stage it copies from', () => {
+    // app FROM python-deps FROM system; frontend is only COPY --from'd.
+    expect([...mountsInImageChain(monolith, {})].sort()).toEqual([
+      'apt-archives',
+      'apt-lists',
+      'ccache',
+      'pip',
+      'sdists'
+    ])
+    // Built as the frontend target, its own stage is the image; the apt
+    // mounts are also used by python-deps, which it does not descend from.
+    expect([...mountsInImageChain(monolith, {}, 'frontend')]).toEqual(['npm'])
+  })
+
+  it('leaves out a mount that a copied-from stage uses too, and follows ARG-named bases', () => {
+    const dockerfile = [
+      'ARG BASE=deps',
+      'FROM debian AS deps',
+      'RUN --mount=type=cache,target=/root/.cache/pip pip install x',
+      'RUN --mount=type=cache,id=apt,target=/var/cache/apt apt-get update',
+      'FROM debian AS assets',
+      'RUN --mount=type=cache,id=apt,target=/var/cache/apt apt-get update',
+      'FROM ${BASE}',
+      'COPY --from=assets /out /out'
+    ].join('\n')
+    expect([...mountsInImageChain(dockerfile, {})]).toEqual([
+      '/root/.cache/pip'
     ])
   })
 })

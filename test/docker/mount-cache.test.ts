@@ -129,7 +129,7 @@ function options(
     imagePath: 'team/monolith',
     dir: join(root, 'mounts'),
     workspace: join(root, 'ctx'),
-    layerCached: true,
+    layerCached: () => true,
     service: v2,
     write: { allowed: true, reason: 'event "push"' },
     ...overrides
