@@ -101719,6 +101719,53 @@ function usesMount(stepName, id) {
     }
     return false;
 }
+/**
+ * The mounts whose every RUN is in a stage the image is built FROM (the
+ * target, else the last stage, and the stages it descends from). An inline
+ * cache (mode=min) carries the steps of those stages only: a stage the image
+ * merely copies from is rebuilt from its first changed step without it, so
+ * its mounts are worth restoring even when their manifests did not change.
+ */
+function mountsInImageChain(dockerfile, buildArgs, target) {
+    const instructions = dockerfile_parseDockerfile(dockerfile);
+    const values = dockerfile_argValues(instructions, buildArgs);
+    const stages = [];
+    for (const instruction of instructions) {
+        if (instruction.keyword === 'FROM') {
+            const words = splitFlags(instruction.args).rest.split(/\s+/);
+            const base = dockerfile_substituteArgs(words[0] ?? '', values).toLowerCase();
+            const alias = /^as$/i.test(words[1] ?? '')
+                ? words[2]?.toLowerCase()
+                : undefined;
+            const parent = stages.findIndex((stage) => stage.alias === base);
+            stages.push({
+                alias,
+                parent: parent < 0 ? undefined : parent,
+                mounts: new Set()
+            });
+            continue;
+        }
+        const stage = stages.at(-1);
+        for (const mount of cache_mounts_runCacheMounts(instruction))
+            stage?.mounts.add(mount.id);
+    }
+    const chain = new Set();
+    const wanted = target?.toLowerCase();
+    let at = wanted
+        ? stages.findIndex((stage) => stage.alias === wanted)
+        : stages.length - 1;
+    while (at !== undefined && at >= 0 && !chain.has(at)) {
+        chain.add(at);
+        at = stages[at].parent;
+    }
+    const inChain = new Set();
+    const elsewhere = new Set();
+    stages.forEach((stage, n) => {
+        for (const id of stage.mounts)
+            (chain.has(n) ? inChain : elsewhere).add(id);
+    });
+    return new Set([...inChain].filter((id) => !elsewhere.has(id)));
+}
 
 ;// CONCATENATED MODULE: ./src/docker/cache-key.ts
 
@@ -102044,7 +102091,7 @@ function saveBlocked(options) {
 async function restoreOne(entry, options, store) {
     const { outcome } = entry;
     const key = outcome.key ?? '';
-    if (options.layerCached) {
+    if (options.layerCached(entry.mount.id)) {
         const exact = await store.restore([entry.path], key, [], true);
         if (exact) {
             outcome.restore =
@@ -102874,6 +102921,7 @@ function warn(run, message) {
 
 
 
+
 /** Where the layer cache comes from and goes, after probing the registry. */
 async function chooseLayerCache(run, builder) {
     const { inputs } = run;
@@ -102906,6 +102954,19 @@ async function chooseLayerCache(run, builder) {
     info(`Layer cache: ${plan.backend}`);
     return plan;
 }
+/**
+ * Which mounts' steps the layer cache answers when their manifests did not
+ * change: every mount with a registry, gha or local cache (mode=max); with
+ * the inline cache, only the mounts of the stages the image is built FROM.
+ */
+function layerCachedMounts(inputs, dockerfile, plan) {
+    if (plan.backend === 'none')
+        return () => false;
+    if (plan.backend !== 'inline')
+        return () => true;
+    const chain = mountsInImageChain(dockerfile, inputs.buildArgs, inputs.target);
+    return (mountId) => chain.has(mountId);
+}
 /** What the cache-mount restore and save need to know of this build. */
 function mountCacheOptions(inputs, dockerfile, plan) {
     return {
@@ -102919,7 +102980,7 @@ function mountCacheOptions(inputs, dockerfile, plan) {
         utilityImage: inputs.utilityImage,
         builder: inputs.builder,
         workspace: inputs.workspace,
-        layerCached: plan.backend !== 'none' && plan.backend !== 'inline',
+        layerCached: layerCachedMounts(inputs, dockerfile, plan),
         service: inputs.actionsCache,
         write: {
             allowed: inputs.cacheWrite.write,
