@@ -101185,16 +101185,6 @@ function buildFailureMessage(run, logLines = 15) {
         ...(tail.length ? ['Last log lines:', ...tail.map((l) => `  ${l}`)] : [])
     ].join('\n');
 }
-/** Whether a failure came from exporting the cache rather than building. */
-function isCacheExportFailure(run) {
-    const failed = run.report.failed;
-    const text = [
-        failed?.name ?? '',
-        failed?.error ?? '',
-        ...run.messages.slice(-3)
-    ].join('\n');
-    return /export(ing)? (build )?cache|cache export|to GitHub Actions Cache|failed to reserve cache|cache write denied/i.test(text);
-}
 
 ;// CONCATENATED MODULE: ./src/docker/builder-info.ts
 /** Reads `Name:`, `Driver:` and the BuildKit version from `docker buildx inspect` output. */
@@ -101210,7 +101200,7 @@ function parseBuildxInspect(text) {
 /**
  * Whether the builder's BuildKit speaks the Actions cache service v2
  * (`url_v2`, BuildKit 0.20+, which Docker Engine 28 embeds). Unknown means
- * yes: the export pass reports it if not.
+ * yes: a failed cache export is reported as a warning if not.
  */
 function speaksCacheV2(builder) {
     if (builder.buildkit) {

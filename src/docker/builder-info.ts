@@ -36,7 +36,7 @@ export function parseBuildxInspect(text: string): {
 /**
  * Whether the builder's BuildKit speaks the Actions cache service v2
  * (`url_v2`, BuildKit 0.20+, which Docker Engine 28 embeds). Unknown means
- * yes: the export pass reports it if not.
+ * yes: a failed cache export is reported as a warning if not.
  */
 export function speaksCacheV2(builder: BuilderInfo): boolean {
   if (builder.buildkit) {

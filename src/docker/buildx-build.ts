@@ -93,16 +93,3 @@ export function buildFailureMessage(run: BuildxRun, logLines = 15): string {
     ...(tail.length ? ['Last log lines:', ...tail.map((l) => `  ${l}`)] : [])
   ].join('\n')
 }
-
-/** Whether a failure came from exporting the cache rather than building. */
-export function isCacheExportFailure(run: BuildxRun): boolean {
-  const failed = run.report.failed
-  const text = [
-    failed?.name ?? '',
-    failed?.error ?? '',
-    ...run.messages.slice(-3)
-  ].join('\n')
-  return /export(ing)? (build )?cache|cache export|to GitHub Actions Cache|failed to reserve cache|cache write denied/i.test(
-    text
-  )
-}
