@@ -22,14 +22,23 @@
  *   workflow switches the runner to (and Docker 29 runners have by default).
  *   Plain buildx: build-push-action with its own registry cache, mode=max,
  *   gzip, image-manifest=true, oci-mediatypes=true.
- *   BENCH_STORES=containerd (or classic) runs one.
+ * - `container`: setup-buildx-action's docker-container builder (the
+ *   `ert-buildkit` builder scripts/test-env.sh runs from locally built
+ *   BuildKit), made current as setup-buildx does; it pushes from BuildKit
+ *   and pulls cached layers lazily. Before each build its BuildKit state is
+ *   pruned (cache mounts included), as a fresh runner starts a fresh builder.
+ *   Plain buildx: build-push-action on that builder with the same registry
+ *   cache as on the containerd store (gzip).
+ * BENCH_STORES=containerd (or any of classic, containerd, container) runs
+ * those; the tables of stores not run stay in bench/results/build.json.
  *
- * Prints a table per store and writes both to bench/results/build.json.
+ * Prints a table per store and writes them to bench/results/build.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
   appendFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   readFileSync,
   mkdtempSync,
@@ -48,11 +57,19 @@ const REGISTRY = process.env.ERT_REGISTRY ?? 'localhost:5000'
 const BASE_IMAGE = process.env.ERT_BASE_IMAGE ?? `${REGISTRY}/debian:bookworm`
 const root = new URL('..', import.meta.url).pathname
 const fixture = join(root, 'test/fixtures/monolith')
-type Store = 'classic' | 'containerd'
+type Store = 'classic' | 'containerd' | 'container'
+const DEFAULT_HOST =
+  process.env.ERT_DOCKER_HOST ?? 'unix:///var/run/docker.sock'
 const HOSTS: Record<Store, string> = {
-  containerd: process.env.ERT_DOCKER_HOST ?? 'unix:///var/run/docker.sock',
+  containerd: DEFAULT_HOST,
   classic:
-    process.env.ERT_CLASSIC_DOCKER_HOST ?? 'unix:///var/run/docker-classic.sock'
+    process.env.ERT_CLASSIC_DOCKER_HOST ??
+    'unix:///var/run/docker-classic.sock',
+  container: DEFAULT_HOST
+}
+/** The buildx builder of a store; the engine's docker builder when absent. */
+const BUILDERS: Partial<Record<Store, string>> = {
+  container: process.env.ERT_BUILDKIT_BUILDER ?? 'ert-buildkit'
 }
 const SETUPS: Record<Store, { runner: string; plainBuildx: string }> = {
   classic: {
@@ -66,16 +83,22 @@ const SETUPS: Record<Store, { runner: string; plainBuildx: string }> = {
       'containerd image store, default docker builder: the reusable build workflow after its "Use the containerd image store" step, or Docker 29 runners',
     plainBuildx:
       'build-push-action with a registry cache of its own: --cache-from type=registry,ref=<image>:buildcache-plain --cache-to type=registry,ref=<image>:buildcache-plain,mode=max,image-manifest=true,oci-mediatypes=true (gzip)'
+  },
+  container: {
+    runner:
+      "setup-buildx-action's docker-container builder (BuildKit 0.25 in a container, made current), its state pruned before every build as on a fresh runner",
+    plainBuildx:
+      'setup-buildx-action + build-push-action with a registry cache of its own on that builder: --cache-from type=registry,ref=<image>:buildcache-plain --cache-to type=registry,ref=<image>:buildcache-plain,mode=max,image-manifest=true,oci-mediatypes=true (gzip), pushed from BuildKit'
   }
 }
-const stores = (process.env.BENCH_STORES ?? 'classic,containerd')
+const stores = (process.env.BENCH_STORES ?? 'classic,containerd,container')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean) as Store[]
 for (const store of stores) {
   if (!(store in HOSTS)) {
     throw new Error(
-      `BENCH_STORES has "${store}"; expected classic and/or containerd`
+      `BENCH_STORES has "${store}"; expected classic, containerd and/or container`
     )
   }
 }
@@ -155,15 +178,22 @@ async function benchStore(store: Store): Promise<StoreResult> {
   const rows: Row[] = []
 
   const server = await startCacheServer()
-  const dockerEnv = { ...process.env, DOCKER_HOST: HOSTS[store] }
+  const builder = BUILDERS[store]
+  const engineVars = {
+    DOCKER_HOST: HOSTS[store],
+    ...(builder ? { BUILDX_BUILDER: builder } : {})
+  }
+  const dockerEnv = { ...process.env, ...engineVars }
+  const wipe = (): void =>
+    ephemeralRunner(BASE_IMAGE, mountsDir, HOSTS[store], builder)
 
   async function action(name: string): Promise<ActionResult> {
-    ephemeralRunner(BASE_IMAGE, mountsDir, HOSTS[store])
+    wipe()
     const started = Date.now()
     const result = await runAction({
       action: 'build-cached-image',
       cwd: work,
-      env: { ...server.env(), DOCKER_HOST: HOSTS[store] },
+      env: { ...server.env(), ...engineVars },
       timeoutMs: 1_800_000,
       inputs: {
         image,
@@ -212,7 +242,7 @@ async function benchStore(store: Store): Promise<StoreResult> {
 
   /** build-push-action's usual setup: same registry cache, no cache mounts. */
   function plainBuildx(name: string, tag: string): void {
-    ephemeralRunner(BASE_IMAGE, mountsDir, HOSTS[store])
+    wipe()
     const args = [
       'buildx',
       'build',
@@ -421,7 +451,7 @@ function writeResults(): void {
         machine: {
           cpus: 2,
           engines:
-            'Docker 28.5.2, buildx 0.29.1, containerd 2.1.9 (scripts/test-env.sh)'
+            'Docker 28.5.2, buildx 0.29.1, containerd 2.1.9 (scripts/test-env.sh); container: BuildKit 0.25 built from Debian sources (scripts/buildkit-image.sh)'
         },
         fixture: 'test/fixtures/monolith PROFILE=full',
         stores: results

@@ -6,6 +6,11 @@ import {
   type DockerEngine
 } from './docker-env.js'
 
+/** `containerd store`, `classic store`, `container builder`. */
+export function engineLabel(engine: DockerEngine): string {
+  return engine.builder ? `${engine.store} builder` : `${engine.store} store`
+}
+
 /**
  * `describe` for suites that need the engine. Without one they are skipped
  * with the reason printed, except under CI=true, where a missing engine is
@@ -33,8 +38,9 @@ export function describeWithDocker(
 }
 
 /**
- * The same suite once per image store (containerd and classic, or those
- * ERT_STORES names); the body gets the engine to point DOCKER_HOST at.
+ * The same suite once per engine (the containerd and classic image stores
+ * and the docker-container builder, or those ERT_STORES names); the body
+ * gets the engine to point DOCKER_HOST and BUILDX_BUILDER at.
  */
 export function describeOnEachStore(
   name: string,
@@ -42,7 +48,7 @@ export function describeOnEachStore(
 ): void {
   for (const engine of selectedEngines()) {
     describeWithDocker(
-      `${name} [${engine.store} store]`,
+      `${name} [${engineLabel(engine)}]`,
       () => body(engine),
       engine
     )

@@ -6,30 +6,46 @@ export const REGISTRY = process.env.ERT_REGISTRY ?? 'localhost:5000'
 export const BASE_IMAGE =
   process.env.ERT_BASE_IMAGE ?? `${REGISTRY}/debian:bookworm`
 
-/** One of the two engines scripts/test-env.sh runs side by side. */
+/**
+ * The `docker-container` builder scripts/buildkit-image.sh creates from the
+ * locally built BuildKit image (the builder setup-buildx-action gives most
+ * GitHub users).
+ */
+export const CONTAINER_BUILDER =
+  process.env.ERT_BUILDKIT_BUILDER ?? 'ert-buildkit'
+
+/** One of the build engines scripts/test-env.sh sets up side by side. */
 export interface DockerEngine {
-  /** The image store: `containerd` (Docker 29's default) or `classic` (GitHub's ubuntu-24.04 runners). */
-  store: 'containerd' | 'classic'
+  /**
+   * The docker driver's image store, `containerd` (Docker 29's default) or
+   * `classic` (GitHub's ubuntu-24.04 runners), or `container`: the
+   * docker-container builder (setup-buildx-action's) on the default engine.
+   */
+  store: 'containerd' | 'classic' | 'container'
   /** The DOCKER_HOST that reaches it. */
   host: string
+  /** The buildx builder its builds use; the engine's own docker builder when absent. */
+  builder?: string
 }
 
+const DEFAULT_HOST =
+  process.env.ERT_DOCKER_HOST ?? 'unix:///var/run/docker.sock'
+
 export const ENGINES: readonly DockerEngine[] = [
-  {
-    store: 'containerd',
-    host: process.env.ERT_DOCKER_HOST ?? 'unix:///var/run/docker.sock'
-  },
+  { store: 'containerd', host: DEFAULT_HOST },
   {
     store: 'classic',
     host:
       process.env.ERT_CLASSIC_DOCKER_HOST ??
       'unix:///var/run/docker-classic.sock'
-  }
+  },
+  { store: 'container', host: DEFAULT_HOST, builder: CONTAINER_BUILDER }
 ]
 
 /**
- * The engines a run covers: both, unless ERT_STORES names some
- * (`ERT_STORES=classic npm test -- test/build-cached-image`).
+ * The engines a run covers: all three (the container builder only when
+ * ERT_BUILDKIT is not 0), unless ERT_STORES names some
+ * (`ERT_STORES=classic,container npm test -- test/build-cached-image`).
  */
 export function selectedEngines(): DockerEngine[] {
   const wanted = (process.env.ERT_STORES ?? '')
@@ -39,15 +55,25 @@ export function selectedEngines(): DockerEngine[] {
   const unknown = wanted.filter((s) => !ENGINES.some((e) => e.store === s))
   if (unknown.length > 0) {
     throw new Error(
-      `ERT_STORES has "${unknown.join(',')}"; expected containerd and/or classic`
+      `ERT_STORES has "${unknown.join(',')}"; expected containerd, classic and/or container`
     )
   }
-  return ENGINES.filter((e) => wanted.length === 0 || wanted.includes(e.store))
+  if (wanted.length > 0) return ENGINES.filter((e) => wanted.includes(e.store))
+  return ENGINES.filter(
+    (e) => e.store !== 'container' || process.env.ERT_BUILDKIT !== '0'
+  )
 }
 
-/** The environment that points docker and buildx at an engine. */
+/**
+ * The environment that points docker and buildx at an engine; a builder is
+ * made the current one (BUILDX_BUILDER), as setup-buildx-action does with
+ * `docker buildx use`.
+ */
 export function engineEnv(engine: DockerEngine): Record<string, string> {
-  return { DOCKER_HOST: engine.host }
+  return {
+    DOCKER_HOST: engine.host,
+    ...(engine.builder ? { BUILDX_BUILDER: engine.builder } : {})
+  }
 }
 
 const cached = new Map<string, string>()
@@ -58,6 +84,7 @@ const cached = new Map<string, string>()
  * reaches when no engine is given.
  */
 export function dockerUnavailableReason(engine?: DockerEngine): string {
+  if (engine?.builder) return containerBuilderUnavailableReason()
   const host = engine?.host ?? process.env.DOCKER_HOST ?? ''
   const known = cached.get(host)
   if (known !== undefined) return known
@@ -97,14 +124,6 @@ export function dockerUnavailableReason(engine?: DockerEngine): string {
   cached.set(host, reason)
   return reason
 }
-
-/**
- * The `docker-container` builder scripts/buildkit-image.sh creates from the
- * locally built BuildKit image (the builder setup-buildx-action gives most
- * GitHub users).
- */
-export const CONTAINER_BUILDER =
-  process.env.ERT_BUILDKIT_BUILDER ?? 'ert-buildkit'
 
 let containerCached: string | undefined
 
