@@ -453,6 +453,10 @@ describeOnEachStore(
       ],
       [{ tags: 'v1, bad tag!' }, /Input "tags" has "bad tag!"/],
       [
+        { builder: 'no-such-builder' },
+        /Input "builder" has "no-such-builder", which buildx cannot use here/
+      ],
+      [
         { image: 'monolith', push: 'true' },
         /Input "push" is true but input "image" \("monolith"\) names no registry host/
       ]
