@@ -273,8 +273,10 @@ describeOnEachStore(
         expect(result.outputs['first-missed-step']).toMatch(
           /^\[python-deps \d+\/\d+\] COPY requirements\.apt \/tmp\/requirements\.apt$/
         )
-        expect(result.summary).toMatch(
-          /\| restored buildkit-mounts-[^|]+ \| saved \|/
+        // The apt mounts' key moved with the requirements: the older set
+        // was restored (npm's key did not move, so it was skipped).
+        expect(mountRow(result.summary, 'apt-archives')).toMatch(
+          /\| restored buildkit-mounts-\S+ \|/
         )
         // The apt archives only gained one package: their new key points at
         // the restored entry instead of uploading it again.
@@ -464,7 +466,7 @@ describeOnEachStore(
       const result = await run(inputs as Record<string, string>)
       expect(result.exitCode).toBe(1)
       expect(messages(result, 'error').join('\n')).toMatch(error)
-      expect(result.stdout).not.toContain('Builder ')
+      expect(result.stdout).not.toMatch(/^Builder /m)
     })
   }
 )
