@@ -38,7 +38,6 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import {
   appendFileSync,
   cpSync,
-  existsSync,
   mkdirSync,
   readFileSync,
   mkdtempSync,
