@@ -15,8 +15,16 @@ import {
   startCacheServiceV2,
   type CacheServiceV2
 } from '../support/cache-service-v2.js'
-import { BASE_IMAGE, engineEnv, REGISTRY } from '../support/docker-env.js'
-import { describeOnEachStore } from '../support/describe-with-docker.js'
+import {
+  BASE_IMAGE,
+  engineEnv,
+  REGISTRY,
+  selectedEngines
+} from '../support/docker-env.js'
+import {
+  describeOnEachStore,
+  engineLabel
+} from '../support/describe-with-docker.js'
 import {
   messages,
   runAction,
@@ -336,42 +344,55 @@ describeOnEachStore(
       BUILD_TIMEOUT
     )
 
-    it(
-      'the next dependency change restores the apt archives through that alias, and npm ci gets every tarball from the restored npm cache',
-      async () => {
-        fresh()
-        appendFileSync(
-          join(work, 'requirements.apt'),
-          'python3-toolz=0.12.0-1\n'
-        )
-        // A package.json edit npm ci accepts (the lock is unchanged): the
-        // frontend stage reruns with a new npm mount key.
-        const manifest = join(work, 'frontend/package.light.json')
-        const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
-          description: string
-        }
-        pkg.description += ' (next release)'
-        writeFileSync(manifest, JSON.stringify(pkg, null, 2) + '\n')
-        const result = await run({})
-        expect(messages(result, 'error')).toEqual([])
-        expect(result.exitCode).toBe(0)
-        expect(mountRow(result.summary, 'apt-archives')).toMatch(
-          /\| restored (buildkit-mounts-\S+) \(through the alias buildkit-mounts-\S+\) \|/
-        )
-        expect(mountRow(result.summary, 'npm')).toMatch(
-          /\| restored buildkit-mounts-\S+ \|/
-        )
-        // Only python3-toolz is downloaded.
-        expect(aptDownloadBytes(result.stdout)).toBeLessThan(
-          aptDownloadBytes(coldResult.stdout) / 10
-        )
-        // npm ci ran again; the restored npm cache answered every tarball.
-        expect(result.stdout).toContain('npm ci')
-        expect(npmRegistryFetches(coldResult.stdout)).toBeGreaterThan(5)
-        expect(npmRegistryFetches(result.stdout)).toBe(0)
-      },
-      BUILD_TIMEOUT
-    )
+    // The alias and the npm key are the action's own cache-key logic, the
+    // same on every engine, whose restore the dependency change above already
+    // proves engine by engine: this ~100 s build runs on one engine (the
+    // runner default when selected) to keep CI within its 45 minutes.
+    const selected = selectedEngines()
+    const aliasEngine =
+      selected.find((e) => e.store === 'classic') ?? selected[0]
+    if (engine !== aliasEngine) {
+      console.warn(
+        `SKIPPED "the next dependency change restores the apt archives through that alias…" on the ${engineLabel(engine)}: engine-independent key logic, run on the ${engineLabel(aliasEngine)}`
+      )
+    } else {
+      it(
+        'the next dependency change restores the apt archives through that alias, and npm ci gets every tarball from the restored npm cache',
+        async () => {
+          fresh()
+          appendFileSync(
+            join(work, 'requirements.apt'),
+            'python3-toolz=0.12.0-1\n'
+          )
+          // A package.json edit npm ci accepts (the lock is unchanged): the
+          // frontend stage reruns with a new npm mount key.
+          const manifest = join(work, 'frontend/package.light.json')
+          const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+            description: string
+          }
+          pkg.description += ' (next release)'
+          writeFileSync(manifest, JSON.stringify(pkg, null, 2) + '\n')
+          const result = await run({})
+          expect(messages(result, 'error')).toEqual([])
+          expect(result.exitCode).toBe(0)
+          expect(mountRow(result.summary, 'apt-archives')).toMatch(
+            /\| restored (buildkit-mounts-\S+) \(through the alias buildkit-mounts-\S+\) \|/
+          )
+          expect(mountRow(result.summary, 'npm')).toMatch(
+            /\| restored buildkit-mounts-\S+ \|/
+          )
+          // Only python3-toolz is downloaded.
+          expect(aptDownloadBytes(result.stdout)).toBeLessThan(
+            aptDownloadBytes(coldResult.stdout) / 10
+          )
+          // npm ci ran again; the restored npm cache answered every tarball.
+          expect(result.stdout).toContain('npm ci')
+          expect(npmRegistryFetches(coldResult.stdout)).toBeGreaterThan(5)
+          expect(npmRegistryFetches(result.stdout)).toBe(0)
+        },
+        BUILD_TIMEOUT
+      )
+    }
 
     it(
       'registry and cache service (v1, as on GHES) down: the build succeeds with warnings',
