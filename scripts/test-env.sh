@@ -17,6 +17,8 @@
 #                       (default /var/tmp/ecs-release-train-env)
 #   ERT_DEBIAN_MIRROR   Debian mirror URI (default: the one apt already uses)
 #   ERT_CLASSIC_ENGINE  0 to skip the classic-store daemon (default 1)
+#   ERT_BUILDKIT        0 to skip the BuildKit image and its container and remote builders (default 1)
+#   ERT_BUILDKIT_REMOTE_PORT  port of the remote builder on 127.0.0.1 (default 1234)
 #
 # Why it looks like this: CI machines reach only the Debian mirror and the npm registry (no Docker
 # Hub, no download.docker.com), and do not run systemd. So everything comes from Debian packages,
@@ -612,6 +614,8 @@ cmd_up() {
   ensure_registry
   ensure_base_image
   [[ ${ERT_BUILDKIT:-1} == 0 ]] || ERT_DEBIAN_MIRROR=$(debian_mirror) ERT_REGISTRY_PORT=$REGISTRY_PORT ERT_STATE_DIR=$STATE_DIR bash "$(dirname "${BASH_SOURCE[0]}")/buildkit-image.sh" up || log "WARNING: no docker-container builder; scripts/buildkit-image.sh up failed (log: $STATE_DIR/buildkit/build.log)"
+  # The same image as a shared remote builder (TCP, mutual TLS), after the container builder it reuses.
+  [[ ${ERT_BUILDKIT:-1} == 0 ]] || ERT_DEBIAN_MIRROR=$(debian_mirror) ERT_REGISTRY_PORT=$REGISTRY_PORT ERT_STATE_DIR=$STATE_DIR bash "$(dirname "${BASH_SOURCE[0]}")/buildkit-image.sh" remote up || log "WARNING: no remote builder; scripts/buildkit-image.sh remote up failed (log: $STATE_DIR/buildkit/build.log)"
   log "up done in $(elapsed_since "$t0")"
   cmd_status
 }

@@ -8,6 +8,7 @@ import {
   getChoice,
   getList,
   getOptionalInput,
+  getPemInput,
   getRequiredInput
 } from '../common/inputs.js'
 import {
@@ -22,6 +23,10 @@ import {
   parseTag,
   type ImageName
 } from '../docker/image-reference.js'
+import {
+  parseRemoteBuilder,
+  type RemoteBuilderSpec
+} from '../docker/remote-builder.js'
 import {
   CACHE_WRITE_SETTINGS,
   decideCacheWrite,
@@ -47,6 +52,8 @@ export interface Inputs {
   labels: string[]
   network?: string
   builder?: string
+  /** The shared BuildKit of `builder-endpoint`, with its TLS credentials. */
+  remoteBuilder?: RemoteBuilderSpec
   cache: CacheChoice
   compression: LayerCompression
   branch: string
@@ -224,20 +231,8 @@ function withRevision(
   return [...labels, `${REVISION_LABEL}=${revision}`]
 }
 
-/**
- * Reads and checks every input before anything runs: a bad value throws a
- * ConfigurationError naming the input.
- */
-export function getInputs(): Inputs {
-  const image = parseImageName('image', getRequiredInput('image'))
-  const payload = eventPayload()
-  const cacheWrite = cacheWriteDecision(payload)
-  const branch = cacheWrite.cacheBranch
-  const tagInputs = getList('tags')
-  const tags = (tagInputs.length ? tagInputs : defaultTags(cacheWrite)).map(
-    (tag) => parseTag('tags', image, tag)
-  )
-
+/** The build context folder and the Dockerfile, both checked to exist. */
+function contextAndFile(): { context: string; file: string } {
   const context = workspacePath(getOptionalInput('context') ?? '.')
   if (!existsSync(context) || !statSync(context).isDirectory()) {
     throw new ConfigurationError(
@@ -253,6 +248,36 @@ export function getInputs(): Inputs {
       `Input "file" points at "${fileInput ?? join(getOptionalInput('context') ?? '.', 'Dockerfile')}", which does not exist`
     )
   }
+  return { context, file }
+}
+
+/** The remote builder of `builder-endpoint`, checked against `builder`. */
+function getRemoteBuilder(): RemoteBuilderSpec | undefined {
+  return parseRemoteBuilder({
+    builder: getOptionalInput('builder'),
+    endpoint: getOptionalInput('builder-endpoint'),
+    ca: getPemInput('builder-ca'),
+    cert: getPemInput('builder-cert'),
+    key: getPemInput('builder-key'),
+    resolvePath: workspacePath
+  })
+}
+
+/**
+ * Reads and checks every input before anything runs: a bad value throws a
+ * ConfigurationError naming the input.
+ */
+export function getInputs(): Inputs {
+  const image = parseImageName('image', getRequiredInput('image'))
+  const payload = eventPayload()
+  const cacheWrite = cacheWriteDecision(payload)
+  const branch = cacheWrite.cacheBranch
+  const tagInputs = getList('tags')
+  const tags = (tagInputs.length ? tagInputs : defaultTags(cacheWrite)).map(
+    (tag) => parseTag('tags', image, tag)
+  )
+
+  const { context, file } = contextAndFile()
 
   const push = getBoolean('push', false)
   if (push && !image.host) {
@@ -320,6 +345,7 @@ export function getInputs(): Inputs {
     ),
     network,
     builder: getOptionalInput('builder'),
+    remoteBuilder: getRemoteBuilder(),
     cache,
     compression: getChoice('compression', COMPRESSIONS, 'zstd'),
     branch,
