@@ -186,7 +186,10 @@ function handshakeProblem(code: string, message: string, host: string): string {
     return `the builder's certificate does not name ${host} (${message})`
   }
   if (/VERIFY|SELF_SIGNED|ISSUER|CERT_/.test(code)) {
-    return `the builder's certificate is not signed by "builder-ca" (${message})`
+    return `the builder's certificate does not check out against "builder-ca" (${message})`
+  }
+  if (/^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/.test(code)) {
+    return `nothing answers there (${message})`
   }
   if (/KEY_VALUES_MISMATCH|BAD_DECRYPT|NO_START_LINE/.test(code)) {
     return `"builder-key" is not the key of "builder-cert" (${message})`

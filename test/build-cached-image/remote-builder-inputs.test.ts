@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getInputs } from '../../src/build-cached-image/inputs.js'
 import { clearInputs, setInputs } from '../support/action-inputs.js'
+import { selfSignedCertificate } from '../support/test-certificates.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const saved = { ...process.env }
@@ -14,29 +14,7 @@ let key: string
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ert-remote-inputs-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=unit',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem')
-    ],
-    { stdio: 'pipe' }
-  )
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-  key = readFileSync(join(dir, 'key.pem'), 'utf8')
+  ;({ cert, key } = selfSignedCertificate(dir))
 })
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

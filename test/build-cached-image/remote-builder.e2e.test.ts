@@ -20,6 +20,7 @@ import {
   runAction,
   type ActionResult
 } from '../support/runner-harness.js'
+import { selfSignedCertificate } from '../support/test-certificates.js'
 
 const fixture = new URL('../fixtures/monolith', import.meta.url).pathname
 // A cold build of the light fixture is minutes; on the shared builder it is
@@ -189,32 +190,12 @@ describeWithRemoteBuilder(
     it('fails before any build when the client certificate is not from the builder CA, saying which inputs to fix', async () => {
       const bad = mkdtempSync(join(tmpdir(), 'ert-remote-bad-'))
       try {
-        execFileSync(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'ec',
-            '-pkeyopt',
-            'ec_paramgen_curve:prime256v1',
-            '-nodes',
-            '-days',
-            '1',
-            '-subj',
-            '/CN=intruder',
-            '-keyout',
-            join(bad, 'key.pem'),
-            '-out',
-            join(bad, 'cert.pem')
-          ],
-          { stdio: 'pipe' }
-        )
+        const intruder = selfSignedCertificate(bad, '/CN=intruder')
         const before = buildxBuilders()
         const result = await run(work, {
           // Paths this time: the other form of the inputs.
-          'builder-cert': join(bad, 'cert.pem'),
-          'builder-key': join(bad, 'key.pem'),
+          'builder-cert': intruder.certFile,
+          'builder-key': intruder.keyFile,
           cache: 'none',
           tags: 'never'
         })

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +10,7 @@ import {
   remoteBuilderCreateArgs,
   type RemoteBuilderSpec
 } from '../../src/docker/remote-builder.js'
+import { selfSignedCertificate } from '../support/test-certificates.js'
 
 let dir: string
 let cert: string
@@ -19,29 +19,7 @@ let key: string
 /** A self-signed certificate and its key, made with openssl. */
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ert-remote-unit-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=unit',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem')
-    ],
-    { stdio: 'pipe' }
-  )
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-  key = readFileSync(join(dir, 'key.pem'), 'utf8')
+  ;({ cert, key } = selfSignedCertificate(dir))
 })
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
