@@ -7,16 +7,11 @@
 #   bash scripts/buildkit-image.sh up       # build and push the image if missing; create/boot the builder
 #   bash scripts/buildkit-image.sh status   # image and builder; non-zero exit if either is missing
 #   bash scripts/buildkit-image.sh down     # remove the builder (the image stays in the registry)
-#   bash scripts/buildkit-image.sh remote up|status|down
-#                                           # the same image as a shared remote builder: buildkitd on
-#                                           # tcp://127.0.0.1:$ERT_BUILDKIT_REMOTE_PORT with mutual TLS,
-#                                           # certificates under $ERT_STATE_DIR/buildkit/certs
 #
 # Environment:
 #   ERT_REGISTRY_PORT, ERT_STATE_DIR, ERT_DEBIAN_MIRROR   as in test-env.sh
 #   ERT_BUILDKIT_BUILDER    name of the builder (default ert-buildkit)
 #   ERT_BUILDKIT_REFRESH=1  rebuild from unstable's current packages even if an image exists
-#   ERT_BUILDKIT_REMOTE_PORT  TCP port of the remote builder on 127.0.0.1 (default 1234)
 #
 # Why it looks like this: moby/buildkit images live on Docker Hub, which is unreachable. Debian
 # builds dockerd from BuildKit's source and ships that source with the engine's; Debian's packaged
@@ -304,20 +299,10 @@ cmd_down() {
   docker buildx rm -f "$BUILDER" >/dev/null 2>&1 && log "removed builder $BUILDER" || log "no builder $BUILDER"
 }
 
-# shellcheck source=buildkit/remote.sh
-source "${SCRIPTS_DIR}/buildkit/remote.sh"
-
 main() {
   local cmd=${1:-}
-  if [[ $cmd == remote ]]; then
-    case "${2:-}" in
-      up | status | down) cmd="remote_$2" ;;
-      *) die "usage: $0 remote up|status|down" ;;
-    esac
-  fi
   case "$cmd" in
-    up | status | down | remote_up | remote_down) ;;
-    remote_status) "cmd_$cmd"; return ;;
+    up | status | down) ;;
     -h | --help | help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; return 0 ;;
     *) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; return 2 ;;
   esac

@@ -615,7 +615,7 @@ cmd_up() {
   ensure_base_image
   [[ ${ERT_BUILDKIT:-1} == 0 ]] || ERT_DEBIAN_MIRROR=$(debian_mirror) ERT_REGISTRY_PORT=$REGISTRY_PORT ERT_STATE_DIR=$STATE_DIR bash "$(dirname "${BASH_SOURCE[0]}")/buildkit-image.sh" up || log "WARNING: no docker-container builder; scripts/buildkit-image.sh up failed (log: $STATE_DIR/buildkit/build.log)"
   # The same image as a shared remote builder (TCP, mutual TLS), after the container builder it reuses.
-  [[ ${ERT_BUILDKIT:-1} == 0 ]] || ERT_DEBIAN_MIRROR=$(debian_mirror) ERT_REGISTRY_PORT=$REGISTRY_PORT ERT_STATE_DIR=$STATE_DIR bash "$(dirname "${BASH_SOURCE[0]}")/buildkit-image.sh" remote up || log "WARNING: no remote builder; scripts/buildkit-image.sh remote up failed (log: $STATE_DIR/buildkit/build.log)"
+  [[ ${ERT_BUILDKIT:-1} == 0 ]] || ERT_DEBIAN_MIRROR=$(debian_mirror) ERT_REGISTRY_PORT=$REGISTRY_PORT ERT_STATE_DIR=$STATE_DIR bash "$(dirname "${BASH_SOURCE[0]}")/buildkit/remote.sh" up || log "WARNING: no remote builder; scripts/buildkit/remote.sh up failed (log: $STATE_DIR/buildkit/build.log)"
   log "up done in $(elapsed_since "$t0")"
   cmd_status
 }

@@ -1,14 +1,47 @@
-# The shared remote builder of the test environment, sourced by scripts/buildkit-image.sh (which
-# defines log, die, now, elapsed_since, image_in_registry, current_image, builder_image and the paths):
-# the same BuildKit image run as a plain container on the host network, buildkitd listening on
-# TCP with mutual TLS, as a team would run it on an instance or in ECS for many runners.
+#!/usr/bin/env bash
+# The shared remote builder of the test environment: the BuildKit image that
+# scripts/buildkit-image.sh builds, run as a plain container on the host network, buildkitd
+# listening on TCP with mutual TLS, as a team would run it on an instance or in ECS for many runners.
 #
-#   bash scripts/buildkit-image.sh remote up       # certificates, then the container; checked with buildctl
-#   bash scripts/buildkit-image.sh remote status   # non-zero exit if buildctl cannot list its workers
-#   bash scripts/buildkit-image.sh remote down     # remove the container (certificates and cache volume stay)
+#   bash scripts/buildkit/remote.sh up       # certificates, then the container; checked with buildctl
+#   bash scripts/buildkit/remote.sh status   # non-zero exit if buildctl cannot list its workers
+#   bash scripts/buildkit/remote.sh down     # remove the container (certificates and cache volume stay)
 #
-# Kept out of buildkit-image.sh so that changing it does not change that script's recipe digest
-# (which names the image and so would rebuild it).
+# Environment: ERT_REGISTRY_PORT, ERT_STATE_DIR as in test-env.sh; ERT_BUILDKIT_BUILDER (default
+# ert-buildkit); ERT_BUILDKIT_REMOTE_PORT (default 1234); ERT_BUILDKIT_REMOTE_NAME.
+#
+# A script of its own, not a command of buildkit-image.sh: that script's digest names the image,
+# so editing it would recompile BuildKit (20+ minutes) for a change that does not touch the image.
+set -euo pipefail
+
+REGISTRY_PORT="${ERT_REGISTRY_PORT:-5000}"
+STATE_DIR="${ERT_STATE_DIR:-/var/tmp/ecs-release-train-env}"
+[[ "$STATE_DIR" == /* ]] || STATE_DIR="$PWD/$STATE_DIR"
+REGISTRY="localhost:${REGISTRY_PORT}"
+REGISTRY_URL="http://127.0.0.1:${REGISTRY_PORT}"
+BUILDER="${ERT_BUILDKIT_BUILDER:-ert-buildkit}"
+WORK="${STATE_DIR}/buildkit"
+IMAGE_FILE="${WORK}/image"
+BUILD_LOG="${WORK}/build.log"
+
+log() { printf '[buildkit-remote] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+now() { date +%s; }
+elapsed_since() { echo "$(($(now) - $1))s"; }
+
+image_in_registry() {
+  local ref=$1 repo tag
+  repo=${ref#*/}
+  tag=${repo##*:}
+  repo=${repo%:*}
+  curl -fsS -o /dev/null --max-time 5 -I \
+    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "${REGISTRY_URL}/v2/${repo}/manifests/${tag}" 2>/dev/null
+}
+
+builder_image() {
+  docker buildx inspect "$BUILDER" 2>/dev/null | sed -n 's/.*image="\([^"]*\)".*/\1/p' | head -1
+}
 
 REMOTE_NAME="${ERT_BUILDKIT_REMOTE_NAME:-ert-buildkit-remote}"
 REMOTE_PORT="${ERT_BUILDKIT_REMOTE_PORT:-1234}"
@@ -67,13 +100,15 @@ certs_valid() {
   done
 }
 
-# The image the container builder runs (both builders then run the same buildkitd), else this
-# recipe's image. Building it is `up`'s job: a failed build is not retried here.
+# The image the container builder runs (both builders then run the same buildkitd), else the one
+# buildkit-image.sh last built. Building it is that script's job.
 remote_image() {
   local ref
   ref=$(builder_image)
-  if [[ -n "$ref" ]] && image_in_registry "$ref"; then echo "$ref"; return; fi
-  ref=$(current_image) || die "no BuildKit image in the registry; run: bash scripts/buildkit-image.sh up"
+  if [[ -z "$ref" ]] || ! image_in_registry "$ref"; then
+    ref=$(cat "$IMAGE_FILE" 2>/dev/null) && image_in_registry "$ref" ||
+      die "no BuildKit image in the registry; run: bash scripts/buildkit-image.sh up"
+  fi
   echo "$ref"
 }
 
@@ -149,3 +184,13 @@ cmd_remote_status() {
 cmd_remote_down() {
   docker rm -f "$REMOTE_NAME" >/dev/null 2>&1 && log "removed $REMOTE_NAME" || log "no $REMOTE_NAME"
 }
+
+main() {
+  mkdir -p "$WORK"
+  case "${1:-}" in
+    up | status | down) "cmd_remote_$1" ;;
+    *) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; return 2 ;;
+  esac
+}
+
+main "$@"

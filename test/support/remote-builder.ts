@@ -8,7 +8,7 @@ const root = new URL('../..', import.meta.url).pathname
 const stateDir = process.env.ERT_STATE_DIR ?? '/var/tmp/ecs-release-train-env'
 
 /**
- * The shared remote builder `scripts/buildkit-image.sh remote up` runs:
+ * The shared remote builder `scripts/buildkit/remote.sh up` runs:
  * buildkitd on loopback TCP with mutual TLS, and the client's credentials
  * it generated, as a team would hand them to its workflows as secrets.
  */
@@ -44,7 +44,7 @@ export function remoteBuilderUnavailableReason(): string {
     remoteBuilderCredentials()
   } catch (error) {
     const status = (error as { stdout?: Buffer }).stdout?.toString().trim()
-    cached = `no remote builder answering at ${REMOTE_BUILDER.endpoint} with the certificates in ${REMOTE_BUILDER.certs} (${status || String(error).split('\n')[0]}); run: bash scripts/buildkit-image.sh remote up`
+    cached = `no remote builder answering at ${REMOTE_BUILDER.endpoint} with the certificates in ${REMOTE_BUILDER.certs} (${status || String(error).split('\n')[0]}); run: bash scripts/buildkit/remote.sh up`
   }
   return cached
 }
