@@ -67,7 +67,8 @@ describe('build-cached-image inputs of a remote builder', () => {
       endpoint: 'tcp://buildkit.internal:1234',
       host: 'buildkit.internal',
       port: 1234,
-      key: { pem: key }
+      // Inputs are trimmed as the runner's getInput trims them; the file gets its newline back.
+      key: { pem: key.trim() }
     })
     expect(value.builder).toBeUndefined()
     const masks = stdout
