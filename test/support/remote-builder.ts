@@ -37,7 +37,7 @@ export function remoteBuilderUnavailableReason(): string {
   if (cached) return cached
   try {
     // buildctl over mutual TLS with the client's certificates.
-    execFileSync('bash', [join(root, 'scripts/buildkit-image.sh'), 'remote', 'status'], {
+    execFileSync('bash', [join(root, 'scripts/buildkit/remote.sh'), 'status'], {
       stdio: 'pipe',
       timeout: 60_000
     })
