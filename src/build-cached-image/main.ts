@@ -26,7 +26,10 @@ async function buildOn(inputs: Inputs, deps: BuildDeps): Promise<BuildOutcome> {
   const id = `${deps.now()}-${randomBytes(3).toString('hex')}`
   const remote = await connectRemoteBuilder(deps.runner, inputs.remoteBuilder, {
     name: `build-cached-image-${id}`,
-    dir: join(process.env.RUNNER_TEMP ?? tmpdir(), `build-cached-image-tls-${id}`)
+    dir: join(
+      process.env.RUNNER_TEMP ?? tmpdir(),
+      `build-cached-image-tls-${id}`
+    )
   })
   core.info(
     `Remote builder ${remote.name} connected to ${inputs.remoteBuilder.endpoint}`
@@ -35,7 +38,9 @@ async function buildOn(inputs: Inputs, deps: BuildDeps): Promise<BuildOutcome> {
     return await buildImage({ ...inputs, builder: remote.name }, deps)
   } finally {
     await remote.remove()
-    core.info(`Remote builder ${remote.name} removed (the daemon keeps running)`)
+    core.info(
+      `Remote builder ${remote.name} removed (the daemon keeps running)`
+    )
   }
 }
 

@@ -40,9 +40,8 @@ type CredentialInput = (typeof CREDENTIALS)[number]
 
 /** Host and port of a `tcp://host:port` endpoint (IPv6 in brackets). */
 function parseEndpoint(endpoint: string): { host: string; port: number } {
-  const match = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(
-    endpoint
-  )
+  const match =
+    /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(endpoint)
   const port = Number(match?.[2])
   if (!match || port < 1 || port > 65535) {
     throw new ConfigurationError(
@@ -159,15 +158,22 @@ export function remoteBuilderCreateArgs(
 }
 
 /** PEM text goes to a private file in `dir`; a file input is used where it is. */
-async function tlsFiles(spec: RemoteBuilderSpec, dir: string): Promise<TlsFiles> {
+async function tlsFiles(
+  spec: RemoteBuilderSpec,
+  dir: string
+): Promise<TlsFiles> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   await chmod(dir, 0o700)
   const place = async (source: PemSource, file: string): Promise<string> => {
     if ('file' in source) return source.file
     const path = join(dir, file)
-    await writeFile(path, source.pem.endsWith('\n') ? source.pem : `${source.pem}\n`, {
-      mode: 0o600
-    })
+    await writeFile(
+      path,
+      source.pem.endsWith('\n') ? source.pem : `${source.pem}\n`,
+      {
+        mode: 0o600
+      }
+    )
     return path
   }
   return {
@@ -179,7 +185,11 @@ async function tlsFiles(spec: RemoteBuilderSpec, dir: string): Promise<TlsFiles>
 
 /** Why a TLS handshake failed, in terms of the inputs. */
 function handshakeProblem(code: string, message: string, host: string): string {
-  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED)/.test(code)) {
+  if (
+    /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|ACCESS_DENIED)/.test(
+      code
+    )
+  ) {
     return `the builder refused the client certificate (${message.split('\n')[0].replace(/^.*:(tlsv1 alert [^:]+):.*$/, '$1')}): "builder-cert" and "builder-key" must be issued by the CA the builder trusts`
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -188,7 +198,9 @@ function handshakeProblem(code: string, message: string, host: string): string {
   if (/VERIFY|SELF_SIGNED|ISSUER|CERT_/.test(code)) {
     return `the builder's certificate does not check out against "builder-ca" (${message})`
   }
-  if (/^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/.test(code)) {
+  if (
+    /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/.test(code)
+  ) {
     return `nothing answers there (${message})`
   }
   if (/KEY_VALUES_MISMATCH|BAD_DECRYPT|NO_START_LINE/.test(code)) {

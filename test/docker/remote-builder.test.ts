@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CommandRunner } from '../../src/common/command-runner.js'
@@ -194,7 +200,11 @@ describe('connectRemoteBuilder', () => {
       calls.push(line)
       const fails = failing.some((prefix) => line.startsWith(prefix))
       return fails
-        ? { exitCode: 1, stdout: '', stderr: 'ERROR: context deadline exceeded\n' }
+        ? {
+            exitCode: 1,
+            stdout: '',
+            stderr: 'ERROR: context deadline exceeded\n'
+          }
         : { exitCode: 0, stdout: '', stderr: '' }
     }
     return { runner, calls }
