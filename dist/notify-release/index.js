@@ -39367,6 +39367,23 @@ function getOptionalInput(name) {
     return value === '' ? undefined : value;
 }
 /**
+ * An input that is a file path or PEM text (a certificate or key from a
+ * secret). PEM text is masked whole and line by line, since the runner
+ * matches masks against single log lines.
+ */
+function getPemInput(name) {
+    const value = getOptionalInput(name);
+    if (value?.includes('-----BEGIN ')) {
+        core.setSecret(value);
+        for (const line of value.split(/\r?\n/)) {
+            const text = line.trim();
+            if (text && !text.startsWith('-----'))
+                core.setSecret(text);
+        }
+    }
+    return value;
+}
+/**
  * A boolean input; `fallback` when empty. Accepts the YAML 1.2 core forms that
  * `core.getBooleanInput` accepts, but names the input and value when it fails.
  */
