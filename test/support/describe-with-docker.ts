@@ -57,14 +57,26 @@ export function describeOnEachStore(
 
 /**
  * `describe` for suites that need the `docker-container` builder that
- * scripts/buildkit-image.sh makes. Under CI=true a missing builder is a
- * failure unless ERT_BUILDKIT=0 said not to build it.
+ * scripts/buildkit-image.sh makes.
  */
 export function describeWithContainerBuilder(
   name: string,
   body: () => void
 ): void {
-  const reason = containerBuilderUnavailableReason()
+  describeWithBuildKit(name, containerBuilderUnavailableReason(), body)
+}
+
+/**
+ * `describe` for suites that need a BuildKit the test environment builds
+ * (the container or the remote builder): `reason` says why it is missing.
+ * Under CI=true a missing one is a failure unless ERT_BUILDKIT=0 said not to
+ * build BuildKit at all.
+ */
+export function describeWithBuildKit(
+  name: string,
+  reason: string,
+  body: () => void
+): void {
   if (!reason) {
     describe(name, body)
     return

@@ -1,7 +1,7 @@
-import { describe } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { describeWithBuildKit } from './describe-with-docker.js'
 import { dockerUnavailableReason } from './docker-env.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -49,26 +49,10 @@ export function remoteBuilderUnavailableReason(): string {
   return cached
 }
 
-/**
- * `describe` for suites that need the remote builder. As with the container
- * builder, CI=true makes a missing one a failure unless ERT_BUILDKIT=0 said
- * not to build BuildKit at all.
- */
+/** `describe` for suites that need the remote builder. */
 export function describeWithRemoteBuilder(
   name: string,
   body: () => void
 ): void {
-  const reason = remoteBuilderUnavailableReason()
-  if (!reason) {
-    describe(name, body)
-    return
-  }
-  if (process.env.CI === 'true' && process.env.ERT_BUILDKIT !== '0') {
-    describe(name, () => {
-      throw new Error(`CI=true but ${reason}`)
-    })
-    return
-  }
-  console.warn(`SKIPPED "${name}": ${reason}`)
-  describe.skip(name, body)
+  describeWithBuildKit(name, remoteBuilderUnavailableReason(), body)
 }
