@@ -15,13 +15,13 @@ export interface BuilderShortfalls {
 }
 
 /**
- * The setting that lifts every limit of the classic store. It beats a
- * docker-container builder on a runner: one dockerd restart (about 3 s
- * measured on Docker 28.5) instead of a BuildKit image pull, and the image
- * stays in the engine without a `--load` tarball copy.
+ * The step that lifts every limit of the classic store. A docker-container
+ * builder measured fastest of the runner set-ups on the full fixture
+ * (bench/README.md) and changes nothing in the runner's Docker; the
+ * containerd store, the other way, costs a dockerd restart under sudo.
  */
-export const CONTAINERD_STORE_REMEDY =
-  'enable the containerd image store: `{"features":{"containerd-snapshotter":true}}` in /etc/docker/daemon.json, then restart Docker (the reusable build workflow does this in its "Use the containerd image store" step)'
+export const CLASSIC_STORE_REMEDY =
+  'add docker/setup-buildx-action before this step, whose docker-container builder gives all of it (the reusable build workflow does this), or enable the containerd image store: `{"features":{"containerd-snapshotter":true}}` in /etc/docker/daemon.json, then restart Docker'
 
 /**
  * What the docker driver on the classic image store (GitHub's ubuntu-24.04
@@ -47,7 +47,7 @@ export function builderShortfalls(
   if (wants.compression === 'zstd') {
     items.push({ wanted: 'zstd layers', instead: 'gzip layers' })
   }
-  return items.length ? { items, remedy: CONTAINERD_STORE_REMEDY } : undefined
+  return items.length ? { items, remedy: CLASSIC_STORE_REMEDY } : undefined
 }
 
 /** One line per shortfall, for a warning. */

@@ -177,7 +177,7 @@ describeOnEachStore(
           expect(result.summary).toContain('### Given up on this Docker set-up')
           expect(result.summary).toContain('| zstd layers | gzip layers |')
           expect(result.summary).toContain(
-            'To get it back, enable the containerd image store: `{"features":{"containerd-snapshotter":true}}`'
+            'To get it back, add docker/setup-buildx-action before this step, whose docker-container builder gives all of it'
           )
           expect(messages(result, 'warning').join('\n')).toMatch(
             /The docker driver on the classic image store cannot give the registry layer cache of every stage \(mode=max\)/

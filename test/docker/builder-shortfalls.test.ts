@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   builderShortfalls,
-  CONTAINERD_STORE_REMEDY,
+  CLASSIC_STORE_REMEDY,
   describeShortfalls
 } from '../../src/docker/builder-shortfalls.js'
 import { renderSummary } from '../../src/docker/build-summary.js'
@@ -22,10 +22,11 @@ describe('builderShortfalls', () => {
       },
       { wanted: 'zstd layers', instead: 'gzip layers' }
     ])
-    expect(shortfalls?.remedy).toBe(CONTAINERD_STORE_REMEDY)
+    expect(shortfalls?.remedy).toBe(CLASSIC_STORE_REMEDY)
     expect(shortfalls?.remedy).toContain(
       '{"features":{"containerd-snapshotter":true}}'
     )
+    expect(shortfalls?.remedy).toContain('docker/setup-buildx-action')
   })
 
   it('names the backend the user asked for', () => {
@@ -62,7 +63,7 @@ describe('builderShortfalls', () => {
     })
     if (!shortfalls) throw new Error('expected shortfalls')
     expect(describeShortfalls(shortfalls)).toMatch(
-      /^The docker driver on the classic image store cannot give the registry layer cache of every stage \(mode=max\) \(got the inline cache: .*\); zstd layers \(got gzip layers\)\. To get it back, enable the containerd image store: /
+      /^The docker driver on the classic image store cannot give the registry layer cache of every stage \(mode=max\) \(got the inline cache: .*\); zstd layers \(got gzip layers\)\. To get it back, add docker\/setup-buildx-action before this step, /
     )
     const markdown = renderSummary({
       image: 'r/app:main',
@@ -77,6 +78,6 @@ describe('builderShortfalls', () => {
     })
     expect(markdown).toContain('### Given up on this Docker set-up')
     expect(markdown).toContain('| zstd layers | gzip layers |')
-    expect(markdown).toContain(`To get it back, ${CONTAINERD_STORE_REMEDY}.`)
+    expect(markdown).toContain(`To get it back, ${CLASSIC_STORE_REMEDY}.`)
   })
 })
