@@ -16,14 +16,12 @@
  *   gzip and its cache mounts. Plain buildx there is build-push-action
  *   without setup-buildx (the docker builder can export nothing else):
  *   `--cache-from type=registry,ref=<image>:plain-latest --cache-to type=inline`.
- *   (setup-buildx's docker-container builder needs the moby/buildkit image,
- *   which this machine cannot pull.)
- * - `containerd`: the containerd image store, which the reusable build
- *   workflow switches the runner to (and Docker 29 runners have by default).
+ * - `containerd`: the containerd image store (Docker 29 runners have it by
+ *   default; a dockerd restart gives it to Docker 28).
  *   Plain buildx: build-push-action with its own registry cache, mode=max,
  *   gzip, image-manifest=true, oci-mediatypes=true.
- * - `container`: setup-buildx-action's docker-container builder (the
- *   `ert-buildkit` builder scripts/test-env.sh runs from locally built
+ * - `container`: setup-buildx-action's docker-container builder, which the
+ *   reusable build workflow sets up (the `ert-buildkit` builder scripts/test-env.sh runs from locally built
  *   BuildKit), made current as setup-buildx does; it pushes from BuildKit
  *   and pulls cached layers lazily. Before each build its BuildKit state is
  *   pruned (cache mounts included), as a fresh runner starts a fresh builder.
@@ -79,13 +77,13 @@ const SETUPS: Record<Store, { runner: string; plainBuildx: string }> = {
   },
   containerd: {
     runner:
-      'containerd image store, default docker builder: the reusable build workflow after its "Use the containerd image store" step, or Docker 29 runners',
+      'containerd image store, default docker builder: Docker 29 runners, or Docker 28 after daemon.json {"features":{"containerd-snapshotter":true}} and a restart',
     plainBuildx:
       'build-push-action with a registry cache of its own: --cache-from type=registry,ref=<image>:buildcache-plain --cache-to type=registry,ref=<image>:buildcache-plain,mode=max,image-manifest=true,oci-mediatypes=true (gzip)'
   },
   container: {
     runner:
-      "setup-buildx-action's docker-container builder (BuildKit 0.25 in a container, made current), its state pruned before every build as on a fresh runner",
+      "setup-buildx-action's docker-container builder (BuildKit 0.25 in a container, made current): the reusable build workflow's set-up; its state pruned before every build as on a fresh runner",
     plainBuildx:
       'setup-buildx-action + build-push-action with a registry cache of its own on that builder: --cache-from type=registry,ref=<image>:buildcache-plain --cache-to type=registry,ref=<image>:buildcache-plain,mode=max,image-manifest=true,oci-mediatypes=true (gzip), pushed from BuildKit'
   }

@@ -64,7 +64,9 @@ const NODE24_PINS: Record<string, string> = {
     '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1',
   'aws-actions/amazon-ecr-login':
     '03f1aad4c6c7ffd436567f42f9384779290529bd # v2.1.7',
-  'actions/setup-node': '820762786026740c76f36085b0efc47a31fe5020 # v7.0.0'
+  'actions/setup-node': '820762786026740c76f36085b0efc47a31fe5020 # v7.0.0',
+  'docker/setup-buildx-action':
+    '37fe631027851001ddb9b187196cc803df7f5f0e # v4.3.0'
 }
 
 const TOOLKIT_WORKFLOW =
