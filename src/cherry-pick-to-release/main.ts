@@ -34,8 +34,12 @@ export async function run(): Promise<void> {
       setOutputs({ result: 'skipped', commits: [], results: [] })
       return
     }
+    const client = createGitHubClient(inputs.token, process.env.GITHUB_API_URL)
     const deps = {
-      client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
+      client,
+      pushClient: inputs.pushToken
+        ? createGitHubClient(inputs.pushToken, process.env.GITHUB_API_URL)
+        : client,
       repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
       runner: actionsCommandRunner,
       clock: systemClock,

@@ -8,8 +8,14 @@ import { fetchCommit, firstParentLog } from '../git/partial-fetch.js'
 import { globPrefix, newestBranch } from '../git/release-branch.js'
 import { branchExists, listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
+import {
+  ChangedCommit,
+  readChangedCommit,
+  readFirstParents
+} from '../github/git-data.js'
 import { addComment, addToIssue, removeLabel } from '../github/issues.js'
 import {
+  CommitShape,
   resolveMergeMethod,
   selectCommits,
   Selection
@@ -23,12 +29,7 @@ import { refuseRequest } from './authorize.js'
 import { HotfixReport, runHotfixLane } from './hotfix.js'
 import { Inputs } from './inputs.js'
 import { runComment, waitComment } from './messages.js'
-import {
-  early,
-  fetchPlan,
-  likelyPlan,
-  PickRepository
-} from './pick-repository.js'
+import { early, fetchPlan, PickRepository } from './pick-repository.js'
 import { PickResult, pickTarget, TargetReport } from './pick-target.js'
 import { TargetRequest, Trigger } from './trigger.js'
 
@@ -51,6 +52,8 @@ export interface PickReport {
 /** What the pick needs from its surroundings; tests pass their own. */
 export interface PickDependencies {
   client: GitHubClient
+  /** Writes picks through the API: push-token's client when one is given. */
+  pushClient: GitHubClient
   repo: RepoRef
   runner: CommandRunner
   clock: Clock
@@ -207,7 +210,6 @@ export async function pickPullRequest(
   try {
     return await pickRequested(run, request, repository)
   } finally {
-    await repository.settle()
     await rm(work, { recursive: true, force: true })
   }
 }
@@ -220,13 +222,12 @@ async function pickRequested(
   const { deps, inputs, number } = run
   const { client, repo } = deps
   // Each round trip in a row adds to the run: the reads that do not depend
-  // on each other, and the fetch, go out together with the requester's
-  // check. A refused request still writes nothing.
+  // on each other go out together with the requester's check. A refused
+  // request still writes nothing.
   const prRead = early(getPullRequest(client, repo, number))
   const branchesRead = early(
     listBranches(client, repo, globPrefix(inputs.releaseBranchPattern))
   )
-  repository.prefetch(likelyPlan(inputs, request, prRead, branchesRead))
   const accepted = await authorizedTargets(run, request)
   if (accepted.length === 0) return finish(run, undefined)
 
@@ -273,7 +274,11 @@ async function pickRequested(
   return pickEverywhere(run, pr, targets, current, repository)
 }
 
-/** Fetches once, selects the commits once, then lands them on each target. */
+/**
+ * Selects the commits once, then lands them on each target: through the
+ * API when the pick is clean on the path level, with git (fetched once for
+ * every target) when it is not.
+ */
 async function pickEverywhere(
   run: RunState,
   pr: PullRequestInfo,
@@ -284,13 +289,22 @@ async function pickEverywhere(
   const { deps, inputs, number } = run
   const { client, repo } = deps
   const { git } = repository
-  // The list of commits overlaps the fetch, whose depth the pull request's
-  // commit count gives.
-  const commitsRead = early(listPullRequestCommits(client, repo, number))
   const mergeSha = pr.mergeCommitSha ?? ''
-  await repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets))
+  const commitsRead = early(listPullRequestCommits(client, repo, number))
+  const landedRead = early(
+    readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
+  )
+  let fetched: Promise<void> | undefined
+  const fetchTargets = (): Promise<void> =>
+    (fetched ??= repository.ensure(
+      fetchPlan(inputs, mergeSha, pr.commitCount, targets)
+    ))
   const prCommits = await commitsRead
-  const landed = await firstParentLog(git, mergeSha, prCommits.length + 1)
+  let landed: readonly CommitShape[] | undefined = await landedRead
+  if (!landed) {
+    await fetchTargets()
+    landed = await firstParentLog(git, mergeSha, prCommits.length + 1)
+  }
   const method = resolveMergeMethod(landed, prCommits)
   const selection = selectCommits(
     method,
@@ -302,17 +316,29 @@ async function pickEverywhere(
   deps.log(
     `Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`
   )
-  if (method === 'merge' && !selection.mainline) {
-    await fetchCommit(git, pr.headSha, prCommits.length + 1)
-  }
+  let gitReady: Promise<void> | undefined
+  const prepareGit = (): Promise<void> =>
+    (gitReady ??= fetchTargets().then(async () => {
+      if (method === 'merge' && !selection.mainline) {
+        await fetchCommit(git, pr.headSha, prCommits.length + 1)
+      }
+    }))
+  const changes: ChangedCommit[] | undefined = selection.mainline
+    ? undefined
+    : await Promise.all(
+        selection.shas.map((sha) => readChangedCommit(client, repo, sha))
+      )
   const hotfix = pr.labels.includes(inputs.hotfixLabel)
   for (const target of targets) {
     run.reports.push(
       await pickTarget(
         {
           client,
+          pushClient: deps.pushClient,
           repo,
           git,
+          prepareGit,
+          changes,
           sleep: (ms) => deps.clock.sleep(ms),
           log: deps.log,
           inputs,

@@ -4,12 +4,7 @@ import {
   initRepository,
   RemoteOptions
 } from '../git/partial-fetch.js'
-import { newestBranch } from '../git/release-branch.js'
-import { PullRequestInfo } from '../github/pull-requests.js'
 import { Inputs } from './inputs.js'
-import { Trigger } from './trigger.js'
-
-type PickRequest = Extract<Trigger, { kind: 'pick' }>
 
 /** What the run's one fetch brings: the commit and the target branches. */
 export interface FetchPlan {
@@ -29,53 +24,34 @@ export function early<T>(read: Promise<T>): Promise<T> {
 }
 
 /**
- * The throwaway repository of one run. The fetch is the longest step, so it
- * starts as soon as the pull request and the release branches are read,
- * beside the requester's check; the pick uses it when it brought every
- * target, and fetches again only when it did not. A refused request still
- * writes nothing: the early fetch only reads, into a directory that goes.
+ * The throwaway repository of a run that picks with git: made and fetched
+ * only when a pick needs git (a clean pick goes through the API and needs
+ * neither), once for every target.
  */
 export class PickRepository {
   readonly git: Git
-  private readonly initialized: Promise<void>
-  private prefetched: Promise<FetchPlan | undefined> =
-    Promise.resolve(undefined)
+  private initialized?: Promise<void>
+  private fetched?: FetchPlan
 
-  constructor(git: Git, remote: RemoteOptions) {
+  constructor(
+    git: Git,
+    private readonly remote: RemoteOptions
+  ) {
     this.git = git
-    this.initialized = early(initRepository(git, remote))
   }
 
-  /** Starts the fetch the request most likely needs, once `plan` is known. */
-  prefetch(plan: Promise<FetchPlan | undefined>): void {
-    this.prefetched = early(
-      this.initialized.then(async () => {
-        const wanted = await plan
-        if (wanted) await this.fetch(wanted)
-        return wanted
-      })
-    )
-  }
-
-  /** Makes sure `plan` is fetched: by the early fetch if it covered it. */
+  /** Makes sure `plan` is fetched: by an earlier fetch if it covered it. */
   async ensure(plan: FetchPlan): Promise<void> {
+    this.initialized ??= initRepository(this.git, this.remote)
     await this.initialized
-    const done = await this.prefetched.catch(() => undefined)
+    const done = this.fetched
     const covered =
       done !== undefined &&
       done.sha === plan.sha &&
       done.commitDepth >= plan.commitDepth &&
       done.branchDepth >= plan.branchDepth &&
       plan.branches.every((branch) => done.branches.includes(branch))
-    if (!covered) await this.fetch(plan)
-  }
-
-  /** Waits for git to let go of the directory before it is removed. */
-  async settle(): Promise<void> {
-    await Promise.allSettled([this.initialized, this.prefetched])
-  }
-
-  private async fetch(plan: FetchPlan): Promise<void> {
+    if (covered) return
     await fetchCommitAndBranches(
       this.git,
       plan.sha,
@@ -83,32 +59,8 @@ export class PickRepository {
       plan.branches,
       plan.branchDepth
     )
+    this.fetched = plan
   }
-}
-
-/**
- * The fetch the request will most likely need, from the pull request and
- * the release branches alone: what the requester's check and the target
- * checks will confirm or narrow.
- */
-export async function likelyPlan(
-  inputs: Inputs,
-  request: PickRequest,
-  prRead: Promise<PullRequestInfo>,
-  branchesRead: Promise<string[]>
-): Promise<FetchPlan | undefined> {
-  const [pr, branches] = await Promise.all([prRead, branchesRead])
-  if (!pr.merged || !pr.mergeCommitSha) return undefined
-  const current = newestBranch(branches, inputs.releaseBranchPattern)
-  const targets = new Set<string>()
-  for (const asked of request.targets) {
-    const target = asked.branch ?? current
-    if (target && target !== pr.baseRef && branches.includes(target)) {
-      targets.add(target)
-    }
-  }
-  if (targets.size === 0) return undefined
-  return fetchPlan(inputs, pr.mergeCommitSha, pr.commitCount, [...targets])
 }
 
 /**

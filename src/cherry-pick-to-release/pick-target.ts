@@ -1,7 +1,9 @@
 import { Git } from '../git/git.js'
-import { landCommits } from '../git/land-commits.js'
+import { landCommits, LandRequest } from '../git/land-commits.js'
+import { landThroughApi } from '../github/api-pick.js'
 import { enableAutoMerge } from '../github/auto-merge.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
+import { ChangedCommit } from '../github/git-data.js'
 import { addToIssue } from '../github/issues.js'
 import { Selection } from '../github/merge-method.js'
 import { dispatchWorkflow } from '../github/workflows.js'
@@ -55,8 +57,14 @@ export function pickBranchName(pullNumber: number, target: string): string {
 /** What a target's pick shares with the others of the run. */
 export interface TargetContext {
   client: GitHubClient
+  /** Writes the picks through the API (push-token's client if given). */
+  pushClient: GitHubClient
   repo: RepoRef
   git: Git
+  /** Fetches what a pick with git needs, once for every target. */
+  prepareGit: () => Promise<void>
+  /** The selected commits as the API shows them; undefined: git picks. */
+  changes?: readonly ChangedCommit[]
   sleep: (ms: number) => Promise<void>
   log: (message: string) => void
   inputs: Inputs
@@ -113,31 +121,47 @@ export async function pickTarget(
     }
   }
 
-  const outcome = await landCommits(
-    context.git,
-    {
-      target,
-      shas: selection.shas,
-      mainline: selection.mainline,
-      mainlineShas: selection.mainlineShas,
-      historyDepth: inputs.historyDepth,
-      prefetched: true,
-      attempts: inputs.pushAttempts,
-      pushTo: inputs.mode === 'push' ? target : branch,
-      force: inputs.mode === 'pull-request',
-      onConflict: inputs.onConflict === 'draft-pr' ? 'commit' : 'abort',
-      conflictBranch: inputs.onConflict === 'draft-pr' ? branch : undefined,
-      conflictMessage: (failed, files) =>
-        [
-          `CHERRY-PICK CONFLICT: #${pr.number} onto ${target}`,
-          '',
-          `Conflict markers committed in: ${files.join(', ')}`,
-          '',
-          `(cherry picked from commit ${failed})`
-        ].join('\n')
-    },
-    context.sleep
-  )
+  const request: LandRequest = {
+    target,
+    shas: selection.shas,
+    mainline: selection.mainline,
+    mainlineShas: selection.mainlineShas,
+    historyDepth: inputs.historyDepth,
+    prefetched: true,
+    attempts: inputs.pushAttempts,
+    pushTo: inputs.mode === 'push' ? target : branch,
+    force: inputs.mode === 'pull-request',
+    onConflict: inputs.onConflict === 'draft-pr' ? 'commit' : 'abort',
+    conflictBranch: inputs.onConflict === 'draft-pr' ? branch : undefined,
+    conflictMessage: (failed, files) =>
+      [
+        `CHERRY-PICK CONFLICT: #${pr.number} onto ${target}`,
+        '',
+        `Conflict markers committed in: ${files.join(', ')}`,
+        '',
+        `(cherry picked from commit ${failed})`
+      ].join('\n')
+  }
+  const throughApi = context.changes
+    ? await landThroughApi(
+        context.pushClient,
+        repo,
+        request,
+        context.changes,
+        inputs.committer,
+        context.sleep
+      )
+    : undefined
+  let outcome
+  if (throughApi && throughApi.status !== 'declined') {
+    context.log(`${target}: picked through the API, no clone`)
+    outcome = throughApi
+  } else {
+    if (throughApi)
+      context.log(`${target}: picking with git, as ${throughApi.reason}`)
+    await context.prepareGit()
+    outcome = await landCommits(context.git, request, context.sleep)
+  }
 
   if (outcome.status === 'skipped') {
     return {

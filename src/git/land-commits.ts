@@ -67,6 +67,11 @@ export type LandOutcome =
       attempts: number
     }
 
+/** Spread so two racing picks do not collide again at once. */
+export function raceBackoff(attempt: number): number {
+  return 250 * attempt + Math.floor(Math.random() * 250)
+}
+
 /**
  * Picks onto a fresh fetch of the target and pushes; when the push loses a
  * race it fetches again and repeats, so concurrent picks all land.
@@ -158,8 +163,7 @@ export async function landCommits(
     }
     lastFailure = pushed
     if (pushed.reason !== 'race') break
-    // Spread the retries so two racing picks do not collide again at once.
-    await sleep(250 * attempt + Math.floor(Math.random() * 250))
+    await sleep(raceBackoff(attempt))
   }
   return {
     status: 'push-failed',

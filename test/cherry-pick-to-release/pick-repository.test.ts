@@ -49,49 +49,36 @@ describe('PickRepository', () => {
   const fetched = (): string[][] =>
     fetches.map((args) => args.filter((arg) => !arg.startsWith('--')))
 
-  it('uses the early fetch when it brought every target', async () => {
+  it('makes and fetches nothing until a pick needs git', async () => {
+    const calls: string[] = []
+    const git = new Git(dir, async (_command, args) => {
+      calls.push(args[0])
+      return { exitCode: 0, stdout: '', stderr: '' }
+    })
+    new PickRepository(git, REMOTE)
+    await Promise.resolve()
+    expect(calls).toEqual([])
+  })
+
+  it('fetches once when a later plan is covered, again when it is not', async () => {
     const repo = repository()
-    repo.prefetch(
-      Promise.resolve({ ...PLAN, branches: ['release/1.2', 'release/1.1'] })
-    )
+    await repo.ensure({ ...PLAN, branches: ['release/1.2', 'release/1.1'] })
     await repo.ensure(PLAN)
-    expect(fetched()).toEqual([
+    await repo.ensure({ ...PLAN, branches: ['release/1.0'] })
+    expect(fetched().map((args) => args.slice(3))).toEqual([
       [
-        'fetch',
-        'origin',
-        SHA,
         '+refs/heads/release/1.2:refs/remotes/origin/release/1.2',
         '+refs/heads/release/1.1:refs/remotes/origin/release/1.1'
-      ]
+      ],
+      ['+refs/heads/release/1.0:refs/remotes/origin/release/1.0']
     ])
   })
 
-  it('fetches again when the early fetch missed a target or was not started', async () => {
-    const missed = repository()
-    missed.prefetch(Promise.resolve({ ...PLAN, branches: ['release/1.1'] }))
-    await missed.ensure(PLAN)
-    const none = repository()
-    none.prefetch(Promise.resolve(undefined))
-    await none.ensure(PLAN)
-    expect(fetched().map((args) => args.at(-1))).toEqual([
-      '+refs/heads/release/1.1:refs/remotes/origin/release/1.1',
-      '+refs/heads/release/1.2:refs/remotes/origin/release/1.2',
-      '+refs/heads/release/1.2:refs/remotes/origin/release/1.2'
-    ])
-  })
-
-  it('fetches again after a failed early fetch', async () => {
-    failFirstFetch = true
-    const repo = repository()
-    repo.prefetch(Promise.resolve(PLAN))
-    await repo.ensure(PLAN)
-    await repo.settle()
-    expect(fetches).toHaveLength(2)
-  })
-
-  it('reports a failed fetch of the plan itself', async () => {
+  it('fetches again after a failed fetch', async () => {
     failFirstFetch = true
     const repo = repository()
     await expect(repo.ensure(PLAN)).rejects.toThrow(/remote hung up/)
+    await repo.ensure(PLAN)
+    expect(fetches).toHaveLength(2)
   })
 })
