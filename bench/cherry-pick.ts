@@ -1,8 +1,10 @@
 /**
- * npm run bench:cherry-pick — the action's partial-fetch pick against a full
- * clone followed by the same cherry-pick, on a generated large repository:
- * one target (the newest release branch), then two targets in one request
- * (a second, older release branch named by its label).
+ * npm run bench:cherry-pick — the action's pick against a full clone
+ * followed by the same cherry-pick, on a generated large repository: one
+ * target (the newest release branch; a clean pick, which goes through the
+ * API), two targets in one request (a second, older release branch named by
+ * its label), and a pick that needs git (onto a release on which the fixed
+ * file was renamed: only git's merge follows the rename).
  *
  * Env: BENCH_COMMITS (default 100000), BENCH_FILES (30000), BENCH_RUNS (3),
  * BENCH_CACHE (/var/tmp/ert-cherry-pick-bench). The generated bare repository
@@ -25,6 +27,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const CACHE = process.env.BENCH_CACHE ?? '/var/tmp/ert-cherry-pick-bench'
 const RELEASE = 'release/2026.07'
 const OLDER_RELEASE = 'release/2026.06'
+const RENAMED_RELEASE = 'release/2026.05'
 const FULL_NAME = 'acme/monolith'
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'Bench',
@@ -141,6 +144,45 @@ async function serveLikeGitHub(bare: string): Promise<void> {
   }
 }
 
+/**
+ * A commit on `from` that renames src/hotfix.py to src/retry.py, made with a
+ * throwaway index in the bare repository.
+ */
+async function renameCommit(bare: string, from: string): Promise<string> {
+  const env = {
+    ...process.env,
+    ...IDENTITY,
+    GIT_INDEX_FILE: join(bare, 'bench-rename.index')
+  }
+  const run = async (args: string[], input?: string): Promise<string> => {
+    const child = execFile('git', args, { cwd: bare, env })
+    if (input !== undefined) child.stdin?.end(input)
+    let out = ''
+    child.stdout?.on('data', (chunk: string) => (out += chunk))
+    const code = await new Promise<number>((resolve) =>
+      child.on('close', (exit) => resolve(exit ?? 1))
+    )
+    if (code !== 0) throw new Error(`git ${args.join(' ')} failed`)
+    return out.trim()
+  }
+  await run(['read-tree', from])
+  const blob = await run(['rev-parse', `${from}:src/hotfix.py`])
+  await run(
+    ['update-index', '--index-info'],
+    `0 ${'0'.repeat(40)}\tsrc/hotfix.py\n100644 ${blob}\tsrc/retry.py\n`
+  )
+  const tree = await run(['write-tree'])
+  await rm(env.GIT_INDEX_FILE, { force: true })
+  return run([
+    'commit-tree',
+    tree,
+    '-p',
+    from,
+    '-m',
+    'Rename hotfix.py to retry.py'
+  ])
+}
+
 async function sizeOf(dir: string): Promise<number> {
   let total = 0
   for (const entry of await readdir(dir, {
@@ -190,9 +232,19 @@ async function main(): Promise<void> {
     await git(bare, 'branch', OLDER_RELEASE, releaseTip)
   }
   const olderTip = await git(bare, 'rev-parse', `refs/heads/${OLDER_RELEASE}`)
+  if (!(await git(bare, 'branch', '--list', RENAMED_RELEASE))) {
+    const renamed = await renameCommit(bare, releaseTip)
+    await git(bare, 'branch', RENAMED_RELEASE, renamed)
+  }
+  const renamedTip = await git(
+    bare,
+    'rev-parse',
+    `refs/heads/${RENAMED_RELEASE}`
+  )
   const restore = async (): Promise<void> => {
     await git(bare, 'update-ref', `refs/heads/${RELEASE}`, releaseTip)
     await git(bare, 'update-ref', `refs/heads/${OLDER_RELEASE}`, olderTip)
+    await git(bare, 'update-ref', `refs/heads/${RENAMED_RELEASE}`, renamedTip)
   }
 
   const standIn = await GitHubStandIn.start()
@@ -224,10 +276,29 @@ async function main(): Promise<void> {
     pr.number,
     'closed'
   )
+  const renamedPr = standIn.addPullRequest(FULL_NAME, {
+    title: 'Retry twice on timeouts (onto the release that renamed the file)',
+    body: '',
+    author: 'dev',
+    state: 'closed',
+    merged: true,
+    mergeCommitSha: fix,
+    headRef: 'fix/retries-renamed',
+    headSha: fix,
+    baseRef: 'main',
+    baseSha: `${fix}~1`,
+    labels: [`cherry-pick:${RENAMED_RELEASE}`]
+  })
+  const renamedEvent = await standIn.pullRequestEvent(
+    FULL_NAME,
+    renamedPr.number,
+    'closed'
+  )
 
   const pickWithAction = async (
     payload: unknown,
-    targets: number
+    targets: number,
+    route: 'picked through the API' | 'picking with git'
   ): Promise<number> => {
     const result = await runAction({
       bundle,
@@ -242,6 +313,11 @@ async function main(): Promise<void> {
     ).filter((entry) => entry.result === 'picked')
     if (result.outputs.result !== 'picked' || picked.length !== targets) {
       throw new Error(`the action did not pick ${targets}:\n${result.stdout}`)
+    }
+    if (!result.stdout.includes(route)) {
+      throw new Error(
+        `the action did not take the route "${route}":\n${result.stdout}`
+      )
     }
     await restore()
     return result.durationMs
@@ -277,16 +353,28 @@ async function main(): Promise<void> {
   const fullMs: number[] = []
   const twoActionMs: number[] = []
   const twoFullMs: number[] = []
+  const gitActionMs: number[] = []
+  const gitFullMs: number[] = []
   try {
     for (let run = 0; run < RUNS; run++) {
-      actionMs.push(await pickWithAction(event, 1))
+      actionMs.push(await pickWithAction(event, 1, 'picked through the API'))
       console.log(`action pick #${run + 1}: ${actionMs.at(-1)} ms`)
       fullMs.push(await pickWithClone([RELEASE]))
       console.log(`full clone + pick #${run + 1}: ${fullMs.at(-1)} ms`)
-      twoActionMs.push(await pickWithAction(twoEvent, 2))
+      twoActionMs.push(
+        await pickWithAction(twoEvent, 2, 'picked through the API')
+      )
       console.log(`action, two targets #${run + 1}: ${twoActionMs.at(-1)} ms`)
       twoFullMs.push(await pickWithClone([RELEASE, OLDER_RELEASE]))
       console.log(`full clone + two picks #${run + 1}: ${twoFullMs.at(-1)} ms`)
+      gitActionMs.push(
+        await pickWithAction(renamedEvent, 1, 'picking with git')
+      )
+      console.log(`action, pick with git #${run + 1}: ${gitActionMs.at(-1)} ms`)
+      gitFullMs.push(await pickWithClone([RENAMED_RELEASE]))
+      console.log(
+        `full clone + pick across the rename #${run + 1}: ${gitFullMs.at(-1)} ms`
+      )
     }
   } finally {
     await restore()
@@ -326,7 +414,15 @@ async function main(): Promise<void> {
         (median(twoActionMs) / median(actionMs)).toFixed(3)
       )
     },
-    note: 'Action = built bundle through the runner harness (node start, API calls to the loopback stand-in, partial fetch, pick, push). Full clone = git clone --branch of the release over file://, cherry-pick -x, push. Two targets: one request labelled for both release branches (one run of the action; one clone picking and pushing twice).'
+    pickWithGit: {
+      target: RENAMED_RELEASE,
+      actionPickMs: gitActionMs,
+      fullClonePickMs: gitFullMs,
+      medianActionPickMs: median(gitActionMs),
+      medianFullClonePickMs: median(gitFullMs),
+      ratio: Number((median(gitActionMs) / median(gitFullMs)).toFixed(4))
+    },
+    note: 'Action = built bundle through the runner harness (node start, API calls to the loopback stand-in; a clean pick writes a tree, a commit and a ref update through the API; a pick with git adds a partial fetch, merge-tree and a push). Full clone = git clone --branch of the release over file://, cherry-pick -x, push. Two targets: one request labelled for both release branches (one run of the action; one clone picking and pushing twice). Pick with git: onto a release on which the fixed file was renamed, which only git follows.'
   }
   await mkdir(join(root, 'bench/results'), { recursive: true })
   await writeFile(
@@ -339,6 +435,10 @@ async function main(): Promise<void> {
   const two = report.twoTargets
   console.log(
     `two targets: median action ${two.medianActionPickMs} ms vs full clone ${two.medianFullClonePickMs} ms: ratio ${two.ratio} (1/${(1 / two.ratio).toFixed(1)}); the action's second target adds ${((two.actionTwoOverOne - 1) * 100).toFixed(0)}%`
+  )
+  const withGit = report.pickWithGit
+  console.log(
+    `pick with git (across a rename): median action ${withGit.medianActionPickMs} ms vs full clone ${withGit.medianFullClonePickMs} ms: ratio ${withGit.ratio} (1/${(1 / withGit.ratio).toFixed(1)})`
   )
 }
 

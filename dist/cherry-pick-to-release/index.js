@@ -33249,7 +33249,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7842);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8921);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -33258,7 +33258,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7842:
+/***/ 8921:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42340,6 +42340,10 @@ async function pushCommit(git, sha, branch, options = {}) {
 
 
 
+/** Spread so two racing picks do not collide again at once. */
+function raceBackoff(attempt) {
+    return 250 * attempt + Math.floor(Math.random() * 250);
+}
 /**
  * Picks onto a fresh fetch of the target and pushes; when the push loses a
  * race it fetches again and repeats, so concurrent picks all land.
@@ -42413,13 +42417,368 @@ async function landCommits(git, request, sleep) {
         lastFailure = pushed;
         if (pushed.reason !== 'race')
             break;
-        // Spread the retries so two racing picks do not collide again at once.
-        await sleep(250 * attempt + Math.floor(Math.random() * 250));
+        await sleep(raceBackoff(attempt));
     }
     return {
         status: 'push-failed',
         reason: lastFailure?.reason ?? 'rejected',
         message: lastFailure?.message ?? 'push did not happen',
+        attempts: made
+    };
+}
+
+;// CONCATENATED MODULE: ./src/github/git-data.ts
+
+/** GitHub lists at most this many files of one commit on its first page. */
+const COMMIT_FILES_PAGE = 300;
+/** Reads one commit and the paths it changed. */
+async function readChangedCommit(client, repo, sha) {
+    const { data } = await client.rest.repos.getCommit({
+        ...repo,
+        ref: sha,
+        per_page: COMMIT_FILES_PAGE
+    });
+    const files = data.files ?? [];
+    const paths = files.flatMap((file) => file.previous_filename
+        ? [file.previous_filename, file.filename]
+        : [file.filename]);
+    return {
+        sha: data.sha,
+        parents: data.parents.map((parent) => parent.sha),
+        message: data.commit.message,
+        author: {
+            name: data.commit.author?.name ?? '',
+            email: data.commit.author?.email ?? '',
+            date: data.commit.author?.date ?? ''
+        },
+        paths,
+        complete: files.length < COMMIT_FILES_PAGE
+    };
+}
+const HISTORY_PAGE = 100;
+/**
+ * The newest `count` commits of `ref` as `git log` lists them (all
+ * parents). The pages are asked for side by side: each is a round trip.
+ */
+async function readHistory(client, repo, ref, count) {
+    const perPage = Math.min(count, HISTORY_PAGE);
+    const pages = Math.ceil(count / perPage);
+    const read = await Promise.all(Array.from({ length: pages }, (_, index) => client.rest.repos.listCommits({
+        ...repo,
+        sha: ref,
+        per_page: perPage,
+        page: index + 1
+    })));
+    return read
+        .flatMap(({ data }) => data)
+        .slice(0, count)
+        .map((commit) => ({
+        sha: commit.sha,
+        parents: commit.parents.map((parent) => parent.sha),
+        tree: commit.commit.tree.sha,
+        message: commit.commit.message
+    }));
+}
+/**
+ * The first-parent chain from `sha`, newest first, `count` long (shorter
+ * only at a root commit), or undefined when one page of history did not
+ * hold it: a branch with many merges interleaves other commits.
+ */
+async function readFirstParents(client, repo, sha, count) {
+    const listed = await readHistory(client, repo, sha, count === 1 ? 1 : HISTORY_PAGE);
+    const bySha = new Map(listed.map((commit) => [commit.sha, commit]));
+    const chain = [];
+    let next = bySha.get(listed[0]?.sha ?? '');
+    while (next && chain.length < count) {
+        chain.push(next);
+        const parent = next.parents[0];
+        if (parent === undefined)
+            return chain;
+        next = bySha.get(parent);
+    }
+    return chain.length === count ? chain : undefined;
+}
+/**
+ * Directories at given commits in one GraphQL request, each asked for as
+ * `<commit>:<path>` (`<commit>:` the root). GraphQL gives a mode as the
+ * number git's octal spells.
+ */
+async function readDirectories(client, repo, expressions) {
+    if (expressions.length === 0)
+        return [];
+    const names = expressions.map((_, index) => `e${index}`);
+    const query = `query($owner: String!, $name: String!, ${names
+        .map((name) => `$${name}: String!`)
+        .join(', ')}) {
+  repository(owner: $owner, name: $name) {
+${names
+        .map((name) => `    ${name}: object(expression: $${name}) { ... on Tree { entries { name oid mode type } } }`)
+        .join('\n')}
+  }
+}`;
+    const variables = Object.fromEntries(names.map((name, index) => [name, expressions[index]]));
+    const data = await client.graphql(query, {
+        owner: repo.owner,
+        name: repo.repo,
+        ...variables
+    });
+    return names.map((name) => {
+        const found = data.repository[name];
+        if (!found)
+            return undefined;
+        const entries = found.entries;
+        if (!entries)
+            return 'not-a-tree';
+        return new Map(entries.map((entry) => [
+            entry.name,
+            {
+                oid: entry.oid,
+                mode: entry.mode.toString(8),
+                type: entry.type
+            }
+        ]));
+    });
+}
+/** Writes `base` with `changes` applied as a new tree; returns its SHA. */
+async function createTree(client, repo, base, changes) {
+    const { data } = await client.rest.git.createTree({
+        ...repo,
+        base_tree: base,
+        tree: changes.map(({ path, entry }) => ({
+            path,
+            mode: (entry?.mode.padStart(6, '0') ?? '100644'),
+            type: entry?.type ?? 'blob',
+            sha: entry?.oid ?? null
+        }))
+    });
+    return data.sha;
+}
+/** Writes a commit object; returns its SHA. */
+async function createCommit(client, repo, commit) {
+    const { data } = await client.rest.git.createCommit({ ...repo, ...commit });
+    return data.sha;
+}
+/**
+ * Points `branch` at `sha`: only as a fast-forward unless `force`, which
+ * also creates a missing branch. A refusal is an outcome, not a throw: a
+ * lost race (GitHub's "not a fast forward") is retried by the caller.
+ */
+async function moveBranch(client, repo, branch, sha, force) {
+    try {
+        await client.rest.git.updateRef({
+            ...repo,
+            ref: `heads/${branch}`,
+            sha,
+            force
+        });
+        return { status: 'moved' };
+    }
+    catch (error) {
+        if (httpStatus(error) !== 422)
+            throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        if (force && /reference does not exist/i.test(message)) {
+            return createBranch(client, repo, branch, sha);
+        }
+        return {
+            status: 'refused',
+            race: /not a fast.forward/i.test(message),
+            message
+        };
+    }
+}
+async function createBranch(client, repo, branch, sha) {
+    try {
+        await client.rest.git.createRef({
+            ...repo,
+            ref: `refs/heads/${branch}`,
+            sha
+        });
+        return { status: 'moved' };
+    }
+    catch (error) {
+        if (httpStatus(error) !== 422)
+            throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        // Created by another run in between: a race the caller retries.
+        return { status: 'refused', race: /already exists/i.test(message), message };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/api-pick.ts
+
+
+
+
+function parentOf(path) {
+    const slash = path.lastIndexOf('/');
+    return slash < 0 ? '' : path.slice(0, slash);
+}
+/** `a/b/c` → `a`, `a/b`, `a/b/c`: every directory a new path may pass. */
+function withAncestors(dir) {
+    if (dir === '')
+        return [];
+    const parts = dir.split('/');
+    return parts.map((_, index) => parts.slice(0, index + 1).join('/'));
+}
+function sameEntry(a, b) {
+    return a?.oid === b?.oid && a?.mode === b?.mode;
+}
+/** What only git's merge can pick: the API route declines these up front. */
+function needsGit(commit) {
+    if (commit.parents.length !== 1)
+        return `${commit.sha} is a merge commit`;
+    if (!commit.complete) {
+        return `${commit.sha} changes more than ${COMMIT_FILES_PAGE} files`;
+    }
+    // git's push names the missing `workflows` permission; keep its wording.
+    const workflow = commit.paths.find((path) => path.startsWith('.github/workflows/'));
+    return workflow ? `${commit.sha} changes ${workflow}` : undefined;
+}
+/**
+ * Picks `commits` onto `base` without a clone when each is clean on the
+ * path level: every path a commit changed is, on the target, as the
+ * commit's parent had it (the result takes the commit's version) or
+ * already as the commit made it (nothing to do). That is exactly when
+ * git's three-way merge takes one side without merging content, so the
+ * new tree is the target's with those entries set, written by GitHub
+ * (one tree and one commit per pick). Anything else is declined for git:
+ * a path changed on both sides, a directory renamed or removed on the
+ * target (git would follow it), a file where a new directory goes.
+ */
+async function pickThroughApi(client, repo, base, commits, committer) {
+    for (const commit of commits) {
+        const reason = needsGit(commit);
+        if (reason)
+            return { status: 'declined', reason };
+    }
+    // Every directory the picks touch, on each side, in one request.
+    const wanted = new Set();
+    for (const commit of commits) {
+        for (const path of commit.paths) {
+            const dir = parentOf(path);
+            wanted.add(`${commit.parents[0]}:${dir}`);
+            wanted.add(`${commit.sha}:${dir}`);
+            for (const passed of ['', ...withAncestors(dir)]) {
+                wanted.add(`${base.sha}:${passed}`);
+            }
+        }
+    }
+    const expressions = [...wanted];
+    const read = await readDirectories(client, repo, expressions);
+    const directories = new Map(expressions.map((expression, index) => [expression, read[index]]));
+    const directory = (sha, dir) => directories.get(`${sha}:${dir}`);
+    const entryAt = (sha, path) => {
+        const found = directory(sha, parentOf(path));
+        return found instanceof Map
+            ? found.get(path.slice(path.lastIndexOf('/') + 1))
+            : undefined;
+    };
+    // What earlier picks of this run set; the target as they left it.
+    const written = new Map();
+    const onTarget = (path) => written.has(path) ? written.get(path) : entryAt(base.sha, path);
+    const writtenUnder = (dir) => [...written].some(([path, entry]) => entry && path.startsWith(`${dir}/`));
+    const picked = [];
+    const empty = [];
+    let head = base.sha;
+    let tree = base.tree;
+    for (const commit of commits) {
+        const parent = commit.parents[0];
+        const changes = [];
+        for (const path of new Set(commit.paths)) {
+            const dir = parentOf(path);
+            if (directory(parent, dir) instanceof Map &&
+                !(directory(base.sha, dir) instanceof Map) &&
+                !writtenUnder(dir)) {
+                return declined(`${dir}/ is gone from the target (moved or removed)`);
+            }
+            const blocked = withAncestors(dir).find((passed) => directory(base.sha, passed) === 'not-a-tree');
+            if (blocked)
+                return declined(`${blocked} is a file on the target`);
+            const target = onTarget(path);
+            const after = entryAt(commit.sha, path);
+            if (sameEntry(target, after))
+                continue;
+            if (!sameEntry(target, entryAt(parent, path))) {
+                return declined(`${path} was changed on the target too`);
+            }
+            changes.push({ path, entry: after });
+        }
+        if (changes.length === 0) {
+            // The change is already on the target under another SHA.
+            empty.push(commit.sha);
+            continue;
+        }
+        tree = await createTree(client, repo, tree, changes);
+        head = await createCommit(client, repo, {
+            message: pickMessage(commit.message, commit.sha),
+            tree,
+            parents: [head],
+            author: commit.author,
+            committer
+        });
+        for (const change of changes)
+            written.set(change.path, change.entry);
+        picked.push({ source: commit.sha, sha: head });
+    }
+    return { status: 'picked', picked, empty, head };
+}
+function declined(reason) {
+    return { status: 'declined', reason };
+}
+/**
+ * landCommits through the API: reads the target's tip and recent history,
+ * leaves out what a `-x` trailer names, picks with pickThroughApi and moves
+ * the branch as a fast-forward (or forced, for a branch this action owns);
+ * a lost race reads the target again and picks again. Declines, before
+ * writing any branch, what git must pick.
+ */
+async function landThroughApi(client, repo, request, commits, committer, sleep, 
+/** The target's history read moments ago, for the first attempt. */
+firstRead) {
+    let lastFailure;
+    let made = 0;
+    for (let attempt = 1; attempt <= request.attempts; attempt++) {
+        made = attempt;
+        const history = await ((attempt === 1 && firstRead) ||
+            readHistory(client, repo, request.target, request.historyDepth));
+        const tip = history[0];
+        if (!tip)
+            throw new Error(`${request.target} has no commits`);
+        const sources = cherryPickedSources(history.map((c) => c.message));
+        const already = request.shas.filter((sha) => isAlreadyPicked(sha, sources));
+        const todo = commits.filter((commit) => !already.includes(commit.sha));
+        if (todo.length === 0)
+            return { status: 'skipped', alreadyPicked: already };
+        const outcome = await pickThroughApi(client, repo, tip, todo, committer);
+        if (outcome.status === 'declined')
+            return outcome;
+        const alreadyPicked = [...already, ...outcome.empty];
+        if (outcome.picked.length === 0) {
+            return { status: 'skipped', alreadyPicked };
+        }
+        const moved = await moveBranch(client, repo, request.pushTo, outcome.head, request.force);
+        if (moved.status === 'moved') {
+            return {
+                status: 'pushed',
+                picked: outcome.picked,
+                alreadyPicked,
+                targetSha: outcome.head,
+                attempts: attempt
+            };
+        }
+        lastFailure = {
+            reason: moved.race ? 'race' : classifyPushFailure(moved.message),
+            message: moved.message
+        };
+        if (lastFailure.reason !== 'race')
+            break;
+        await sleep(raceBackoff(attempt));
+    }
+    return {
+        status: 'push-failed',
+        reason: lastFailure?.reason ?? 'rejected',
+        message: lastFailure?.message ?? 'the branch was not moved',
         attempts: made
     };
 }
@@ -42653,6 +43012,7 @@ extraLabels = []) {
 
 
 
+
 /** The branch a PR's pick goes to when it is not pushed onto the target. */
 function pickBranchName(pullNumber, target) {
     return `cherry-pick/${pullNumber}-to-${target}`;
@@ -42687,7 +43047,7 @@ async function pickTarget(context, target) {
             };
         }
     }
-    const outcome = await landCommits(context.git, {
+    const request = {
         target,
         shas: selection.shas,
         mainline: selection.mainline,
@@ -42706,7 +43066,21 @@ async function pickTarget(context, target) {
             '',
             `(cherry picked from commit ${failed})`
         ].join('\n')
-    }, context.sleep);
+    };
+    const throughApi = context.changes
+        ? await landThroughApi(context.pushClient, repo, request, context.changes, inputs.committer, context.sleep, context.targetRead)
+        : undefined;
+    let outcome;
+    if (throughApi && throughApi.status !== 'declined') {
+        context.log(`${target}: picked through the API, no clone`);
+        outcome = throughApi;
+    }
+    else {
+        if (throughApi)
+            context.log(`${target}: picking with git, as ${throughApi.reason}`);
+        await context.prepareGit();
+        outcome = await landCommits(context.git, request, context.sleep);
+    }
     if (outcome.status === 'skipped') {
         return {
             ...base,
@@ -43460,7 +43834,6 @@ async function refuseRequest(context, request) {
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-repository.ts
 
-
 /**
  * A read started now and awaited later: its failure surfaces where it is
  * awaited, not as an unhandled rejection while other work goes on.
@@ -43470,69 +43843,34 @@ function early(read) {
     return read;
 }
 /**
- * The throwaway repository of one run. The fetch is the longest step, so it
- * starts as soon as the pull request and the release branches are read,
- * beside the requester's check; the pick uses it when it brought every
- * target, and fetches again only when it did not. A refused request still
- * writes nothing: the early fetch only reads, into a directory that goes.
+ * The throwaway repository of a run that picks with git: made and fetched
+ * only when a pick needs git (a clean pick goes through the API and needs
+ * neither), once for every target.
  */
 class PickRepository {
+    remote;
     git;
     initialized;
-    prefetched = Promise.resolve(undefined);
+    fetched;
     constructor(git, remote) {
+        this.remote = remote;
         this.git = git;
-        this.initialized = early(initRepository(git, remote));
     }
-    /** Starts the fetch the request most likely needs, once `plan` is known. */
-    prefetch(plan) {
-        this.prefetched = early(this.initialized.then(async () => {
-            const wanted = await plan;
-            if (wanted)
-                await this.fetch(wanted);
-            return wanted;
-        }));
-    }
-    /** Makes sure `plan` is fetched: by the early fetch if it covered it. */
+    /** Makes sure `plan` is fetched: by an earlier fetch if it covered it. */
     async ensure(plan) {
+        this.initialized ??= initRepository(this.git, this.remote);
         await this.initialized;
-        const done = await this.prefetched.catch(() => undefined);
+        const done = this.fetched;
         const covered = done !== undefined &&
             done.sha === plan.sha &&
             done.commitDepth >= plan.commitDepth &&
             done.branchDepth >= plan.branchDepth &&
             plan.branches.every((branch) => done.branches.includes(branch));
-        if (!covered)
-            await this.fetch(plan);
-    }
-    /** Waits for git to let go of the directory before it is removed. */
-    async settle() {
-        await Promise.allSettled([this.initialized, this.prefetched]);
-    }
-    async fetch(plan) {
+        if (covered)
+            return;
         await fetchCommitAndBranches(this.git, plan.sha, plan.commitDepth, plan.branches, plan.branchDepth);
+        this.fetched = plan;
     }
-}
-/**
- * The fetch the request will most likely need, from the pull request and
- * the release branches alone: what the requester's check and the target
- * checks will confirm or narrow.
- */
-async function likelyPlan(inputs, request, prRead, branchesRead) {
-    const [pr, branches] = await Promise.all([prRead, branchesRead]);
-    if (!pr.merged || !pr.mergeCommitSha)
-        return undefined;
-    const current = newestBranch(branches, inputs.releaseBranchPattern);
-    const targets = new Set();
-    for (const asked of request.targets) {
-        const target = asked.branch ?? current;
-        if (target && target !== pr.baseRef && branches.includes(target)) {
-            targets.add(target);
-        }
-    }
-    if (targets.size === 0)
-        return undefined;
-    return fetchPlan(inputs, pr.mergeCommitSha, pr.commitCount, [...targets]);
 }
 /**
  * Depth N+2 reaches the parent of the oldest PR commit both along the first
@@ -43549,6 +43887,7 @@ function fetchPlan(inputs, sha, commitCount, branches) {
 }
 
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-pull-request.ts
+
 
 
 
@@ -43678,7 +44017,6 @@ async function pickPullRequest(deps, inputs, request) {
         return await pickRequested(run, request, repository);
     }
     finally {
-        await repository.settle();
         await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
     }
 }
@@ -43686,11 +44024,10 @@ async function pickRequested(run, request, repository) {
     const { deps, inputs, number } = run;
     const { client, repo } = deps;
     // Each round trip in a row adds to the run: the reads that do not depend
-    // on each other, and the fetch, go out together with the requester's
-    // check. A refused request still writes nothing.
+    // on each other go out together with the requester's check. A refused
+    // request still writes nothing.
     const prRead = early(getPullRequest(client, repo, number));
     const branchesRead = early(listBranches(client, repo, globPrefix(inputs.releaseBranchPattern)));
-    repository.prefetch(likelyPlan(inputs, request, prRead, branchesRead));
     const accepted = await authorizedTargets(run, request);
     if (accepted.length === 0)
         return finish(run, undefined);
@@ -43724,30 +44061,58 @@ async function pickRequested(run, request, repository) {
     deps.log(`Targets: ${targets.join(', ')}`);
     return pickEverywhere(run, pr, targets, current, repository);
 }
-/** Fetches once, selects the commits once, then lands them on each target. */
+/**
+ * Selects the commits once, then lands them on each target: through the
+ * API when the pick is clean on the path level, with git (fetched once for
+ * every target) when it is not.
+ */
 async function pickEverywhere(run, pr, targets, current, repository) {
     const { deps, inputs, number } = run;
     const { client, repo } = deps;
     const { git } = repository;
-    // The list of commits overlaps the fetch, whose depth the pull request's
-    // commit count gives.
-    const commitsRead = early(listPullRequestCommits(client, repo, number));
     const mergeSha = pr.mergeCommitSha ?? '';
-    await repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets));
+    // What either route reads goes out at once: the PR's commits, the merge
+    // commit with its changed paths (what a squash picks), the landed history
+    // when the PR has several commits, and each target's recent history.
+    const commitsRead = early(listPullRequestCommits(client, repo, number));
+    const mergeRead = early(readChangedCommit(client, repo, mergeSha));
+    const landedRead = early(pr.commitCount > 1
+        ? readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
+        : mergeRead.then((merge) => [merge]));
+    const targetReads = new Map(targets.map((target) => [
+        target,
+        early(readHistory(client, repo, target, inputs.historyDepth))
+    ]));
+    let fetched;
+    const fetchTargets = () => (fetched ??= repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets)));
     const prCommits = await commitsRead;
-    const landed = await firstParentLog(git, mergeSha, prCommits.length + 1);
+    let landed = await landedRead;
+    if (!landed) {
+        await fetchTargets();
+        landed = await firstParentLog(git, mergeSha, prCommits.length + 1);
+    }
     const method = resolveMergeMethod(landed, prCommits);
     const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy, inputs.mergeCommitsInPr);
     deps.log(`Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`);
-    if (method === 'merge' && !selection.mainline) {
-        await fetchCommit(git, pr.headSha, prCommits.length + 1);
-    }
+    let gitReady;
+    const prepareGit = () => (gitReady ??= fetchTargets().then(async () => {
+        if (method === 'merge' && !selection.mainline) {
+            await fetchCommit(git, pr.headSha, prCommits.length + 1);
+        }
+    }));
+    const changes = selection.mainline
+        ? undefined
+        : await Promise.all(selection.shas.map((sha) => sha === mergeSha ? mergeRead : readChangedCommit(client, repo, sha)));
     const hotfix = pr.labels.includes(inputs.hotfixLabel);
     for (const target of targets) {
         run.reports.push(await pickTarget({
             client,
+            pushClient: deps.pushClient,
             repo,
             git,
+            prepareGit,
+            changes,
+            targetRead: targetReads.get(target),
             sleep: (ms) => deps.clock.sleep(ms),
             log: deps.log,
             inputs,
@@ -43971,8 +44336,12 @@ async function run() {
             setOutputs({ result: 'skipped', commits: [], results: [] });
             return;
         }
+        const client = createGitHubClient(inputs.token, process.env.GITHUB_API_URL);
         const deps = {
-            client: createGitHubClient(inputs.token, process.env.GITHUB_API_URL),
+            client,
+            pushClient: inputs.pushToken
+                ? createGitHubClient(inputs.pushToken, process.env.GITHUB_API_URL)
+                : client,
             repo: parseRepository(process.env.GITHUB_REPOSITORY ?? ''),
             runner: actionsCommandRunner,
             clock: systemClock,

@@ -11,7 +11,8 @@ import { GitHubClient, RepoRef } from '../github/client.js'
 import {
   ChangedCommit,
   readChangedCommit,
-  readFirstParents
+  readFirstParents,
+  readHistory
 } from '../github/git-data.js'
 import { addComment, addToIssue, removeLabel } from '../github/issues.js'
 import {
@@ -290,9 +291,21 @@ async function pickEverywhere(
   const { client, repo } = deps
   const { git } = repository
   const mergeSha = pr.mergeCommitSha ?? ''
+  // What either route reads goes out at once: the PR's commits, the merge
+  // commit with its changed paths (what a squash picks), the landed history
+  // when the PR has several commits, and each target's recent history.
   const commitsRead = early(listPullRequestCommits(client, repo, number))
-  const landedRead = early(
-    readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
+  const mergeRead = early(readChangedCommit(client, repo, mergeSha))
+  const landedRead: Promise<readonly CommitShape[] | undefined> = early(
+    pr.commitCount > 1
+      ? readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
+      : mergeRead.then((merge) => [merge])
+  )
+  const targetReads = new Map(
+    targets.map((target) => [
+      target,
+      early(readHistory(client, repo, target, inputs.historyDepth))
+    ])
   )
   let fetched: Promise<void> | undefined
   const fetchTargets = (): Promise<void> =>
@@ -326,7 +339,9 @@ async function pickEverywhere(
   const changes: ChangedCommit[] | undefined = selection.mainline
     ? undefined
     : await Promise.all(
-        selection.shas.map((sha) => readChangedCommit(client, repo, sha))
+        selection.shas.map((sha) =>
+          sha === mergeSha ? mergeRead : readChangedCommit(client, repo, sha)
+        )
       )
   const hotfix = pr.labels.includes(inputs.hotfixLabel)
   for (const target of targets) {
@@ -339,6 +354,7 @@ async function pickEverywhere(
           git,
           prepareGit,
           changes,
+          targetRead: targetReads.get(target),
           sleep: (ms) => deps.clock.sleep(ms),
           log: deps.log,
           inputs,

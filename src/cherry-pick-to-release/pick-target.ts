@@ -3,7 +3,7 @@ import { landCommits, LandRequest } from '../git/land-commits.js'
 import { landThroughApi } from '../github/api-pick.js'
 import { enableAutoMerge } from '../github/auto-merge.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
-import { ChangedCommit } from '../github/git-data.js'
+import { ChangedCommit, ListedCommit } from '../github/git-data.js'
 import { addToIssue } from '../github/issues.js'
 import { Selection } from '../github/merge-method.js'
 import { dispatchWorkflow } from '../github/workflows.js'
@@ -65,6 +65,8 @@ export interface TargetContext {
   prepareGit: () => Promise<void>
   /** The selected commits as the API shows them; undefined: git picks. */
   changes?: readonly ChangedCommit[]
+  /** The target's recent history, read with the run's first reads. */
+  targetRead?: Promise<ListedCommit[]>
   sleep: (ms: number) => Promise<void>
   log: (message: string) => void
   inputs: Inputs
@@ -149,7 +151,8 @@ export async function pickTarget(
         request,
         context.changes,
         inputs.committer,
-        context.sleep
+        context.sleep,
+        context.targetRead
       )
     : undefined
   let outcome

@@ -12,6 +12,7 @@ import {
   createCommit,
   createTree,
   Directory,
+  ListedCommit,
   moveBranch,
   readDirectories,
   readHistory,
@@ -184,18 +185,16 @@ export async function landThroughApi(
   request: LandRequest,
   commits: readonly ChangedCommit[],
   committer: Signature,
-  sleep: (ms: number) => Promise<void>
+  sleep: (ms: number) => Promise<void>,
+  /** The target's history read moments ago, for the first attempt. */
+  firstRead?: Promise<ListedCommit[]>
 ): Promise<LandOutcome | Declined> {
   let lastFailure: { reason: PushFailure; message: string } | undefined
   let made = 0
   for (let attempt = 1; attempt <= request.attempts; attempt++) {
     made = attempt
-    const history = await readHistory(
-      client,
-      repo,
-      request.target,
-      Math.max(1, request.historyDepth)
-    )
+    const history = await ((attempt === 1 && firstRead) ||
+      readHistory(client, repo, request.target, request.historyDepth))
     const tip = history[0]
     if (!tip) throw new Error(`${request.target} has no commits`)
     const sources = cherryPickedSources(history.map((c) => c.message))

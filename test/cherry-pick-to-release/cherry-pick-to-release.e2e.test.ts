@@ -67,6 +67,20 @@ async function closedEvent(number: number): Promise<unknown> {
 
 const trailer = (sha: string): string => `(cherry picked from commit ${sha})`
 
+/** The git-data writes the stand-in saw since `from`: a pick through the API. */
+function gitDataWrites(from: number): string[] {
+  return standIn.log
+    .slice(from)
+    .filter(
+      (entry) =>
+        entry.method !== 'GET' && /\/git\/(trees|commits|refs)/.test(entry.path)
+    )
+    .map(
+      (entry) =>
+        `${entry.method} ${entry.path.replace(/^\/repos\/[^/]+\/[^/]+/, '')}`
+    )
+}
+
 async function releaseTip(branch = 'release/1.10'): Promise<string> {
   return git(fx.bare, 'rev-parse', `refs/heads/${branch}`)
 }
@@ -90,6 +104,7 @@ describe('cherry-pick-to-release end to end', () => {
       ]
     })
     const before = await releaseTip()
+    const from = standIn.log.length
     const result = await pick(
       'pull_request_target',
       await closedEvent(pr.number)
@@ -97,6 +112,13 @@ describe('cherry-pick-to-release end to end', () => {
 
     expect(result.exitCode).toBe(0)
     expect(result.outputs.result).toBe('picked')
+    // Clean on the path level: no clone, one tree, one commit, one ref update.
+    expect(result.stdout).toContain('release/1.10: picked through the API')
+    expect(gitDataWrites(from)).toEqual([
+      'POST /git/trees',
+      'POST /git/commits',
+      'PATCH /git/refs/heads/release/1.10'
+    ])
     // release/1.10 is newer than release/1.9 although it sorts before it as text.
     expect(result.outputs['target-branch']).toBe('release/1.10')
     const commits = JSON.parse(result.outputs.commits) as string[]
@@ -227,6 +249,51 @@ describe('cherry-pick-to-release end to end', () => {
     expect(result.outputs['target-branch']).toBe('release/1.9')
     expect(await releaseTip('release/1.9')).not.toBe(before19)
     expect(await releaseTip()).toBe(before110)
+  })
+
+  it('picks with git, merging both sides, when the release branch changed the same file', async () => {
+    const limits = (edit: (lines: string[]) => void = () => {}): string => {
+      const lines = Array.from({ length: 10 }, (_, i) => `LIMIT_${i} = ${i}`)
+      edit(lines)
+      return `${lines.join('\n')}\n`
+    }
+    for (const branch of ['main', 'release/1.10']) {
+      await commitToBranch(fx, branch, {
+        file: 'app/limits.py',
+        content: limits(),
+        message: 'Add limits'
+      })
+    }
+    await commitToBranch(fx, 'release/1.10', {
+      file: 'app/limits.py',
+      content: limits((lines) => (lines[0] = 'LIMIT_0 = 100')),
+      message: 'Raise the first limit on the release'
+    })
+    const pr = await mergePullRequest(fx, 'squash', {
+      title: 'Raise the last limit',
+      labels: ['cherry-pick'],
+      commits: [
+        {
+          file: 'app/limits.py',
+          content: limits((lines) => (lines[9] = 'LIMIT_9 = 900')),
+          message: 'limit'
+        }
+      ]
+    })
+    const from = standIn.log.length
+    const result = await pick(
+      'pull_request_target',
+      await closedEvent(pr.number)
+    )
+
+    expect(result.outputs.result).toBe('picked')
+    expect(result.stdout).toContain(
+      'release/1.10: picking with git, as app/limits.py was changed on the target too'
+    )
+    const merged = await fileAt(fx, 'release/1.10', 'app/limits.py')
+    expect(merged).toContain('LIMIT_0 = 100')
+    expect(merged).toContain('LIMIT_9 = 900')
+    expect(gitDataWrites(from)).toEqual([])
   })
 
   it('sends a conflict back to the author with files and commands, pushing nothing', async () => {
