@@ -1,16 +1,29 @@
-import { execFile } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { access, constants } from 'node:fs/promises'
 import {
   createServer,
   IncomingMessage,
+  OutgoingHttpHeaders,
   Server,
   ServerResponse
 } from 'node:http'
 import { AddressInfo } from 'node:net'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { createRequire } from 'node:module'
 
-const run = promisify(execFile)
 const require = createRequire(import.meta.url)
+
+/** What the stand-in serves as every repository's default branch. */
+const DEFAULT_BRANCH = 'main'
+
+/** The identity GitHub gives commits made with a workflow's GITHUB_TOKEN. */
+const ACTIONS_BOT = {
+  name: 'github-actions[bot]',
+  email: '41898282+github-actions[bot]@users.noreply.github.com'
+}
+
+/** The modes the git-data API takes for a tree entry. */
+const TREE_MODES = new Set(['100644', '100755', '120000', '160000', '040000'])
 
 interface WebhookExample {
   name: string
@@ -174,9 +187,111 @@ class HttpError extends Error {
   }
 }
 
-async function git(dir: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd: dir, maxBuffer: 64 << 20 })
-  return stdout
+interface Exit {
+  code: number
+  stdout: Buffer
+  stderr: string
+}
+
+/** Runs `file` in `cwd` with `input` on stdin; any exit code resolves. */
+function exec(
+  file: string,
+  args: readonly string[],
+  cwd: string,
+  input = '',
+  env: Record<string, string> = {}
+): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, env: { ...process.env, ...env } })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+    // A hook may exit without reading its stdin; the broken pipe is no error.
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(input)
+    child.on('error', reject)
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 1,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString('utf8')
+      })
+    )
+  })
+}
+
+async function git(
+  dir: string,
+  args: readonly string[],
+  input?: string,
+  env?: Record<string, string>
+): Promise<string> {
+  const { code, stdout, stderr } = await exec('git', args, dir, input, env)
+  if (code !== 0) throw new Error(`git ${args[0]}: ${stderr.trim()}`)
+  return stdout.toString('utf8')
+}
+
+const isSha = (value: unknown): value is string =>
+  typeof value === 'string' && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(value)
+
+/** Each object's type, `undefined` for one git does not have. */
+async function objectTypes(
+  dir: string,
+  shas: readonly string[]
+): Promise<(string | undefined)[]> {
+  const out = await git(
+    dir,
+    ['cat-file', '--batch-check=%(objecttype)'],
+    shas.map((sha) => `${sha}\n`).join('')
+  )
+  return out
+    .split('\n')
+    .slice(0, shas.length)
+    .map((line) => (/ (missing|ambiguous)$/.test(line) ? undefined : line))
+}
+
+/** A tree entry as `git ls-tree` prints it and `git mktree` reads it. */
+interface TreeEntry {
+  mode: string
+  type: string
+  sha: string
+  path: string
+}
+
+async function lsTree(dir: string, tree: string): Promise<TreeEntry[]> {
+  return (await git(dir, ['ls-tree', '-z', tree]))
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t')
+      const [mode, type, sha] = line.slice(0, tab).split(' ')
+      return { mode, type, sha, path: line.slice(tab + 1) }
+    })
+}
+
+/**
+ * A raw tree object's entries as GraphQL's `Tree.entries` shows them: the
+ * mode is the octal git mode read as a number (100644 is 33188).
+ */
+function graphqlEntries(
+  content: Buffer,
+  hashBytes: number
+): { name: string; oid: string; mode: number; type: string }[] {
+  const entries = []
+  for (let at = 0; at < content.length;) {
+    const space = content.indexOf(0x20, at)
+    const nul = content.indexOf(0, space)
+    const mode = parseInt(content.toString('latin1', at, space), 8)
+    entries.push({
+      name: content.toString('utf8', space + 1, nul),
+      oid: content.toString('hex', nul + 1, nul + 1 + hashBytes),
+      mode,
+      type: mode === 0o40000 ? 'tree' : mode === 0o160000 ? 'commit' : 'blob'
+    })
+    at = nul + 1 + hashBytes
+  }
+  return entries
 }
 
 /**
@@ -406,7 +521,7 @@ export class GitHubStandIn {
       name: state.repo,
       full_name: `${state.owner}/${state.repo}`,
       owner: { login: state.owner },
-      default_branch: 'main'
+      default_branch: DEFAULT_BRANCH
     }
   }
 
@@ -517,12 +632,20 @@ export class GitHubStandIn {
     state: RepoState,
     shas: readonly string[]
   ): Promise<Record<string, unknown>[]> {
-    if (shas.length === 0) return []
+    return shas.length ? this.commitsOf(state, 'show', shas) : []
+  }
+
+  /** The commits `git show` or `git log` prints for `args`, in its order. */
+  private async commitsOf(
+    state: RepoState,
+    command: 'show' | 'log',
+    args: readonly string[]
+  ): Promise<Record<string, unknown>[]> {
     const out = await git(state.bareDir, [
-      'show',
+      command,
       '-s',
       '--format=%x01%H%x00%P%x00%T%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
-      ...shas
+      ...args
     ])
     return out
       .split('\x01')
@@ -547,6 +670,285 @@ export class GitHubStandIn {
             : []
         }
       })
+  }
+
+  /**
+   * A commit's `files` as GitHub's single-commit API lists them: the diff
+   * against the first parent (a root commit's against the empty tree), with
+   * renames, cut to GitHub's first page of 300.
+   */
+  private async commitFiles(
+    state: RepoState,
+    ref: string
+  ): Promise<Record<string, string>[]> {
+    const fields = (
+      await git(state.bareDir, [
+        'diff-tree',
+        ...['-r', '-M', '-z', '--raw', '--no-commit-id', '--root'],
+        '--diff-merges=first-parent',
+        '--end-of-options',
+        ref
+      ])
+    ).split('\0')
+    const files: Record<string, string>[] = []
+    for (let i = 0; fields[i]?.startsWith(':') && files.length < 300;) {
+      const [, , oldSha, newSha, letter] = fields[i].split(' ')
+      const renamed = letter.startsWith('R')
+      files.push({
+        filename: fields[i + (renamed ? 2 : 1)],
+        // The same blob under another mode is GitHub's `changed`.
+        status:
+          { A: 'added', D: 'removed', R: 'renamed' }[letter[0]] ??
+          (oldSha === newSha ? 'changed' : 'modified'),
+        sha: letter === 'D' ? oldSha : newSha,
+        ...(renamed ? { previous_filename: fields[i + 1] } : {})
+      })
+      i += renamed ? 3 : 2
+    }
+    return files
+  }
+
+  private async refSha(
+    state: RepoState,
+    ref: string
+  ): Promise<string | undefined> {
+    // show-ref takes only a full ref name, never a revision like `main^`.
+    const { code, stdout } = await exec(
+      'git',
+      ['show-ref', '--verify', '--hash', ref],
+      state.bareDir
+    )
+    return code === 0 ? stdout.toString().trim() : undefined
+  }
+
+  private api(state: RepoState): string {
+    return `${this.url}/repos/${state.owner}/${state.repo}`
+  }
+
+  private refPayload(
+    state: RepoState,
+    ref: string,
+    sha: string
+  ): Record<string, unknown> {
+    const api = this.api(state)
+    return {
+      ref,
+      node_id: `REF_${ref}`,
+      url: `${api}/git/${ref}`,
+      object: { sha, type: 'commit', url: `${api}/git/commits/${sha}` }
+    }
+  }
+
+  /**
+   * Moves `ref` from `old` (empty: a new ref) to `sha` as GitHub does for
+   * the API: through the branch rules first, which tests write as the bare
+   * repository's pre-receive hook (it also sees their pushes), then as one
+   * compare-and-swap, so of two updates from the same tip only one lands.
+   */
+  private async moveRef(
+    state: RepoState,
+    ref: string,
+    sha: string,
+    old: string,
+    lost: string
+  ): Promise<void> {
+    const hook = join(state.bareDir, 'hooks', 'pre-receive')
+    const runnable = await access(hook, constants.X_OK).then(
+      () => true,
+      () => false
+    )
+    if (runnable) {
+      const zero = '0'.repeat(sha.length)
+      const { code, stdout, stderr } = await exec(
+        hook,
+        [],
+        state.bareDir,
+        `${old || zero} ${sha} ${ref}\n`
+      )
+      if (code !== 0) {
+        throw new HttpError(
+          422,
+          (stderr + stdout.toString()).trim() || 'pre-receive hook declined'
+        )
+      }
+    }
+    try {
+      await git(state.bareDir, ['update-ref', ref, sha, old])
+    } catch {
+      throw new HttpError(422, lost)
+    }
+  }
+
+  /**
+   * Writes the tree `base` becomes with `edits` (paths below `prefix`; null
+   * deletes), one `git mktree` per directory that changes, deepest first
+   * since a parent names its children's new SHAs. A directory left empty is
+   * dropped (undefined), as git keeps no empty directories; the root stays.
+   */
+  private async writeTree(
+    dir: string,
+    base: string | undefined,
+    edits: ReadonlyMap<string, TreeEntry | null>,
+    prefix = ''
+  ): Promise<string | undefined> {
+    const entries = new Map(
+      (base ? await lsTree(dir, base) : []).map((entry) => [entry.path, entry])
+    )
+    const nested = new Map<string, Map<string, TreeEntry | null>>()
+    for (const [path, edit] of edits) {
+      const [name, ...below] = path.split('/')
+      if (below.length) {
+        const sub = nested.get(name) ?? new Map<string, TreeEntry | null>()
+        nested.set(name, sub.set(below.join('/'), edit))
+      } else if (edit) {
+        entries.set(name, { ...edit, path: name })
+      } else if (!entries.delete(name)) {
+        throw new HttpError(422, `Cannot delete ${prefix}${name}: not there`)
+      }
+    }
+    await Promise.all(
+      [...nested].map(async ([name, sub]) => {
+        const current = entries.get(name)
+        const sha = await this.writeTree(
+          dir,
+          current?.type === 'tree' ? current.sha : undefined,
+          sub,
+          `${prefix}${name}/`
+        )
+        if (sha) {
+          entries.set(name, { mode: '040000', type: 'tree', sha, path: name })
+        } else {
+          entries.delete(name)
+        }
+      })
+    )
+    if (prefix && entries.size === 0) return undefined
+    const input = [...entries.values()]
+      .map(({ mode, type, sha, path }) => `${mode} ${type} ${sha}\t${path}\0`)
+      .join('')
+    return (await git(dir, ['mktree', '-z'], input)).trim()
+  }
+
+  private async createTree(
+    state: RepoState,
+    input: Record<string, unknown>
+  ): Promise<Record<string, unknown>> {
+    if (!Array.isArray(input.tree)) {
+      throw new HttpError(422, 'Invalid request: tree is not an array')
+    }
+    const edits = new Map<string, TreeEntry | null>()
+    for (const item of input.tree as Record<string, unknown>[]) {
+      const path = String(item.path ?? '')
+      const mode = String(item.mode ?? '')
+      if (!TREE_MODES.has(mode) || !/^[^/]+(\/[^/]+)*$/.test(path)) {
+        throw new HttpError(422, `Invalid tree entry: ${mode} ${path}`)
+      }
+      const sha =
+        typeof item.content === 'string'
+          ? (
+              await git(
+                state.bareDir,
+                ['hash-object', '-w', '--stdin'],
+                item.content
+              )
+            ).trim()
+          : item.sha
+      edits.set(
+        path,
+        sha === null
+          ? null
+          : { mode, type: String(item.type), sha: String(sha), path }
+      )
+    }
+    const base = input.base_tree ? String(input.base_tree) : undefined
+    let sha: string | undefined
+    let entries: TreeEntry[]
+    try {
+      sha = await this.writeTree(state.bareDir, base, edits)
+      entries = sha ? await lsTree(state.bareDir, sha) : []
+    } catch (error) {
+      if (error instanceof HttpError) throw error
+      // GitHub's answer to a base tree or an entry git does not have.
+      throw new HttpError(422, 'GitRPC::BadObjectState')
+    }
+    return {
+      sha,
+      url: `${this.api(state)}/git/trees/${sha}`,
+      tree: entries,
+      truncated: false
+    }
+  }
+
+  private async createCommit(
+    state: RepoState,
+    input: Record<string, unknown>
+  ): Promise<Record<string, unknown>> {
+    const tree = input.tree
+    const parents = Array.isArray(input.parents) ? input.parents : []
+    const types = await objectTypes(
+      state.bareDir,
+      [tree, ...parents].filter(isSha)
+    )
+    if (!isSha(tree) || types[0] !== 'tree') {
+      throw new HttpError(422, 'Tree SHA does not exist')
+    }
+    if (!parents.every((p, i) => isSha(p) && types[i + 1] === 'commit')) {
+      throw new HttpError(
+        422,
+        'Parent SHA does not exist or is not a commit object'
+      )
+    }
+    type Person = { name?: string; email?: string; date?: string }
+    const committer = (input.committer as Person | undefined) ?? ACTIONS_BOT
+    const author = (input.author as Person | undefined) ?? committer
+    const now = new Date().toISOString()
+    const identity = (
+      role: string,
+      person: Person
+    ): Record<string, string> => ({
+      [`GIT_${role}_NAME`]: person.name ?? '',
+      [`GIT_${role}_EMAIL`]: person.email ?? '',
+      [`GIT_${role}_DATE`]: person.date ?? now
+    })
+    const message = String(input.message ?? '')
+    let sha: string
+    try {
+      sha = (
+        await git(
+          state.bareDir,
+          ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])],
+          message,
+          { ...identity('AUTHOR', author), ...identity('COMMITTER', committer) }
+        )
+      ).trim()
+    } catch (error) {
+      throw new HttpError(422, (error as Error).message)
+    }
+    // Read back, so the answer shows what git stored (dates as git parsed).
+    const [stored] = await this.commitPayloads(state, [sha])
+    const commit = stored.commit as Record<string, unknown>
+    const api = this.api(state)
+    return {
+      sha,
+      node_id: `C_${sha}`,
+      url: `${api}/git/commits/${sha}`,
+      html_url: `https://github.com/${state.owner}/${state.repo}/commit/${sha}`,
+      author: commit.author,
+      committer: commit.committer,
+      message,
+      tree: { sha: tree, url: `${api}/git/trees/${tree}` },
+      parents: (parents as string[]).map((parent) => ({
+        sha: parent,
+        url: `${api}/git/commits/${parent}`
+      })),
+      verification: {
+        verified: false,
+        reason: 'unsigned',
+        signature: null,
+        payload: null,
+        verified_at: null
+      }
+    }
   }
 
   private async pullCommits(
@@ -653,8 +1055,8 @@ export class GitHubStandIn {
       return
     }
     try {
-      const [status, payload] = await this.route(entry)
-      res.writeHead(status, { 'content-type': 'application/json' })
+      const [status, payload, headers] = await this.route(entry)
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
       res.end(payload === undefined ? '' : JSON.stringify(payload))
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 500
@@ -668,9 +1070,11 @@ export class GitHubStandIn {
     }
   }
 
-  private async route(request: LoggedRequest): Promise<[number, unknown]> {
+  private async route(
+    request: LoggedRequest
+  ): Promise<[number, unknown, OutgoingHttpHeaders?]> {
     if (request.path === '/graphql' && request.method === 'POST') {
-      return [200, this.graphql(request.body as GraphQLBody)]
+      return [200, await this.graphql(request.body as GraphQLBody)]
     }
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(request.path)
     if (!match) throw new HttpError(404, 'Not Found')
@@ -779,12 +1183,49 @@ export class GitHubStandIn {
       }
       try {
         await git(state.bareDir, ['check-ref-format', ref])
-        // The empty old value makes git refuse a ref that already exists.
-        await git(state.bareDir, ['update-ref', ref, sha, ''])
       } catch {
         throw new HttpError(422, 'Reference already exists')
       }
-      return [201, { ref, object: { sha, type: 'commit' } }]
+      // Checked before the hook, so it never sees a create that cannot land.
+      if (await this.refSha(state, ref)) {
+        throw new HttpError(422, 'Reference already exists')
+      }
+      // The empty old value makes git refuse a ref created meanwhile.
+      await this.moveRef(state, ref, sha, '', 'Reference already exists')
+      return [201, this.refPayload(state, ref, sha)]
+    }
+    if (
+      (m = /^\/git\/refs\/(heads\/.+)$/.exec(rest)) &&
+      request.method === 'PATCH'
+    ) {
+      const ref = `refs/${m[1]}`
+      const sha = input.sha
+      const [old, [type]] = await Promise.all([
+        this.refSha(state, ref),
+        isSha(sha) ? objectTypes(state.bareDir, [sha]) : [undefined]
+      ])
+      if (!old) throw new HttpError(422, 'Reference does not exist')
+      if (!isSha(sha) || type !== 'commit') {
+        throw new HttpError(422, 'Object does not exist')
+      }
+      const forward =
+        input.force === true ||
+        (
+          await exec(
+            'git',
+            ['merge-base', '--is-ancestor', old, sha],
+            state.bareDir
+          )
+        ).code === 0
+      if (!forward) throw new HttpError(422, 'Update is not a fast forward')
+      await this.moveRef(state, ref, sha, old, 'Update is not a fast forward')
+      return [200, this.refPayload(state, ref, sha)]
+    }
+    if (rest === '/git/trees' && request.method === 'POST') {
+      return [201, await this.createTree(state, input)]
+    }
+    if (rest === '/git/commits' && request.method === 'POST') {
+      return [201, await this.createCommit(state, input)]
     }
     if ((m = /^\/issues\/(\d+)\/events$/.exec(rest))) {
       const number = Number(m[1])
@@ -806,12 +1247,7 @@ export class GitHubStandIn {
       const branches = await this.branches(state)
       const refs = [...branches]
         .filter(([name]) => name.startsWith(prefix))
-        .map(([name, sha]) => ({
-          ref: `refs/heads/${name}`,
-          node_id: `REF_${name}`,
-          url: `${this.url}/repos/${state.owner}/${state.repo}/git/refs/heads/${name}`,
-          object: { sha, type: 'commit', url: '' }
-        }))
+        .map(([name, sha]) => this.refPayload(state, `refs/heads/${name}`, sha))
       const page = Number(request.query.page ?? 1)
       const perPage = Number(request.query.per_page ?? 30)
       return [200, refs.slice((page - 1) * perPage, page * perPage)]
@@ -848,8 +1284,41 @@ export class GitHubStandIn {
       }
       return [200, found]
     }
+    if (rest === '/commits' && request.method === 'GET') {
+      const ref = request.query.sha || DEFAULT_BRANCH
+      const perPage = Math.min(100, Number(request.query.per_page) || 30)
+      const page = Math.max(1, Number(request.query.page) || 1)
+      // One commit past the page tells whether GitHub would link a next one.
+      const commits = await this.commitsOf(state, 'log', [
+        `--skip=${(page - 1) * perPage}`,
+        `--max-count=${perPage + 1}`,
+        '--end-of-options',
+        ref,
+        '--'
+      ]).catch(() => {
+        throw new HttpError(404, `No commit found for SHA: ${ref}`)
+      })
+      const next = new URLSearchParams({
+        ...request.query,
+        page: String(page + 1)
+      })
+      return [
+        200,
+        commits.slice(0, perPage),
+        commits.length > perPage
+          ? { link: `<${this.api(state)}/commits?${next}>; rel="next"` }
+          : {}
+      ]
+    }
     if ((m = /^\/commits\/([^/]+)$/.exec(rest)) && request.method === 'GET') {
-      return [200, await this.commitPayload(state, m[1])]
+      const ref = m[1]
+      const [commit, files] = await Promise.all([
+        this.commitPayload(state, ref),
+        this.commitFiles(state, ref)
+      ]).catch(() => {
+        throw new HttpError(422, `No commit found for SHA: ${ref}`)
+      })
+      return [200, { ...commit, files }]
     }
     if ((m = /^\/compare\/([^.]+)\.\.\.(.+)$/.exec(rest))) {
       // As GitHub: oldest first; without paging parameters at most 250
@@ -977,13 +1446,88 @@ export class GitHubStandIn {
   }
 
   /**
-   * The one GraphQL mutation the actions send, answered as GitHub does:
-   * errors come back with HTTP 200 and `data.<field>: null`.
+   * The GraphQL the actions send, answered as GitHub does: errors come back
+   * with HTTP 200 and `data.<field>: null`.
    */
-  private graphql(body: GraphQLBody): Record<string, unknown> {
-    if (!/enablePullRequestAutoMerge/.test(body?.query ?? '')) {
-      return { errors: [{ message: 'stand-in: unsupported query' }] }
+  private async graphql(body: GraphQLBody): Promise<Record<string, unknown>> {
+    const query = body?.query ?? ''
+    if (/enablePullRequestAutoMerge/.test(query)) {
+      return this.enableAutoMerge(body)
     }
+    if (/object\(expression:/.test(query)) return this.treeObjects(body)
+    return { errors: [{ message: 'stand-in: unsupported query' }] }
+  }
+
+  /**
+   * `repository(owner: $owner, name: $name) { eN: object(expression: $eN)
+   * { ... on Tree { entries { name oid mode type } } } }`, every expression
+   * (`<commit>:<dir>`) read by one `git cat-file --batch`. A missing object
+   * is null; any other object than a tree is `{}`, as the fragment does not
+   * apply to it.
+   */
+  private async treeObjects(
+    body: GraphQLBody
+  ): Promise<Record<string, unknown>> {
+    const variables = body.variables ?? {}
+    const fullName = `${variables.owner}/${variables.name}`
+    const state = this.repos.get(fullName)
+    if (!state) {
+      return {
+        data: { repository: null },
+        errors: [
+          {
+            type: 'NOT_FOUND',
+            path: ['repository'],
+            locations: [{ line: 2, column: 3 }],
+            message: `Could not resolve to a Repository with the name '${fullName}'.`
+          }
+        ]
+      }
+    }
+    const aliases = [
+      ...(body.query ?? '').matchAll(
+        /(\w+)\s*:\s*object\(expression:\s*\$(\w+)\)/g
+      )
+    ].map(([, alias, name]) => [alias, variables[name]] as const)
+    const repository: Record<string, unknown> = Object.fromEntries(
+      aliases.map(([alias]) => [alias, null])
+    )
+    let pending = aliases.filter(
+      (pair): pair is readonly [string, string] =>
+        typeof pair[1] === 'string' && /^[^\n]+$/.test(pair[1])
+    )
+    while (pending.length) {
+      const { code, stdout } = await exec(
+        'git',
+        ['cat-file', '--batch'],
+        state.bareDir,
+        pending.map(([, expression]) => `${expression}\n`).join('')
+      )
+      let at = 0
+      let answered = 0
+      for (const [alias] of pending) {
+        const eol = stdout.indexOf(10, at)
+        if (eol < 0) break
+        const header = stdout.toString('utf8', at, eol)
+        at = eol + 1
+        answered++
+        if (/ (missing|ambiguous)$/.test(header)) continue
+        const [oid, type, size] = header.split(' ')
+        const content = stdout.subarray(at, at + Number(size))
+        at += Number(size) + 1
+        repository[alias] =
+          type === 'tree'
+            ? { entries: graphqlEntries(content, oid.length / 2) }
+            : {}
+      }
+      // git dies on some expressions (a reflog, a relative path) and answers
+      // none after them: that one stays null, the rest are asked again.
+      pending = code === 0 ? [] : pending.slice(answered + 1)
+    }
+    return { data: { repository } }
+  }
+
+  private enableAutoMerge(body: GraphQLBody): Record<string, unknown> {
     const id = String(body.variables?.pullRequestId ?? '')
     const method = String(body.variables?.mergeMethod ?? 'MERGE')
     for (const state of this.repos.values()) {
@@ -1098,21 +1642,19 @@ export class GitHubStandIn {
       throw new HttpError(405, 'Pull Request is not mergeable')
     }
     const message = `Merge pull request #${pull.number} from ${state.owner}/${pull.headRef}\n\n${pull.title}`
-    const { stdout } = await run(
-      'git',
-      ['commit-tree', tree, '-p', base, '-p', head, '-m', message],
-      {
-        cwd: state.bareDir,
-        env: {
-          ...process.env,
+    const sha = (
+      await git(
+        state.bareDir,
+        ['commit-tree', tree, '-p', base, '-p', head, '-m', message],
+        undefined,
+        {
           GIT_AUTHOR_NAME: 'octocat',
           GIT_AUTHOR_EMAIL: 'octocat@example.com',
           GIT_COMMITTER_NAME: 'GitHub',
           GIT_COMMITTER_EMAIL: 'noreply@github.com'
         }
-      }
-    )
-    const sha = stdout.trim()
+      )
+    ).trim()
     await git(state.bareDir, [
       'update-ref',
       `refs/heads/${pull.baseRef}`,
