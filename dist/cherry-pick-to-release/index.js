@@ -43076,8 +43076,10 @@ async function pickTarget(context, target) {
         outcome = throughApi;
     }
     else {
-        if (throughApi)
-            context.log(`${target}: picking with git, as ${throughApi.reason}`);
+        const reason = throughApi
+            ? throughApi.reason
+            : 'a merge commit is picked with -m 1';
+        context.log(`${target}: picking with git, as ${reason}`);
         await context.prepareGit();
         outcome = await landCommits(context.git, request, context.sleep);
     }
