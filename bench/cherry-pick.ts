@@ -7,7 +7,8 @@
  * file was renamed: only git's merge follows the rename).
  *
  * Env: BENCH_COMMITS (default 100000), BENCH_FILES (30000), BENCH_RUNS (3),
- * BENCH_CACHE (/var/tmp/ert-cherry-pick-bench). The generated bare repository
+ * BENCH_CACHE (/var/tmp/ert-cherry-pick-bench), BENCH_TRACE (print each
+ * action run's requests with their start and duration). The generated bare repository
  * is cached per size, so reruns skip the generation.
  */
 import { execFile, spawn } from 'node:child_process'
@@ -300,6 +301,8 @@ async function main(): Promise<void> {
     targets: number,
     route: 'picked through the API' | 'picking with git'
   ): Promise<number> => {
+    const from = standIn.log.length
+    const started = Date.now()
     const result = await runAction({
       bundle,
       eventName: 'pull_request_target',
@@ -318,6 +321,14 @@ async function main(): Promise<void> {
       throw new Error(
         `the action did not take the route "${route}":\n${result.stdout}`
       )
+    }
+    if (process.env.BENCH_TRACE) {
+      // Where the run waits: each request from the run's start, and its time.
+      for (const entry of standIn.log.slice(from)) {
+        console.log(
+          `  +${(entry.at ?? 0) - started} ms  ${entry.ms ?? '?'} ms  ${entry.method} ${entry.path}`
+        )
+      }
     }
     await restore()
     return result.durationMs

@@ -61,6 +61,9 @@ export interface LoggedRequest {
   query: Record<string, string>
   body: unknown
   authorization?: string
+  /** When the request arrived (epoch ms) and how long it took to answer. */
+  at?: number
+  ms?: number
 }
 
 /**
@@ -1039,9 +1042,11 @@ export class GitHubStandIn {
       path: decodeURIComponent(address.pathname),
       query: Object.fromEntries(address.searchParams),
       body,
-      authorization: req.headers.authorization
+      authorization: req.headers.authorization,
+      at: Date.now()
     }
     this.log.push(entry)
+    res.on('finish', () => (entry.ms = Date.now() - (entry.at ?? 0)))
     const fault = this.faultFor(entry)
     if (fault) {
       const [status, headers, message] = fault
