@@ -42289,10 +42289,12 @@ async function pickEverywhere(run, pr, targets, current, repository) {
     const { client, repo } = deps;
     const { git } = repository;
     const mergeSha = pr.mergeCommitSha ?? '';
-    // What either route reads goes out at once: the PR's commits, the merge
-    // commit with its changed paths (what a squash picks), the landed history
-    // when the PR has several commits, and each target's recent history.
-    const commitsRead = early(listPullRequestCommits(client, repo, number));
+    // What either route reads goes out at once: the merge commit with its
+    // changed paths (what a squash picks), the PR's commits and the landed
+    // history when the PR has several, and each target's recent history.
+    const commitsRead = pr.commitCount > 1
+        ? early(listPullRequestCommits(client, repo, number))
+        : undefined;
     const mergeRead = early(readChangedCommit(client, repo, mergeSha));
     const landedRead = early(pr.commitCount > 1
         ? readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
@@ -42303,19 +42305,23 @@ async function pickEverywhere(run, pr, targets, current, repository) {
     ]));
     let fetched;
     const fetchTargets = () => (fetched ??= repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets)));
-    const prCommits = await commitsRead;
     let landed = await landedRead;
     if (!landed) {
         await fetchTargets();
-        landed = await firstParentLog(git, mergeSha, prCommits.length + 1);
+        landed = await firstParentLog(git, mergeSha, pr.commitCount + 1);
     }
+    // One commit landed as one commit is a squash (or a rebase of one, picked
+    // alike) without the PR's own list; a merge commit needs it.
+    const prCommits = commitsRead || (landed[0]?.parents.length ?? 0) > 1
+        ? await (commitsRead ?? listPullRequestCommits(client, repo, number))
+        : [];
     const method = resolveMergeMethod(landed, prCommits);
     const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy, inputs.mergeCommitsInPr);
     deps.log(`Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`);
     let gitReady;
     const prepareGit = () => (gitReady ??= fetchTargets().then(async () => {
         if (method === 'merge' && !selection.mainline) {
-            await fetchCommit(git, pr.headSha, prCommits.length + 1);
+            await fetchCommit(git, pr.headSha, pr.commitCount + 1);
         }
     }));
     const changes = selection.mainline

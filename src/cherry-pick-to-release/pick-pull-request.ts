@@ -291,10 +291,13 @@ async function pickEverywhere(
   const { client, repo } = deps
   const { git } = repository
   const mergeSha = pr.mergeCommitSha ?? ''
-  // What either route reads goes out at once: the PR's commits, the merge
-  // commit with its changed paths (what a squash picks), the landed history
-  // when the PR has several commits, and each target's recent history.
-  const commitsRead = early(listPullRequestCommits(client, repo, number))
+  // What either route reads goes out at once: the merge commit with its
+  // changed paths (what a squash picks), the PR's commits and the landed
+  // history when the PR has several, and each target's recent history.
+  const commitsRead =
+    pr.commitCount > 1
+      ? early(listPullRequestCommits(client, repo, number))
+      : undefined
   const mergeRead = early(readChangedCommit(client, repo, mergeSha))
   const landedRead: Promise<readonly CommitShape[] | undefined> = early(
     pr.commitCount > 1
@@ -312,12 +315,17 @@ async function pickEverywhere(
     (fetched ??= repository.ensure(
       fetchPlan(inputs, mergeSha, pr.commitCount, targets)
     ))
-  const prCommits = await commitsRead
   let landed: readonly CommitShape[] | undefined = await landedRead
   if (!landed) {
     await fetchTargets()
-    landed = await firstParentLog(git, mergeSha, prCommits.length + 1)
+    landed = await firstParentLog(git, mergeSha, pr.commitCount + 1)
   }
+  // One commit landed as one commit is a squash (or a rebase of one, picked
+  // alike) without the PR's own list; a merge commit needs it.
+  const prCommits =
+    commitsRead || (landed[0]?.parents.length ?? 0) > 1
+      ? await (commitsRead ?? listPullRequestCommits(client, repo, number))
+      : []
   const method = resolveMergeMethod(landed, prCommits)
   const selection = selectCommits(
     method,
@@ -333,7 +341,7 @@ async function pickEverywhere(
   const prepareGit = (): Promise<void> =>
     (gitReady ??= fetchTargets().then(async () => {
       if (method === 'merge' && !selection.mainline) {
-        await fetchCommit(git, pr.headSha, prCommits.length + 1)
+        await fetchCommit(git, pr.headSha, pr.commitCount + 1)
       }
     }))
   const changes: ChangedCommit[] | undefined = selection.mainline
