@@ -40635,11 +40635,15 @@ async function landCommits(git, request, sleep) {
             break;
         await sleep(raceBackoff(attempt));
     }
+    return pushFailed(lastFailure, made, 'push did not happen');
+}
+/** The outcome once the tries are spent or a refusal is not a race. */
+function pushFailed(last, attempts, otherwise) {
     return {
         status: 'push-failed',
-        reason: lastFailure?.reason ?? 'rejected',
-        message: lastFailure?.message ?? 'push did not happen',
-        attempts: made
+        reason: last?.reason ?? 'rejected',
+        message: last?.message ?? otherwise,
+        attempts
     };
 }
 
@@ -40991,12 +40995,7 @@ firstRead) {
             break;
         await sleep(raceBackoff(attempt));
     }
-    return {
-        status: 'push-failed',
-        reason: lastFailure?.reason ?? 'rejected',
-        message: lastFailure?.message ?? 'the branch was not moved',
-        attempts: made
-    };
+    return pushFailed(lastFailure, made, 'the branch was not moved');
 }
 
 ;// CONCATENATED MODULE: ./src/github/auto-merge.ts

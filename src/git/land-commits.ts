@@ -165,10 +165,19 @@ export async function landCommits(
     if (pushed.reason !== 'race') break
     await sleep(raceBackoff(attempt))
   }
+  return pushFailed(lastFailure, made, 'push did not happen')
+}
+
+/** The outcome once the tries are spent or a refusal is not a race. */
+export function pushFailed(
+  last: { reason: PushFailure; message: string } | undefined,
+  attempts: number,
+  otherwise: string
+): LandOutcome {
   return {
     status: 'push-failed',
-    reason: lastFailure?.reason ?? 'rejected',
-    message: lastFailure?.message ?? 'push did not happen',
-    attempts: made
+    reason: last?.reason ?? 'rejected',
+    message: last?.message ?? otherwise,
+    attempts
   }
 }

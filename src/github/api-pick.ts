@@ -3,7 +3,12 @@ import {
   isAlreadyPicked,
   pickMessage
 } from '../git/cherry-pick.js'
-import { LandOutcome, LandRequest, raceBackoff } from '../git/land-commits.js'
+import {
+  LandOutcome,
+  LandRequest,
+  pushFailed,
+  raceBackoff
+} from '../git/land-commits.js'
 import { classifyPushFailure, PushFailure } from '../git/push.js'
 import { GitHubClient, RepoRef } from './client.js'
 import {
@@ -231,10 +236,5 @@ export async function landThroughApi(
     if (lastFailure.reason !== 'race') break
     await sleep(raceBackoff(attempt))
   }
-  return {
-    status: 'push-failed',
-    reason: lastFailure?.reason ?? 'rejected',
-    message: lastFailure?.message ?? 'the branch was not moved',
-    attempts: made
-  }
+  return pushFailed(lastFailure, made, 'the branch was not moved')
 }
