@@ -40870,60 +40870,19 @@ async function pickThroughApi(client, repo, base, commits, committer) {
     for (const commit of commits) {
         const reason = needsGit(commit);
         if (reason)
-            return { status: 'declined', reason };
+            return declined(reason);
     }
-    // Every directory the picks touch, on each side, in one request.
-    const wanted = new Set();
-    for (const commit of commits) {
-        for (const path of commit.paths) {
-            const dir = parentOf(path);
-            wanted.add(`${commit.parents[0]}:${dir}`);
-            wanted.add(`${commit.sha}:${dir}`);
-            for (const passed of ['', ...withAncestors(dir)]) {
-                wanted.add(`${base.sha}:${passed}`);
-            }
-        }
-    }
-    const expressions = [...wanted];
-    const read = await readDirectories(client, repo, expressions);
-    const directories = new Map(expressions.map((expression, index) => [expression, read[index]]));
-    const directory = (sha, dir) => directories.get(`${sha}:${dir}`);
-    const entryAt = (sha, path) => {
-        const found = directory(sha, parentOf(path));
-        return found instanceof Map
-            ? found.get(path.slice(path.lastIndexOf('/') + 1))
-            : undefined;
-    };
-    // What earlier picks of this run set; the target as they left it.
+    const sides = await readTouchedDirectories(client, repo, base.sha, commits);
+    // What earlier picks of this run set: the target as they left it.
     const written = new Map();
-    const onTarget = (path) => written.has(path) ? written.get(path) : entryAt(base.sha, path);
-    const writtenUnder = (dir) => [...written].some(([path, entry]) => entry && path.startsWith(`${dir}/`));
     const picked = [];
     const empty = [];
     let head = base.sha;
     let tree = base.tree;
     for (const commit of commits) {
-        const parent = commit.parents[0];
-        const changes = [];
-        for (const path of new Set(commit.paths)) {
-            const dir = parentOf(path);
-            if (directory(parent, dir) instanceof Map &&
-                !(directory(base.sha, dir) instanceof Map) &&
-                !writtenUnder(dir)) {
-                return declined(`${dir}/ is gone from the target (moved or removed)`);
-            }
-            const blocked = withAncestors(dir).find((passed) => directory(base.sha, passed) === 'not-a-tree');
-            if (blocked)
-                return declined(`${blocked} is a file on the target`);
-            const target = onTarget(path);
-            const after = entryAt(commit.sha, path);
-            if (sameEntry(target, after))
-                continue;
-            if (!sameEntry(target, entryAt(parent, path))) {
-                return declined(`${path} was changed on the target too`);
-            }
-            changes.push({ path, entry: after });
-        }
+        const changes = changesOnto(sides, base.sha, written, commit);
+        if (!Array.isArray(changes))
+            return changes;
         if (changes.length === 0) {
             // The change is already on the target under another SHA.
             empty.push(commit.sha);
@@ -40942,6 +40901,64 @@ async function pickThroughApi(client, repo, base, commits, committer) {
         picked.push({ source: commit.sha, sha: head });
     }
     return { status: 'picked', picked, empty, head };
+}
+/**
+ * Every directory the commits touch, at each commit and its parent, and on
+ * the target with the directories above it, in one GraphQL request.
+ */
+async function readTouchedDirectories(client, repo, target, commits) {
+    const wanted = new Set();
+    for (const commit of commits) {
+        for (const path of commit.paths) {
+            const dir = parentOf(path);
+            wanted.add(`${commit.parents[0]}:${dir}`);
+            wanted.add(`${commit.sha}:${dir}`);
+            for (const passed of ['', ...withAncestors(dir)]) {
+                wanted.add(`${target}:${passed}`);
+            }
+        }
+    }
+    const expressions = [...wanted];
+    const read = await readDirectories(client, repo, expressions);
+    const directories = new Map(expressions.map((expression, index) => [expression, read[index]]));
+    const directory = (sha, dir) => directories.get(`${sha}:${dir}`);
+    return {
+        directory,
+        entryAt: (sha, path) => {
+            const found = directory(sha, parentOf(path));
+            return found instanceof Map
+                ? found.get(path.slice(path.lastIndexOf('/') + 1))
+                : undefined;
+        }
+    };
+}
+/** The entries one commit sets on the target, or why git must pick it. */
+function changesOnto(sides, target, written, commit) {
+    const { directory, entryAt } = sides;
+    const parent = commit.parents[0];
+    const onTarget = (path) => written.has(path) ? written.get(path) : entryAt(target, path);
+    const writtenUnder = (dir) => [...written].some(([path, entry]) => entry && path.startsWith(`${dir}/`));
+    const changes = [];
+    for (const path of new Set(commit.paths)) {
+        const dir = parentOf(path);
+        if (directory(parent, dir) instanceof Map &&
+            !(directory(target, dir) instanceof Map) &&
+            !writtenUnder(dir)) {
+            return declined(`${dir}/ is gone from the target (moved or removed)`);
+        }
+        const blocked = withAncestors(dir).find((passed) => directory(target, passed) === 'not-a-tree');
+        if (blocked)
+            return declined(`${blocked} is a file on the target`);
+        const now = onTarget(path);
+        const after = entryAt(commit.sha, path);
+        if (sameEntry(now, after))
+            continue;
+        if (!sameEntry(now, entryAt(parent, path))) {
+            return declined(`${path} was changed on the target too`);
+        }
+        changes.push({ path, entry: after });
+    }
+    return changes;
 }
 function declined(reason) {
     return { status: 'declined', reason };
@@ -41282,22 +41299,7 @@ async function pickTarget(context, target) {
             `(cherry picked from commit ${failed})`
         ].join('\n')
     };
-    const throughApi = context.changes
-        ? await landThroughApi(context.pushClient, repo, request, context.changes, inputs.committer, context.sleep, context.targetRead)
-        : undefined;
-    let outcome;
-    if (throughApi && throughApi.status !== 'declined') {
-        context.log(`${target}: picked through the API, no clone`);
-        outcome = throughApi;
-    }
-    else {
-        const reason = throughApi
-            ? throughApi.reason
-            : 'a merge commit is picked with -m 1';
-        context.log(`${target}: picking with git, as ${reason}`);
-        await context.prepareGit();
-        outcome = await landCommits(context.git, request, context.sleep);
-    }
+    const outcome = await land(context, request);
     if (outcome.status === 'skipped') {
         return {
             ...base,
@@ -41357,6 +41359,26 @@ async function pickTarget(context, target) {
         context.log(`Pushed with the API token: if that is GITHUB_TOKEN no workflow starts on ${target}; set dispatch-workflow or push-token`);
     }
     return report;
+}
+/**
+ * Lands the picks through the API when they are clean on the path level,
+ * with git (fetched then) when they are not, and logs which and why.
+ */
+async function land(context, request) {
+    const { target } = request;
+    const throughApi = context.changes
+        ? await landThroughApi(context.pushClient, context.repo, request, context.changes, context.inputs.committer, context.sleep, context.targetRead)
+        : undefined;
+    if (throughApi && throughApi.status !== 'declined') {
+        context.log(`${target}: picked through the API, no clone`);
+        return throughApi;
+    }
+    const reason = throughApi
+        ? throughApi.reason
+        : 'a merge commit is picked with -m 1';
+    context.log(`${target}: picking with git, as ${reason}`);
+    await context.prepareGit();
+    return landCommits(context.git, request, context.sleep);
 }
 /** Opens the picked PR with the original's context, and its auto-merge. */
 async function proposePick(context, report, branch) {

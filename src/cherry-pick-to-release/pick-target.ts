@@ -1,5 +1,5 @@
 import { Git } from '../git/git.js'
-import { landCommits, LandRequest } from '../git/land-commits.js'
+import { landCommits, LandOutcome, LandRequest } from '../git/land-commits.js'
 import { landThroughApi } from '../github/api-pick.js'
 import { enableAutoMerge } from '../github/auto-merge.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
@@ -144,29 +144,7 @@ export async function pickTarget(
         `(cherry picked from commit ${failed})`
       ].join('\n')
   }
-  const throughApi = context.changes
-    ? await landThroughApi(
-        context.pushClient,
-        repo,
-        request,
-        context.changes,
-        inputs.committer,
-        context.sleep,
-        context.targetRead
-      )
-    : undefined
-  let outcome
-  if (throughApi && throughApi.status !== 'declined') {
-    context.log(`${target}: picked through the API, no clone`)
-    outcome = throughApi
-  } else {
-    const reason = throughApi
-      ? throughApi.reason
-      : 'a merge commit is picked with -m 1'
-    context.log(`${target}: picking with git, as ${reason}`)
-    await context.prepareGit()
-    outcome = await landCommits(context.git, request, context.sleep)
-  }
+  const outcome = await land(context, request)
 
   if (outcome.status === 'skipped') {
     return {
@@ -232,6 +210,38 @@ export async function pickTarget(
     )
   }
   return report
+}
+
+/**
+ * Lands the picks through the API when they are clean on the path level,
+ * with git (fetched then) when they are not, and logs which and why.
+ */
+async function land(
+  context: TargetContext,
+  request: LandRequest
+): Promise<LandOutcome> {
+  const { target } = request
+  const throughApi = context.changes
+    ? await landThroughApi(
+        context.pushClient,
+        context.repo,
+        request,
+        context.changes,
+        context.inputs.committer,
+        context.sleep,
+        context.targetRead
+      )
+    : undefined
+  if (throughApi && throughApi.status !== 'declined') {
+    context.log(`${target}: picked through the API, no clone`)
+    return throughApi
+  }
+  const reason = throughApi
+    ? throughApi.reason
+    : 'a merge commit is picked with -m 1'
+  context.log(`${target}: picking with git, as ${reason}`)
+  await context.prepareGit()
+  return landCommits(context.git, request, context.sleep)
 }
 
 /** Opens the picked PR with the original's context, and its auto-merge. */

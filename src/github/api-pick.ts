@@ -91,69 +91,18 @@ export async function pickThroughApi(
 ): Promise<ApiPickOutcome> {
   for (const commit of commits) {
     const reason = needsGit(commit)
-    if (reason) return { status: 'declined', reason }
+    if (reason) return declined(reason)
   }
-  // Every directory the picks touch, on each side, in one request.
-  const wanted = new Set<string>()
-  for (const commit of commits) {
-    for (const path of commit.paths) {
-      const dir = parentOf(path)
-      wanted.add(`${commit.parents[0]}:${dir}`)
-      wanted.add(`${commit.sha}:${dir}`)
-      for (const passed of ['', ...withAncestors(dir)]) {
-        wanted.add(`${base.sha}:${passed}`)
-      }
-    }
-  }
-  const expressions = [...wanted]
-  const read = await readDirectories(client, repo, expressions)
-  const directories = new Map<string, Directory>(
-    expressions.map((expression, index) => [expression, read[index]])
-  )
-  const directory = (sha: string, dir: string): Directory =>
-    directories.get(`${sha}:${dir}`)
-  const entryAt = (sha: string, path: string): TreeEntry | undefined => {
-    const found = directory(sha, parentOf(path))
-    return found instanceof Map
-      ? found.get(path.slice(path.lastIndexOf('/') + 1))
-      : undefined
-  }
-
-  // What earlier picks of this run set; the target as they left it.
+  const sides = await readTouchedDirectories(client, repo, base.sha, commits)
+  // What earlier picks of this run set: the target as they left it.
   const written = new Map<string, TreeEntry | undefined>()
-  const onTarget = (path: string): TreeEntry | undefined =>
-    written.has(path) ? written.get(path) : entryAt(base.sha, path)
-  const writtenUnder = (dir: string): boolean =>
-    [...written].some(([path, entry]) => entry && path.startsWith(`${dir}/`))
-
   const picked: { source: string; sha: string }[] = []
   const empty: string[] = []
   let head = base.sha
   let tree = base.tree
   for (const commit of commits) {
-    const parent = commit.parents[0]
-    const changes: TreeChange[] = []
-    for (const path of new Set(commit.paths)) {
-      const dir = parentOf(path)
-      if (
-        directory(parent, dir) instanceof Map &&
-        !(directory(base.sha, dir) instanceof Map) &&
-        !writtenUnder(dir)
-      ) {
-        return declined(`${dir}/ is gone from the target (moved or removed)`)
-      }
-      const blocked = withAncestors(dir).find(
-        (passed) => directory(base.sha, passed) === 'not-a-tree'
-      )
-      if (blocked) return declined(`${blocked} is a file on the target`)
-      const target = onTarget(path)
-      const after = entryAt(commit.sha, path)
-      if (sameEntry(target, after)) continue
-      if (!sameEntry(target, entryAt(parent, path))) {
-        return declined(`${path} was changed on the target too`)
-      }
-      changes.push({ path, entry: after })
-    }
+    const changes = changesOnto(sides, base.sha, written, commit)
+    if (!Array.isArray(changes)) return changes
     if (changes.length === 0) {
       // The change is already on the target under another SHA.
       empty.push(commit.sha)
@@ -171,6 +120,89 @@ export async function pickThroughApi(
     picked.push({ source: commit.sha, sha: head })
   }
   return { status: 'picked', picked, empty, head }
+}
+
+/** Directories at commits, read once: what a path-level pick compares. */
+interface Sides {
+  directory(sha: string, dir: string): Directory
+  entryAt(sha: string, path: string): TreeEntry | undefined
+}
+
+/**
+ * Every directory the commits touch, at each commit and its parent, and on
+ * the target with the directories above it, in one GraphQL request.
+ */
+async function readTouchedDirectories(
+  client: GitHubClient,
+  repo: RepoRef,
+  target: string,
+  commits: readonly ChangedCommit[]
+): Promise<Sides> {
+  const wanted = new Set<string>()
+  for (const commit of commits) {
+    for (const path of commit.paths) {
+      const dir = parentOf(path)
+      wanted.add(`${commit.parents[0]}:${dir}`)
+      wanted.add(`${commit.sha}:${dir}`)
+      for (const passed of ['', ...withAncestors(dir)]) {
+        wanted.add(`${target}:${passed}`)
+      }
+    }
+  }
+  const expressions = [...wanted]
+  const read = await readDirectories(client, repo, expressions)
+  const directories = new Map<string, Directory>(
+    expressions.map((expression, index) => [expression, read[index]])
+  )
+  const directory = (sha: string, dir: string): Directory =>
+    directories.get(`${sha}:${dir}`)
+  return {
+    directory,
+    entryAt: (sha, path) => {
+      const found = directory(sha, parentOf(path))
+      return found instanceof Map
+        ? found.get(path.slice(path.lastIndexOf('/') + 1))
+        : undefined
+    }
+  }
+}
+
+/** The entries one commit sets on the target, or why git must pick it. */
+function changesOnto(
+  sides: Sides,
+  target: string,
+  written: ReadonlyMap<string, TreeEntry | undefined>,
+  commit: ChangedCommit
+): TreeChange[] | Declined {
+  const { directory, entryAt } = sides
+  const parent = commit.parents[0]
+  const onTarget = (path: string): TreeEntry | undefined =>
+    written.has(path) ? written.get(path) : entryAt(target, path)
+  const writtenUnder = (dir: string): boolean =>
+    [...written].some(([path, entry]) => entry && path.startsWith(`${dir}/`))
+  const changes: TreeChange[] = []
+  for (const path of new Set(commit.paths)) {
+    const dir = parentOf(path)
+    if (
+      directory(parent, dir) instanceof Map &&
+      !(directory(target, dir) instanceof Map) &&
+      !writtenUnder(dir)
+    ) {
+      return declined(`${dir}/ is gone from the target (moved or removed)`)
+    }
+    const blocked = withAncestors(dir).find(
+      (passed) => directory(target, passed) === 'not-a-tree'
+    )
+    if (blocked) return declined(`${blocked} is a file on the target`)
+    const now = onTarget(path)
+    const after = entryAt(commit.sha, path)
+    if (sameEntry(now, after)) continue
+    if (!sameEntry(now, entryAt(parent, path))) {
+      return declined(`${path} was changed on the target too`)
+    }
+    changes.push({ path, entry: after })
+  }
+  return changes
 }
 
 function declined(reason: string): Declined {
