@@ -40872,7 +40872,11 @@ async function pickThroughApi(client, repo, base, commits, committer) {
         if (reason)
             return declined(reason);
     }
-    const sides = await readTouchedDirectories(client, repo, base.sha, commits);
+    const wanted = touchedDirectories(base.sha, commits);
+    if (wanted.length > MAX_DIRECTORY_READS) {
+        return declined(`the picks touch ${wanted.length} directories, more than one request reads`);
+    }
+    const sides = await readDirectoriesAt(client, repo, wanted);
     // What earlier picks of this run set: the target as they left it.
     const written = new Map();
     const picked = [];
@@ -40903,10 +40907,15 @@ async function pickThroughApi(client, repo, base, commits, committer) {
     return { status: 'picked', picked, empty, head };
 }
 /**
- * Every directory the commits touch, at each commit and its parent, and on
- * the target with the directories above it, in one GraphQL request.
+ * GraphQL lookups one request makes for a pick: GitHub bounds a query's
+ * cost, and a pick this wide is git's.
  */
-async function readTouchedDirectories(client, repo, target, commits) {
+const MAX_DIRECTORY_READS = 200;
+/**
+ * Every directory the commits touch, at each commit and its parent, and on
+ * the target with the directories above it, as `<sha>:<dir>` expressions.
+ */
+function touchedDirectories(target, commits) {
     const wanted = new Set();
     for (const commit of commits) {
         for (const path of commit.paths) {
@@ -40918,7 +40927,10 @@ async function readTouchedDirectories(client, repo, target, commits) {
             }
         }
     }
-    const expressions = [...wanted];
+    return [...wanted];
+}
+/** The directories named by `expressions`, read in one GraphQL request. */
+async function readDirectoriesAt(client, repo, expressions) {
     const read = await readDirectories(client, repo, expressions);
     const directories = new Map(expressions.map((expression, index) => [expression, read[index]]));
     const directory = (sha, dir) => directories.get(`${sha}:${dir}`);

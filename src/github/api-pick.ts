@@ -93,7 +93,13 @@ export async function pickThroughApi(
     const reason = needsGit(commit)
     if (reason) return declined(reason)
   }
-  const sides = await readTouchedDirectories(client, repo, base.sha, commits)
+  const wanted = touchedDirectories(base.sha, commits)
+  if (wanted.length > MAX_DIRECTORY_READS) {
+    return declined(
+      `the picks touch ${wanted.length} directories, more than one request reads`
+    )
+  }
+  const sides = await readDirectoriesAt(client, repo, wanted)
   // What earlier picks of this run set: the target as they left it.
   const written = new Map<string, TreeEntry | undefined>()
   const picked: { source: string; sha: string }[] = []
@@ -129,15 +135,19 @@ interface Sides {
 }
 
 /**
- * Every directory the commits touch, at each commit and its parent, and on
- * the target with the directories above it, in one GraphQL request.
+ * GraphQL lookups one request makes for a pick: GitHub bounds a query's
+ * cost, and a pick this wide is git's.
  */
-async function readTouchedDirectories(
-  client: GitHubClient,
-  repo: RepoRef,
+const MAX_DIRECTORY_READS = 200
+
+/**
+ * Every directory the commits touch, at each commit and its parent, and on
+ * the target with the directories above it, as `<sha>:<dir>` expressions.
+ */
+function touchedDirectories(
   target: string,
   commits: readonly ChangedCommit[]
-): Promise<Sides> {
+): string[] {
   const wanted = new Set<string>()
   for (const commit of commits) {
     for (const path of commit.paths) {
@@ -149,7 +159,15 @@ async function readTouchedDirectories(
       }
     }
   }
-  const expressions = [...wanted]
+  return [...wanted]
+}
+
+/** The directories named by `expressions`, read in one GraphQL request. */
+async function readDirectoriesAt(
+  client: GitHubClient,
+  repo: RepoRef,
+  expressions: readonly string[]
+): Promise<Sides> {
   const read = await readDirectories(client, repo, expressions)
   const directories = new Map<string, Directory>(
     expressions.map((expression, index) => [expression, read[index]])

@@ -198,7 +198,12 @@ describe('pickThroughApi', () => {
       { complete: false },
       /more than 300 files/
     ],
-    ['a workflow file', { paths: ['.github/workflows/ci.yml'] }, /ci.yml/]
+    ['a workflow file', { paths: ['.github/workflows/ci.yml'] }, /ci.yml/],
+    [
+      'a change across more directories than one request reads',
+      { paths: Array.from({ length: 70 }, (_, i) => `app${i}/a.py`) },
+      /touch 211 directories/
+    ]
   ])('leaves %s to git without a request', async (_case, extra, reason) => {
     const { client } = world({})
     const outcome = await pickThroughApi(
