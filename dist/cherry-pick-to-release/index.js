@@ -39867,10 +39867,13 @@ function rateLimitWait(error) {
     }
     if (String(headers['x-ratelimit-remaining']) === '0' ||
         error.status === 429) {
-        const reset = Number(headers['x-ratelimit-reset']) * 1000;
+        // A 429 without the reset header: wait as for a secondary limit.
+        const reset = Number(headers['x-ratelimit-reset']);
         return {
             kind: 'rate limit',
-            seconds: Math.max(Math.ceil((reset - Date.now()) / 1000) + 1, 1)
+            seconds: reset > 0
+                ? Math.max(Math.ceil(reset - Date.now() / 1000) + 1, 1)
+                : SECONDARY_FALLBACK_SECONDS
         };
     }
     return undefined;
@@ -39894,7 +39897,7 @@ function isWrite(options) {
  * (1 s, 4 s, 9 s). The error a request finally ends in names the request.
  * This is plugin-throttling and plugin-retry's behaviour in one request
  * hook: their Bottleneck queues yield to the timer loop at every step,
- * which cost 16 ms a request, most of a clean pick's time on its eleven.
+ * which cost 16 ms a request, on a clean pick's nine requests in a row.
  */
 function createGitHubClient(token, baseUrl = process.env.GITHUB_API_URL || 'https://api.github.com') {
     const octokit = getOctokit(token, { baseUrl });

@@ -7,7 +7,7 @@ import { createGitHubClient, WRITE_BURST } from '../../src/github/client.js'
 let server: Server
 let url: string
 const seen: { method: string; path: string; at: number }[] = []
-let failures: number[] = []
+let failures: { status: number; headers?: Record<string, string> }[] = []
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -18,8 +18,8 @@ beforeAll(async () => {
         path: req.url ?? '',
         at: Date.now()
       })
-      const status = failures.shift() ?? 200
-      res.writeHead(status, { 'content-type': 'application/json' })
+      const { status, headers } = failures.shift() ?? { status: 200 }
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
       res.end(JSON.stringify(status === 200 ? { data: {} } : { message: 'no' }))
     })
   })
@@ -51,7 +51,7 @@ describe('createGitHubClient', () => {
   it('retries a 5xx with a pause, and not a 422', async () => {
     const client = createGitHubClient('t', url)
     seen.length = 0
-    failures = [502]
+    failures = [{ status: 502 }]
     await client.rest.pulls.get({
       owner: 'acme',
       repo: 'monolith',
@@ -59,7 +59,7 @@ describe('createGitHubClient', () => {
     })
     expect(seen).toHaveLength(2)
     expect(seen[1].at - seen[0].at).toBeGreaterThanOrEqual(900)
-    failures = [422]
+    failures = [{ status: 422 }]
     await expect(
       client.rest.git.updateRef({
         owner: 'acme',
@@ -71,5 +71,23 @@ describe('createGitHubClient', () => {
       'GitHub PATCH /repos/{owner}/{repo}/git/refs/{ref} failed (422): no'
     )
     expect(seen).toHaveLength(3)
+  })
+  it('waits for the reset of a spent primary rate limit, then tries again', async () => {
+    const client = createGitHubClient('t', url)
+    seen.length = 0
+    const reset = String(Math.ceil(Date.now() / 1000) + 1)
+    failures = [
+      {
+        status: 403,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }
+      }
+    ]
+    await client.rest.pulls.get({
+      owner: 'acme',
+      repo: 'monolith',
+      pull_number: 1
+    })
+    expect(seen).toHaveLength(2)
+    expect(seen[1].at - seen[0].at).toBeGreaterThanOrEqual(900)
   })
 })
