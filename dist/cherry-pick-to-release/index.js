@@ -31719,7 +31719,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3039);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(321);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31728,7 +31728,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3039:
+/***/ 321:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41922,70 +41922,6 @@ class Git {
     }
 }
 
-;// CONCATENATED MODULE: ./src/github/merge-method.ts
-/** Commit messages compared without trailing blank space. */
-function sameMessage(a, b) {
-    return a.trim() === b.trim();
-}
-/**
- * Tells how a PR was merged from what landed: two parents → merge commit;
- * one parent and the last N first-parent commits carrying the PR's N
- * messages in order → rebase; otherwise squash (one commit for N).
- * `landed` is the first-parent history from `merge_commit_sha`, newest first.
- */
-function resolveMergeMethod(landed, prCommits) {
-    const tip = landed[0];
-    if (!tip)
-        throw new Error('The merge commit of the pull request is missing');
-    if (tip.parents.length > 1)
-        return 'merge';
-    const count = prCommits.length;
-    if (count <= 1 || landed.length < count)
-        return 'squash';
-    const asLanded = landed.slice(0, count).reverse();
-    const rebased = asLanded.every((commit, index) => sameMessage(commit.message, prCommits[index].message));
-    return rebased ? 'rebase' : 'squash';
-}
-/**
- * What to pick for each merge method: squash → the squash commit; rebase →
- * the N commits as they landed; merge → the PR's own commits (merges inside
- * the PR left out, their changes come with the commits) or `-m 1` of the
- * merge commit.
- */
-function selectCommits(method, landed, prCommits, strategy, merges = 'skip') {
-    const tip = landed[0];
-    if (!tip)
-        throw new Error('The merge commit of the pull request is missing');
-    if (method === 'squash')
-        return { method, shas: [tip.sha], skippedMerges: [] };
-    if (method === 'rebase') {
-        const shas = landed
-            .slice(0, prCommits.length)
-            .map((commit) => commit.sha)
-            .reverse();
-        return { method, shas, skippedMerges: [] };
-    }
-    if (strategy === 'mainline') {
-        return { method, shas: [tip.sha], mainline: 1, skippedMerges: [] };
-    }
-    const inner = prCommits.filter((commit) => commit.parents.length > 1);
-    if (merges === 'pick') {
-        return {
-            method,
-            shas: prCommits.map((commit) => commit.sha),
-            mainlineShas: inner.map((commit) => commit.sha),
-            skippedMerges: []
-        };
-    }
-    return {
-        method,
-        shas: prCommits
-            .filter((commit) => commit.parents.length <= 1)
-            .map((commit) => commit.sha),
-        skippedMerges: inner.map((commit) => commit.sha)
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/github/label-events.ts
 /**
  * Who last added `label` to an issue or pull request, from its issue
@@ -42140,9 +42076,125 @@ function fetchPlan(inputs, sha, commitCount, branches) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/github/merge-method.ts
+/** Commit messages compared without trailing blank space. */
+function sameMessage(a, b) {
+    return a.trim() === b.trim();
+}
+/**
+ * Tells how a PR was merged from what landed: two parents → merge commit;
+ * one parent and the last N first-parent commits carrying the PR's N
+ * messages in order → rebase; otherwise squash (one commit for N).
+ * `landed` is the first-parent history from `merge_commit_sha`, newest first.
+ */
+function resolveMergeMethod(landed, prCommits) {
+    const tip = landed[0];
+    if (!tip)
+        throw new Error('The merge commit of the pull request is missing');
+    if (tip.parents.length > 1)
+        return 'merge';
+    const count = prCommits.length;
+    if (count <= 1 || landed.length < count)
+        return 'squash';
+    const asLanded = landed.slice(0, count).reverse();
+    const rebased = asLanded.every((commit, index) => sameMessage(commit.message, prCommits[index].message));
+    return rebased ? 'rebase' : 'squash';
+}
+/**
+ * What to pick for each merge method: squash → the squash commit; rebase →
+ * the N commits as they landed; merge → the PR's own commits (merges inside
+ * the PR left out, their changes come with the commits) or `-m 1` of the
+ * merge commit.
+ */
+function selectCommits(method, landed, prCommits, strategy, merges = 'skip') {
+    const tip = landed[0];
+    if (!tip)
+        throw new Error('The merge commit of the pull request is missing');
+    if (method === 'squash')
+        return { method, shas: [tip.sha], skippedMerges: [] };
+    if (method === 'rebase') {
+        const shas = landed
+            .slice(0, prCommits.length)
+            .map((commit) => commit.sha)
+            .reverse();
+        return { method, shas, skippedMerges: [] };
+    }
+    if (strategy === 'mainline') {
+        return { method, shas: [tip.sha], mainline: 1, skippedMerges: [] };
+    }
+    const inner = prCommits.filter((commit) => commit.parents.length > 1);
+    if (merges === 'pick') {
+        return {
+            method,
+            shas: prCommits.map((commit) => commit.sha),
+            mainlineShas: inner.map((commit) => commit.sha),
+            skippedMerges: []
+        };
+    }
+    return {
+        method,
+        shas: prCommits
+            .filter((commit) => commit.parents.length <= 1)
+            .map((commit) => commit.sha),
+        skippedMerges: inner.map((commit) => commit.sha)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cherry-pick-to-release/select-picks.ts
+
+
+
+
+
+/**
+ * Tells how the PR was merged and which commits to pick, through the API
+ * (git only when one page of history does not hold the landed commits).
+ */
+async function selectPicks(client, repo, inputs, pr, targets, repository) {
+    const { git } = repository;
+    const number = pr.number;
+    const mergeSha = pr.mergeCommitSha ?? '';
+    // What either route reads goes out at once: the merge commit with its
+    // changed paths (what a squash picks), the PR's commits and the landed
+    // history when the PR has several, and each target's recent history.
+    const commitsRead = pr.commitCount > 1
+        ? early(listPullRequestCommits(client, repo, number))
+        : undefined;
+    const mergeRead = early(readChangedCommit(client, repo, mergeSha));
+    const landedRead = early(pr.commitCount > 1
+        ? readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
+        : mergeRead.then((merge) => [merge]));
+    const targetReads = new Map(targets.map((target) => [
+        target,
+        early(readHistory(client, repo, target, inputs.historyDepth))
+    ]));
+    let fetched;
+    const fetchTargets = () => (fetched ??= repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets)));
+    let landed = await landedRead;
+    if (!landed) {
+        await fetchTargets();
+        landed = await firstParentLog(git, mergeSha, pr.commitCount + 1);
+    }
+    // One commit landed as one commit is a squash (or a rebase of one, picked
+    // alike) without the PR's own list; a merge commit needs it.
+    const prCommits = commitsRead || (landed[0]?.parents.length ?? 0) > 1
+        ? await (commitsRead ?? listPullRequestCommits(client, repo, number))
+        : [];
+    const method = resolveMergeMethod(landed, prCommits);
+    const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy, inputs.mergeCommitsInPr);
+    let gitReady;
+    const prepareGit = () => (gitReady ??= fetchTargets().then(async () => {
+        if (method === 'merge' && !selection.mainline) {
+            await fetchCommit(git, pr.headSha, pr.commitCount + 1);
+        }
+    }));
+    const changes = selection.mainline
+        ? undefined
+        : await Promise.all(selection.shas.map((sha) => sha === mergeSha ? mergeRead : readChangedCommit(client, repo, sha)));
+    return { method, selection, changes, targetReads, prepareGit };
+}
+
 ;// CONCATENATED MODULE: ./src/cherry-pick-to-release/pick-pull-request.ts
-
-
 
 
 
@@ -42321,48 +42373,11 @@ async function pickRequested(run, request, repository) {
  * every target) when it is not.
  */
 async function pickEverywhere(run, pr, targets, current, repository) {
-    const { deps, inputs, number } = run;
+    const { deps, inputs } = run;
     const { client, repo } = deps;
     const { git } = repository;
-    const mergeSha = pr.mergeCommitSha ?? '';
-    // What either route reads goes out at once: the merge commit with its
-    // changed paths (what a squash picks), the PR's commits and the landed
-    // history when the PR has several, and each target's recent history.
-    const commitsRead = pr.commitCount > 1
-        ? early(listPullRequestCommits(client, repo, number))
-        : undefined;
-    const mergeRead = early(readChangedCommit(client, repo, mergeSha));
-    const landedRead = early(pr.commitCount > 1
-        ? readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
-        : mergeRead.then((merge) => [merge]));
-    const targetReads = new Map(targets.map((target) => [
-        target,
-        early(readHistory(client, repo, target, inputs.historyDepth))
-    ]));
-    let fetched;
-    const fetchTargets = () => (fetched ??= repository.ensure(fetchPlan(inputs, mergeSha, pr.commitCount, targets)));
-    let landed = await landedRead;
-    if (!landed) {
-        await fetchTargets();
-        landed = await firstParentLog(git, mergeSha, pr.commitCount + 1);
-    }
-    // One commit landed as one commit is a squash (or a rebase of one, picked
-    // alike) without the PR's own list; a merge commit needs it.
-    const prCommits = commitsRead || (landed[0]?.parents.length ?? 0) > 1
-        ? await (commitsRead ?? listPullRequestCommits(client, repo, number))
-        : [];
-    const method = resolveMergeMethod(landed, prCommits);
-    const selection = selectCommits(method, landed, prCommits, inputs.mergeCommitStrategy, inputs.mergeCommitsInPr);
+    const { method, selection, changes, targetReads, prepareGit } = await selectPicks(client, repo, inputs, pr, targets, repository);
     deps.log(`Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`);
-    let gitReady;
-    const prepareGit = () => (gitReady ??= fetchTargets().then(async () => {
-        if (method === 'merge' && !selection.mainline) {
-            await fetchCommit(git, pr.headSha, pr.commitCount + 1);
-        }
-    }));
-    const changes = selection.mainline
-        ? undefined
-        : await Promise.all(selection.shas.map((sha) => sha === mergeSha ? mergeRead : readChangedCommit(client, repo, sha)));
     const hotfix = pr.labels.includes(inputs.hotfixLabel);
     for (const target of targets) {
         run.reports.push(await pickTarget({

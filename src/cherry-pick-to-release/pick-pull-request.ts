@@ -4,34 +4,19 @@ import { join } from 'node:path'
 import { Clock } from '../common/clock.js'
 import { CommandRunner } from '../common/command-runner.js'
 import { Git } from '../git/git.js'
-import { fetchCommit, firstParentLog } from '../git/partial-fetch.js'
 import { globPrefix, newestBranch } from '../git/release-branch.js'
 import { branchExists, listBranches } from '../github/branches.js'
 import { GitHubClient, RepoRef } from '../github/client.js'
-import {
-  ChangedCommit,
-  readChangedCommit,
-  readFirstParents,
-  readHistory
-} from '../github/git-data.js'
 import { addComment, addToIssue, removeLabel } from '../github/issues.js'
-import {
-  CommitShape,
-  resolveMergeMethod,
-  selectCommits,
-  Selection
-} from '../github/merge-method.js'
-import {
-  getPullRequest,
-  listPullRequestCommits,
-  PullRequestInfo
-} from '../github/pull-requests.js'
+import { Selection } from '../github/merge-method.js'
+import { getPullRequest, PullRequestInfo } from '../github/pull-requests.js'
 import { refuseRequest } from './authorize.js'
 import { HotfixReport, runHotfixLane } from './hotfix.js'
 import { Inputs } from './inputs.js'
 import { runComment, waitComment } from './messages.js'
-import { early, fetchPlan, PickRepository } from './pick-repository.js'
+import { early, PickRepository } from './pick-repository.js'
 import { PickResult, pickTarget, TargetReport } from './pick-target.js'
+import { selectPicks } from './select-picks.js'
 import { TargetRequest, Trigger } from './trigger.js'
 
 export { pickBranchName } from './pick-target.js'
@@ -287,70 +272,14 @@ async function pickEverywhere(
   current: string | undefined,
   repository: PickRepository
 ): Promise<PickReport> {
-  const { deps, inputs, number } = run
+  const { deps, inputs } = run
   const { client, repo } = deps
   const { git } = repository
-  const mergeSha = pr.mergeCommitSha ?? ''
-  // What either route reads goes out at once: the merge commit with its
-  // changed paths (what a squash picks), the PR's commits and the landed
-  // history when the PR has several, and each target's recent history.
-  const commitsRead =
-    pr.commitCount > 1
-      ? early(listPullRequestCommits(client, repo, number))
-      : undefined
-  const mergeRead = early(readChangedCommit(client, repo, mergeSha))
-  const landedRead: Promise<readonly CommitShape[] | undefined> = early(
-    pr.commitCount > 1
-      ? readFirstParents(client, repo, mergeSha, pr.commitCount + 1)
-      : mergeRead.then((merge) => [merge])
-  )
-  const targetReads = new Map(
-    targets.map((target) => [
-      target,
-      early(readHistory(client, repo, target, inputs.historyDepth))
-    ])
-  )
-  let fetched: Promise<void> | undefined
-  const fetchTargets = (): Promise<void> =>
-    (fetched ??= repository.ensure(
-      fetchPlan(inputs, mergeSha, pr.commitCount, targets)
-    ))
-  let landed: readonly CommitShape[] | undefined = await landedRead
-  if (!landed) {
-    await fetchTargets()
-    landed = await firstParentLog(git, mergeSha, pr.commitCount + 1)
-  }
-  // One commit landed as one commit is a squash (or a rebase of one, picked
-  // alike) without the PR's own list; a merge commit needs it.
-  const prCommits =
-    commitsRead || (landed[0]?.parents.length ?? 0) > 1
-      ? await (commitsRead ?? listPullRequestCommits(client, repo, number))
-      : []
-  const method = resolveMergeMethod(landed, prCommits)
-  const selection = selectCommits(
-    method,
-    landed,
-    prCommits,
-    inputs.mergeCommitStrategy,
-    inputs.mergeCommitsInPr
-  )
+  const { method, selection, changes, targetReads, prepareGit } =
+    await selectPicks(client, repo, inputs, pr, targets, repository)
   deps.log(
     `Merged by ${method}; picking ${selection.shas.join(', ')}${selection.mainline ? ' with -m 1' : ''}`
   )
-  let gitReady: Promise<void> | undefined
-  const prepareGit = (): Promise<void> =>
-    (gitReady ??= fetchTargets().then(async () => {
-      if (method === 'merge' && !selection.mainline) {
-        await fetchCommit(git, pr.headSha, pr.commitCount + 1)
-      }
-    }))
-  const changes: ChangedCommit[] | undefined = selection.mainline
-    ? undefined
-    : await Promise.all(
-        selection.shas.map((sha) =>
-          sha === mergeSha ? mergeRead : readChangedCommit(client, repo, sha)
-        )
-      )
   const hotfix = pr.labels.includes(inputs.hotfixLabel)
   for (const target of targets) {
     run.reports.push(
